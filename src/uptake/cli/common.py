@@ -1,0 +1,81 @@
+"""Options and output helpers shared by every command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def db_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--db", metavar="PATH", help="the store (default: $UPTAKE_DB, else uptake.duckdb in your data directory)")
+    return p
+
+
+def query_parent() -> argparse.ArgumentParser:
+    """Options that decide what matches; shared by trend, plot, papers and the analytics."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--category", "-c", action="append", default=[], metavar="CAT",
+                   help="only papers listed in CAT (primary or cross-list); 'cs' means every cs.*; repeatable")
+    p.add_argument("--case-sensitive", action="store_true", help="compare tokens exactly instead of casefolded")
+    p.add_argument("--field", choices=["title", "abstract"], default=None,
+                   help="match in one field only (default: title or abstract)")
+    return p
+
+
+def range_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month (default: the corpus's first)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month (default: the corpus's last)")
+    p.add_argument("--by", choices=["month", "quarter", "year"], default="month", help="period length (default month)")
+    return p
+
+
+def format_parent(*choices: str, default: str = "table") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--format", "-f", dest="output_format", choices=list(choices), default=default,
+                   help=f"output format (default {default})")
+    return p
+
+
+def corpus_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from ..corpus import Corpus
+
+    return Corpus(args.db)
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def console_err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def write_text(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def write_json(data: Any) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    sys.stdout.flush()
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    v = value * 100
+    if v == 0:
+        return "0%"
+    return f"{v:.{digits}g}%"

@@ -1,0 +1,280 @@
+"""The core commands: import, stats, trend, plot, papers, demo."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    console,
+    console_err,
+    corpus_for,
+    db_parent,
+    format_parent,
+    pct,
+    query_parent,
+    range_parent,
+    write_json,
+    write_text,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = db_parent()
+    q = query_parent()
+    rng = range_parent()
+
+    p = sub.add_parser("import", parents=[db], help="import arXiv records (Kaggle snapshot, JSON Lines, Parquet, CSV)",
+                       description="Import record files into the store. Formats are recognised by content; "
+                       "importing the same file again changes nothing.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="files to import (plain or .gz)")
+    p.add_argument("--format", dest="source_format", choices=["kaggle", "jsonl", "parquet", "csv"],
+                   help="skip detection and read every file as this format")
+    p.add_argument("--strict", action="store_true", help="abort at the first bad line, writing nothing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("stats", parents=[db, format_parent("table", "json")], help="what the store holds",
+                       description="Papers, date span, per-month totals and categories.")
+    p.add_argument("--months", type=int, default=24, metavar="N", help="show the last N months in the table (default 24; 0 = all)")
+    p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("trend", parents=[db, q, rng, format_parent("table", "csv", "json")],
+                       help="papers per period that mention each series, and their share",
+                       description="Count papers per period matching each series of QUERY. Series are separated "
+                       "by commas; | joins alternatives; \"quotes\" make a phrase. Example: "
+                       "uptake trend 'GRPO, DPO | \"direct preference optimization\"' --from 2025-01")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--measure", choices=["share", "count"], default="share", help="share (default) or count")
+    p.add_argument("--smooth", type=int, default=1, metavar="N", help="centred moving average over N periods")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(handler=cmd_trend)
+
+    p = sub.add_parser("plot", parents=[db, q, rng], help="draw a trend as PNG or SVG",
+                       description="Draw the trend of QUERY. Example: uptake plot 'GRPO, PPO, DPO' --from 2025-01 -o grpo.png")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--output", "-o", default="uptake.png", metavar="FILE", help="file to write, .png or .svg (default uptake.png)")
+    p.add_argument("--measure", choices=["share", "count"], default="share")
+    p.add_argument("--smooth", type=int, default=1, metavar="N")
+    p.add_argument("--title", help="figure title (default: made from the query)")
+    p.set_defaults(handler=cmd_plot)
+
+    p = sub.add_parser("papers", parents=[db, q, format_parent("table", "csv", "json")],
+                       help="the papers behind a point, newest first",
+                       description="List papers matching QUERY (any of its series). Example: uptake papers GRPO --month 2025-05")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--month", "--period", dest="period", metavar="PERIOD", help="one period: YYYY-MM (or YYYY-Qn, YYYY with --by)")
+    p.add_argument("--by", choices=["month", "quarter", "year"], default="month")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N papers (default 20)")
+    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.set_defaults(handler=cmd_papers)
+
+    p = sub.add_parser("demo", help="build a small synthetic demo corpus and draw the GRPO figure",
+                       description="Build a deterministic synthetic corpus (clearly labelled synthetic) in its own "
+                       "demo store, never your real one, and write grpo.png and grpo.csv.")
+    p.add_argument("--db", metavar="PATH", help="where to keep the demo store (default: demo.duckdb in your data directory)")
+    p.add_argument("--out", default=".", metavar="DIR", help="folder for grpo.png and grpo.csv (default: here)")
+    p.add_argument("--papers", type=int, default=6000, metavar="N", help="size of the demo corpus (default 6000)")
+    p.set_defaults(handler=cmd_demo)
+
+
+# -- import ----------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    corpus = corpus_for(args)
+    show = not args.quiet and console_err().is_terminal
+    if show:
+        summary = _import_with_progress(corpus, args)
+    else:
+        summary = corpus.import_files(args.files, fmt=args.source_format, strict=args.strict)
+    if args.json:
+        write_json(summary.as_dict())
+        return 0
+    out = console()
+    out.print(
+        f"[bold]Imported into[/] {corpus.path}\n"
+        f"  read {summary.read:,} · inserted {summary.inserted:,} · updated {summary.updated:,} · "
+        f"unchanged {summary.unchanged:,} · rejected {summary.rejected:,}"
+    )
+    if summary.rejected:
+        out.print(f"[yellow]{summary.rejected:,} line(s) rejected[/]" +
+                  (f" (the first {len(summary.rejections)} listed)" if summary.rejected > len(summary.rejections) else "") + ":")
+        for r in summary.rejections:
+            out.print(f"  {r}", markup=False)
+    return 0
+
+
+def _import_with_progress(corpus: Any, args: argparse.Namespace) -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]:,} records"),
+        TimeRemainingColumn(), console=console_err(), transient=False,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(name: str, done: int, total: int, records: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(Path(name).name, total=total, records=0)
+            progress.update(tasks[name], completed=done, records=records)
+
+        return corpus.import_files(args.files, fmt=args.source_format, strict=args.strict, progress=update)
+
+
+# -- stats -----------------------------------------------------------------------
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = corpus_for(args).stats()
+    if args.output_format == "json":
+        write_json(stats.as_dict())
+        return 0
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{stats.path}[/]")
+    out.print(f"  {stats.papers:,} papers, first versions from {stats.first} to {stats.last}")
+    months = stats.months if args.months == 0 else stats.months[-args.months:]
+    peak = max((n for _, n in stats.months), default=1)
+    t = Table(title=f"Papers per month{'' if args.months == 0 else f' (last {len(months)} of {len(stats.months)})'}",
+              title_justify="left", box=None)
+    t.add_column("month")
+    t.add_column("papers", justify="right")
+    t.add_column("")
+    for m, n in months:
+        t.add_row(m, f"{n:,}", "█" * max(1, round(30 * n / peak)))
+    out.print(t)
+    c = Table(title="Categories (papers listing each, primary or cross-list)", title_justify="left", box=None)
+    c.add_column("category")
+    c.add_column("papers", justify="right")
+    c.add_column("as primary", justify="right")
+    prim = dict(stats.primary_categories)
+    for cat, n in stats.categories:
+        c.add_row(cat, f"{n:,}", f"{prim.get(cat, 0):,}")
+    out.print(c)
+    return 0
+
+
+# -- trend -----------------------------------------------------------------------
+def _trend(args: argparse.Namespace) -> Any:
+    return corpus_for(args).trend(
+        args.query, start=args.start, end=args.end, by=args.by, category=args.category,
+        measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
+    )
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    trend = _trend(args)
+    if args.output_format == "csv":
+        text = trend.to_csv()
+    elif args.output_format == "json":
+        import orjson
+
+        text = orjson.dumps(trend.to_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    else:
+        _print_trend_table(trend)
+        return 0
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        console_err().print(f"wrote {args.output}")
+    else:
+        write_text(text)
+    return 0
+
+
+def _print_trend_table(trend: Any) -> None:
+    from rich.table import Table
+
+    share = trend.measure == "share"
+    smooth = f", {trend.smooth}-{trend.by} centred moving average" if trend.smooth > 1 else ""
+    t = Table(title=f"{'Share of papers' if share else 'Papers'} per {trend.by}{smooth}: {trend.query}",
+              title_justify="left", box=None, caption=None)
+    t.add_column(trend.by)
+    for s in trend.series:
+        t.add_column(s.label, justify="right")
+        if share:
+            t.add_column("n", justify="right", style="dim")
+    t.add_column("all papers", justify="right", style="dim")
+    incomplete = False
+    for i, period in enumerate(trend.periods):
+        cells = []
+        complete = True
+        for s in trend.series:
+            p = s.points[i]
+            complete = complete and p.complete
+            v = trend.value(p)
+            if share:
+                cells += [pct(v), f"{p.count:,}"]
+            else:
+                cells.append("–" if v is None else (f"{v:,.1f}" if trend.smooth > 1 else f"{int(v):,}"))
+        total = trend.series[0].points[i].total if trend.series else 0
+        mark = "" if complete else " *"
+        incomplete = incomplete or not complete
+        t.add_row(period + mark, *cells, f"{total:,}")
+    out = console()
+    out.print(t)
+    notes = [f"corpus: {trend.corpus.papers:,} papers, {trend.corpus.first} to {trend.corpus.last}; dated by first version"]
+    if incomplete:
+        notes.append("* incomplete period: the corpus ends before it does")
+    for n in notes:
+        out.print(f"[dim]{n}[/]")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ..plot import save_figure
+
+    trend = _trend(args)
+    ax = trend.plot(title=args.title)
+    path = save_figure(ax, args.output)
+    console_err().print(f"wrote {path}")
+    return 0
+
+
+# -- papers ----------------------------------------------------------------------
+def cmd_papers(args: argparse.Namespace) -> int:
+    result = corpus_for(args).papers(
+        args.query, period=args.period, by=args.by, start=args.start, end=args.end, category=args.category,
+        case_sensitive=args.case_sensitive, field=args.field or "any", limit=args.limit, offset=args.offset,
+    )
+    rows = [p.as_dict() for p in result.papers]
+    if args.output_format == "json":
+        write_json({"query": result.query, "period": result.period, "total": result.total, "papers": rows})
+        return 0
+    if args.output_format == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["id", "date", "primary_category", "title"])
+        for r in rows:
+            w.writerow([r["id"], r["date"], r["primary_category"] or "", r["title"]])
+        write_text(buf.getvalue())
+        return 0
+    from rich.table import Table
+
+    where = f" in {result.period}" if result.period else ""
+    t = Table(title=f"{result.total:,} papers match {result.query}{where} (newest first)", title_justify="left", box=None)
+    t.add_column("id", no_wrap=True)
+    t.add_column("date", no_wrap=True)
+    t.add_column("category", no_wrap=True)
+    t.add_column("title")
+    for r in rows:
+        t.add_row(r["id"], r["date"], r["primary_category"] or "", r["title"])
+    console().print(t)
+    if result.total > len(rows) + args.offset:
+        console().print(f"[dim]showing {len(rows)} from {args.offset + 1}; more with --offset {args.offset + len(rows)}[/]")
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+
+    result = run_demo(db=args.db, out_dir=args.out, papers=args.papers)
+    out = console()
+    out.print(f"[bold]Demo corpus[/] (SYNTHETIC, {result.papers:,} papers) in {result.db}")
+    out.print(f"wrote {result.png} and {result.csv}")
+    out.print("Real data next: `uptake import arxiv-metadata-oai-snapshot.json` then `uptake plot 'GRPO, PPO, DPO' -o grpo.png`")
+    return 0

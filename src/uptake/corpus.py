@@ -1,0 +1,296 @@
+"""The library's front door: a corpus in a store, and the questions you can ask it.
+
+>>> import uptake                                   # doctest: +SKIP
+>>> corpus = uptake.open("~/arxiv.duckdb")          # doctest: +SKIP
+>>> t = corpus.trend("GRPO, DPO", start="2025-01")  # doctest: +SKIP
+>>> t.to_pandas()                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .errors import PeriodError, UnknownCategoryError
+from .ingest import ProgressFn, import_files
+from .periods import (
+    Granularity,
+    GRANULARITIES,
+    month_label,
+    month_of,
+    parse_month,
+    parse_period,
+    period_first_month,
+    period_last_month,
+)
+from .query import Category, Query, parse_query
+from .query.ast import FIELDS, Field, walk
+from .query.plan import SqlPredicate, categories_predicate, plan_series
+from .records import ImportSummary
+from .sources import SourceFormat
+from .store import Store
+from .trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    id: str
+    published: date
+    primary_category: str | None
+    title: str
+    categories: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "date": self.published.isoformat(),
+            "primary_category": self.primary_category,
+            "title": self.title,
+            "categories": list(self.categories),
+            "url": f"https://arxiv.org/abs/{self.id}",
+        }
+
+
+@dataclass(frozen=True)
+class PaperList:
+    query: str
+    period: str | None
+    total: int  # how many papers match, before limit/offset
+    papers: tuple[PaperRow, ...]
+
+
+@dataclass(frozen=True)
+class Stats:
+    papers: int
+    first: date | None
+    last: date | None
+    months: tuple[tuple[str, int], ...]
+    categories: tuple[tuple[str, int], ...]  # (category, papers listing it), most first
+    primary_categories: tuple[tuple[str, int], ...]
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "papers": self.papers,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "months": [{"period": m, "total": n} for m, n in self.months],
+            "categories": [{"category": c, "papers": n} for c, n in self.categories],
+            "primary_categories": [{"category": c, "papers": n} for c, n in self.primary_categories],
+        }
+
+
+class Corpus:
+    """A corpus stored at ``path``. Each call opens the store briefly, so writers are not locked out."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        from .store import default_path
+
+        self.path = Path(path).expanduser() if path is not None else default_path()
+
+    def __repr__(self) -> str:
+        return f"Corpus({str(self.path)!r})"
+
+    def _read(self) -> Store:
+        return Store.open(self.path, write=False)
+
+    # -- writing -------------------------------------------------------------
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        fmt: SourceFormat | None = None,
+        strict: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> ImportSummary:
+        """Import record files (see :func:`uptake.ingest.import_files`)."""
+        with Store.open(self.path, write=True) as store:
+            return import_files(store, paths, fmt=fmt, strict=strict, progress=progress)
+
+    # -- reading -------------------------------------------------------------
+    def stats(self, *, top_categories: int = 25) -> Stats:
+        with self._read() as store:
+            n = store.require_papers()
+            first, last = store.span()
+            months = store.query(
+                "SELECT month, count(*) FROM papers WHERE NOT deleted GROUP BY month ORDER BY month"
+            )
+            cats = store.query(
+                "SELECT c, count(*) AS n FROM (SELECT unnest(categories) AS c FROM papers WHERE NOT deleted) "
+                "GROUP BY c ORDER BY n DESC, c LIMIT ?",
+                [top_categories],
+            )
+            prim = store.query(
+                "SELECT coalesce(primary_category, '(none)'), count(*) AS n FROM papers WHERE NOT deleted "
+                "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",
+                [top_categories],
+            )
+        return Stats(
+            papers=n, first=first, last=last,
+            months=tuple((month_label(m), c) for m, c in months),
+            categories=tuple((c, k) for c, k in cats),
+            primary_categories=tuple((c, k) for c, k in prim),
+            path=str(self.path),
+        )
+
+    def trend(
+        self,
+        query: str | Query,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        by: Granularity = "month",
+        category: str | Sequence[str] = (),
+        measure: Measure = "share",
+        smooth: int = 1,
+        case_sensitive: bool = False,
+        field: Field = "any",
+    ) -> Trend:
+        """Papers per period matching each series of ``query``, with totals and shares."""
+        parsed = query if isinstance(query, Query) else parse_query(query)
+        cats = _as_list(category)
+        _check_options(by=by, measure=measure, smooth=smooth, field=field)
+        with self._read() as store:
+            n = store.require_papers()
+            first, last = store.span()
+            self._check_categories(store, cats, parsed)
+            start_m, end_m = _resolve_range(start, end, first, last)
+            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
+            select: list[str] = []
+            params: list[Any] = []
+            for i, plan in enumerate(plans):
+                select.append(f"count(*) FILTER (WHERE {plan.universe.sql}) AS t{i}")
+                params.extend(plan.universe.params)
+                select.append(f"count(*) FILTER (WHERE {plan.match.sql}) AS c{i}")
+                params.extend(plan.match.params)
+            glob = categories_predicate(cats)
+            sql = (
+                f"SELECT month, {', '.join(select)} FROM papers "
+                f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} GROUP BY month"
+            )
+            rows = store.query(sql, [*params, start_m, end_m, *glob.params])
+        counts = [{r[0]: r[2 + 2 * i] for r in rows} for i in range(len(plans))]
+        totals = [{r[0]: r[1 + 2 * i] for r in rows} for i in range(len(plans))]
+        filters = {
+            "from": month_label(start_m), "to": month_label(end_m), "by": by, "category": cats,
+            "measure": measure, "smooth": smooth, "case_sensitive": case_sensitive, "field": field,
+        }
+        return build_trend(
+            query=parsed.text,
+            labels=[p.label for p in plans],
+            counts=counts,
+            totals=totals,
+            start_month=start_m,
+            end_month=end_m,
+            corpus=CorpusInfo(papers=n, first=first.isoformat() if first else None, last=last.isoformat() if last else None),
+            corpus_last_date=last,
+            by=by,
+            measure=measure,
+            smooth=smooth,
+            filters=filters,
+        )
+
+    def papers(
+        self,
+        query: str | Query,
+        *,
+        period: str | None = None,
+        by: Granularity = "month",
+        start: str | None = None,
+        end: str | None = None,
+        category: str | Sequence[str] = (),
+        case_sensitive: bool = False,
+        field: Field = "any",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> PaperList:
+        """The papers behind a point: those matching any series of ``query`` in ``period``, newest first."""
+        parsed = query if isinstance(query, Query) else parse_query(query)
+        cats = _as_list(category)
+        _check_options(by=by, measure="share", smooth=1, field=field)
+        if limit < 0 or offset < 0:
+            raise PeriodError("--limit and --offset must be zero or more")
+        with self._read() as store:
+            store.require_papers()
+            first, last = store.span()
+            self._check_categories(store, cats, parsed)
+            if period is not None:
+                p = parse_period(period, by)
+                lo, hi = period_first_month(p, by), period_last_month(p, by)
+            else:
+                lo, hi = _resolve_range(start, end, first, last)
+            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
+            match = SqlPredicate(
+                "(" + " OR ".join(pl.match.sql for pl in plans) + ")",
+                tuple(v for pl in plans for v in pl.match.params),
+            )
+            glob = categories_predicate(cats)
+            where = f"NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} AND {match.sql}"
+            params = [lo, hi, *glob.params, *match.params]
+            total = store.query(f"SELECT count(*) FROM papers WHERE {where}", params)[0][0]
+            rows = store.query(
+                f"SELECT id, published, primary_category, title, categories FROM papers WHERE {where} "
+                f"ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            )
+        return PaperList(
+            query=parsed.text,
+            period=period,
+            total=int(total),
+            papers=tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows),
+        )
+
+    def _check_categories(self, store: Store, cats: Sequence[str], parsed: Query) -> None:
+        wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
+        if not wanted:
+            return
+        known = store.known_categories()
+        archives = sorted({c.split(".")[0] for c in known})
+        known_set = set(known) | set(archives)
+        for code in wanted:
+            if code not in known_set:
+                close = difflib.get_close_matches(code, list(known_set), n=3, cutoff=0.6)
+                lower = [k for k in known_set if k.lower() == code.lower()]
+                hint = lower or close
+                raise UnknownCategoryError(
+                    f"no paper in this corpus is listed in category {code!r}"
+                    + (f"; did you mean {', '.join(hint)}?" if hint else "")
+                    + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
+                )
+
+
+def _as_list(category: str | Sequence[str]) -> list[str]:
+    if isinstance(category, str):
+        return [category] if category else []
+    return [c for c in category if c]
+
+
+def _check_options(*, by: str, measure: str, smooth: int, field: str) -> None:
+    from .errors import UsageError
+
+    if by not in GRANULARITIES:
+        raise UsageError(f"--by must be one of {', '.join(GRANULARITIES)}, not {by!r}")
+    if measure not in MEASURES:
+        raise UsageError(f"--measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+    if smooth < 1:
+        raise UsageError("--smooth must be 1 (no smoothing) or more periods")
+    if field not in FIELDS:
+        raise UsageError(f"--field must be one of title, abstract (or both by default), not {field!r}")
+
+
+def _resolve_range(start: str | None, end: str | None, first: date | None, last: date | None) -> tuple[int, int]:
+    lo = parse_month(start, what="--from") if start else (month_of(first) if first else 0)
+    hi = parse_month(end, what="--to") if end else (month_of(last) if last else lo)
+    if lo > hi:
+        raise PeriodError(f"--from {month_label(lo)} is after --to {month_label(hi)}: swap them")
+    return lo, hi
+
+
+def open(path: str | Path | None = None) -> Corpus:  # noqa: A001 - mirrors the builtin on purpose
+    """The corpus stored at ``path`` (default: ``$UPTAKE_DB`` or the user's data directory)."""
+    return Corpus(path)

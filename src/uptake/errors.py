@@ -1,0 +1,89 @@
+"""The exceptions uptake raises, all rooted at :class:`UptakeError`.
+
+    UptakeError                 catch this to handle every uptake failure
+    ├── UsageError              the user asked for something that cannot be done as asked
+    │   ├── QueryError          a query that does not parse (carries .position)
+    │   ├── PeriodError         a bad YYYY-MM, or --from after --to
+    │   └── UnknownCategoryError
+    ├── InputError              a file uptake cannot read
+    │   ├── SourceNotFoundError
+    │   ├── UnrecognisedFormatError
+    │   └── StrictImportError   --strict stopped at the first bad line
+    └── StoreError              the database cannot be used right now
+        ├── NoCorpusError       nothing imported yet
+        ├── StoreLockedError    another process is writing
+        └── SchemaVersionError  the store was written by a newer uptake
+
+Every message says what to do next. Only the CLI turns these into exit codes.
+"""
+
+from __future__ import annotations
+
+
+class UptakeError(Exception):
+    """Root of every error uptake raises on purpose."""
+
+
+class UsageError(UptakeError):
+    """The request cannot be carried out as asked."""
+
+
+class QueryError(UsageError):
+    """A query that does not parse; ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, *, query: str, position: int, hint: str | None = None) -> None:
+        self.query = query
+        self.position = max(0, min(position, len(query)))
+        self.hint = hint
+        self.reason = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = f"{self.reason} at position {self.position}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def caret(self) -> str:
+        """The query with a caret line under the problem, for terminals."""
+        return f"  {self.query}\n  {' ' * self.position}^"
+
+
+class PeriodError(UsageError):
+    """A malformed period or an empty range."""
+
+
+class UnknownCategoryError(UsageError):
+    """A category that no paper in the corpus has."""
+
+
+class InputError(UptakeError):
+    """A file that cannot be read as records."""
+
+
+class SourceNotFoundError(InputError):
+    """The named file does not exist."""
+
+
+class UnrecognisedFormatError(InputError):
+    """The file's content does not look like any supported format."""
+
+
+class StrictImportError(InputError):
+    """``--strict`` met a bad line; nothing was written."""
+
+
+class StoreError(UptakeError):
+    """The store cannot be used right now."""
+
+
+class NoCorpusError(StoreError):
+    """No papers have been imported into this store yet."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was created by a newer version of uptake."""

@@ -1,0 +1,91 @@
+"""Months, quarters and years as integers and labels.
+
+A month is stored as ``year * 12 + month - 1`` so ranges are integer ranges.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from .errors import PeriodError
+
+Granularity = Literal["month", "quarter", "year"]
+GRANULARITIES: tuple[Granularity, ...] = ("month", "quarter", "year")
+
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+def parse_month(text: str, *, what: str = "month") -> int:
+    """``'2025-05'`` -> month index. Raises :class:`PeriodError` with the fix."""
+    m = _MONTH.match(text or "")
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise PeriodError(f"{what} {text!r} is not a month: write it as YYYY-MM, e.g. 2025-05")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def month_of(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def month_label(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def month_start(month: int) -> date:
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def period_of(month: int, by: Granularity) -> int:
+    """The period index that ``month`` falls in: months, quarters or years since year 0."""
+    if by == "month":
+        return month
+    if by == "quarter":
+        return month // 3
+    return month // 12
+
+
+def period_label(period: int, by: Granularity) -> str:
+    if by == "month":
+        return month_label(period)
+    if by == "quarter":
+        return f"{period // 4:04d}-Q{period % 4 + 1}"
+    return f"{period:04d}"
+
+
+def period_first_month(period: int, by: Granularity) -> int:
+    if by == "month":
+        return period
+    if by == "quarter":
+        return period * 3
+    return period * 12
+
+
+def period_last_month(period: int, by: Granularity) -> int:
+    if by == "month":
+        return period
+    if by == "quarter":
+        return period * 3 + 2
+    return period * 12 + 11
+
+
+_PERIOD = re.compile(r"^\s*(\d{4})(?:-(?:(\d{1,2})|[Qq]([1-4])))?\s*$")
+
+
+def parse_period(text: str, by: Granularity) -> int:
+    """Parse ``2025-05``, ``2025-Q2`` or ``2025`` into a period index at granularity ``by``."""
+    m = _PERIOD.match(text or "")
+    if not m:
+        raise PeriodError(f"period {text!r} is not YYYY-MM, YYYY-Qn or YYYY")
+    year = int(m.group(1))
+    if m.group(2):
+        mon = int(m.group(2))
+        if not 1 <= mon <= 12:
+            raise PeriodError(f"period {text!r} has no month {mon}: months run 01..12")
+        return period_of(year * 12 + mon - 1, by)
+    if m.group(3):
+        return period_of(year * 12 + (int(m.group(3)) - 1) * 3, by)
+    if by != "year":
+        raise PeriodError(f"period {text!r} is a year; with --by {by} give a {by}, e.g. 2025-05")
+    return year

@@ -1,0 +1,162 @@
+"""Figures drawn from result values. Computing happens elsewhere; this only draws."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .periods import Granularity
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .trends import Trend
+
+# Colour-blind-safe palette (Okabe & Ito), then matplotlib's defaults.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+
+def _period_date(label: str, by: Granularity) -> date:
+    """The middle of a period, so points sit at the centre of their month/quarter/year."""
+    if by == "month":
+        y, m = label.split("-")
+        return date(int(y), int(m), 15)
+    if by == "quarter":
+        y, q = label.split("-Q")
+        return date(int(y), (int(q) - 1) * 3 + 2, 15)
+    return date(int(label), 7, 1)
+
+
+def _use_agg() -> None:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf", "module://matplotlib_inline.backend_inline"):
+        try:
+            matplotlib.use("Agg")
+        except Exception:  # a backend already in use by an interactive session
+            pass
+
+
+def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None, bands: bool = True) -> Axes:
+    """Draw ``trend`` on ``ax`` (a new 12x6 in figure when None) and return the Axes."""
+    _use_agg()
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    own_figure = ax is None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(12, 6), dpi=100)
+        fig.subplots_adjust(left=0.075, right=0.98, top=0.9, bottom=0.16)
+    share = trend.measure == "share"
+    scale = 100.0 if share else 1.0
+    any_incomplete = False
+    for i, s in enumerate(trend.series):
+        colour = PALETTE[i % len(PALETTE)]
+        xs = [_period_date(p.period, trend.by) for p in s.points]
+        ys = [trend.value(p) for p in s.points]
+        ys = [None if y is None else y * scale for y in ys]
+        done = [k for k, p in enumerate(s.points) if p.complete]
+        partial = [k for k, p in enumerate(s.points) if not p.complete]
+        label = s.label + (f"  ({s.total_count:,} papers)" if s.total_count else "  (no papers)")
+        complete_x = [xs[k] for k in done]
+        complete_y = [float("nan") if ys[k] is None else ys[k] for k in done]
+        ax.plot(complete_x, complete_y, color=colour, linewidth=2.2, label=label,
+                marker="o" if len(done) <= 40 else None, markersize=3.5)
+        if bands and share and trend.smooth == 1:
+            lows = [p.share_low * scale if p.share_low is not None else float("nan") for p in s.points]
+            highs = [p.share_high * scale if p.share_high is not None else float("nan") for p in s.points]
+            ax.fill_between([xs[k] for k in done], [lows[k] for k in done], [highs[k] for k in done],
+                            color=colour, alpha=0.13, linewidth=0)
+        if partial:
+            any_incomplete = True
+            # Join the last complete point to the partial ones with a dashed line and hollow markers.
+            joint = ([done[-1]] if done and done[-1] < partial[0] else []) + partial
+            ax.plot([xs[k] for k in joint], [float("nan") if ys[k] is None else ys[k] for k in joint],
+                    color=colour, linewidth=1.6, linestyle=(0, (3, 2)))
+            ax.plot([xs[k] for k in partial], [float("nan") if ys[k] is None else ys[k] for k in partial],
+                    linestyle="none", marker="o", markersize=7, markerfacecolor="white",
+                    markeredgecolor=colour, markeredgewidth=1.6)
+    unit = "Share of papers" if share else "Papers"
+    if trend.smooth > 1:
+        unit += f" ({trend.smooth}-{trend.by} centred moving average)"
+    ax.set_ylabel(unit + (" (%)" if share else ""), fontsize=12)
+    ax.set_xlabel(f"{'Month' if trend.by == 'month' else trend.by.capitalize()} of first version (v1)", fontsize=12)
+    if share:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}%" if v < 1 else f"{v:.3g}%"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylim(bottom=0)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+    ax.grid(True, axis="x", color="#f0f0f0", linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=11)
+    if title is None:
+        what = "share of all papers" if share else "papers per " + trend.by
+        title = f"arXiv papers mentioning {_title_terms(trend)}: {what}"
+    ax.set_title(title, fontsize=15, loc="left", pad=14, fontweight="bold")
+    handles, labels = ax.get_legend_handles_labels()
+    if any_incomplete:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="#555555", linestyle=(0, (3, 2)), marker="o",
+                              markerfacecolor="white", markeredgecolor="#555555"))
+        labels.append("incomplete period (corpus ends mid-period)")
+    if share and trend.smooth == 1 and bands:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="#999999", alpha=0.25))
+        labels.append("95% Wilson interval")
+    legend = ax.legend(handles, labels, frameon=True, fontsize=11, loc="upper left", framealpha=0.92)
+    legend.get_frame().set_edgecolor("none")
+    if own_figure:
+        import textwrap
+
+        caption = "\n".join(textwrap.wrap(_caption(trend), 190))
+        ax.figure.text(0.01, 0.01, caption, fontsize=8.5, color="#666666", ha="left", va="bottom")
+    return ax
+
+
+def _title_terms(trend: Trend) -> str:
+    labels = [s.label for s in trend.series]
+    text = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1] if labels else ""
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _caption(trend: Trend) -> str:
+    f = trend.filters
+    bits = [
+        f"uptake · {trend.corpus.papers:,} papers ({trend.corpus.first} to {trend.corpus.last})",
+        "dated by first version",
+        "whole-word match in title+abstract" if f.get("field", "any") == "any" else f"whole-word match in {f.get('field')}",
+        "case-sensitive" if f.get("case_sensitive") else "case-insensitive",
+    ]
+    if f.get("category"):
+        bits.append("categories: " + ", ".join(f["category"]))
+    if trend.measure == "share":
+        bits.append("share = matching papers / all papers in the period under the same filters")
+    return " · ".join(bits)
+
+
+def save_figure(ax: Axes, path: str | Path) -> Path:
+    """Write the figure that holds ``ax`` as PNG or SVG (by suffix) and close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        from .errors import UsageError
+
+        raise UsageError(f"{out}: figures are written as .png or .svg; change the file name's suffix")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"dpi": 100} if suffix == ".png" else {}
+    if suffix == ".svg":
+        kwargs["metadata"] = {"Date": None}  # keep SVGs byte-stable
+    ax.figure.savefig(out, **kwargs)
+    plt.close(ax.figure)
+    return out

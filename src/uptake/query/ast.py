@@ -1,0 +1,75 @@
+"""The parsed form of a query: series made of terms, filters and boolean operators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Union
+
+Field = Literal["any", "title", "abstract"]
+FIELDS: tuple[Field, ...] = ("any", "title", "abstract")
+
+
+@dataclass(frozen=True)
+class Term:
+    """Words whose tokens must occur contiguously in one field.
+
+    ``case_sensitive`` is ``None`` when the term follows the query-wide setting,
+    ``True`` for the per-term ``=LoRA`` form.
+    """
+
+    text: str
+    position: int
+    field: Field = "any"
+    case_sensitive: bool | None = None
+    quoted: bool = False
+
+
+@dataclass(frozen=True)
+class Category:
+    """``cat:cs.CL`` (exact) or ``cat:cs`` (every ``cs.*``): primary or cross-list."""
+
+    code: str
+    position: int
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Expr
+
+
+Expr = Union[Term, Category, And, Or, Not]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line in the result: ``label`` is the series text as written, trimmed."""
+
+    label: str
+    expr: Expr
+    position: int
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    series: tuple[Series, ...]
+
+
+def walk(expr: Expr):  # type: ignore[no-untyped-def]
+    """Every node of ``expr``, depth first."""
+    yield expr
+    if isinstance(expr, (And, Or)):
+        for item in expr.items:
+            yield from walk(item)
+    elif isinstance(expr, Not):
+        yield from walk(expr.item)

@@ -1,0 +1,116 @@
+"""Value types shared by every part of uptake. No I/O here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One arXiv paper, versions collapsed.
+
+    ``published`` is the date of the first version (v1): a paper's period is
+    always derived from it. ``updated`` is the last-modified date used to decide
+    whether a re-imported record is newer than the stored one.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    categories: tuple[str, ...]
+    published: date
+    updated: date
+    authors: tuple[str, ...] = ()
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    source: str | None = None
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def month(self) -> int:
+        """Months since year 0 of the v1 date: ``year * 12 + month - 1``."""
+        return self.published.year * 12 + self.published.month - 1
+
+    def content_hash(self) -> str:
+        """A hash of everything that describes the paper (not where it came from).
+
+        Stable across machines and import order; used to break ties between two
+        records with the same ``updated`` date and for corpus fingerprints.
+        """
+        payload = orjson.dumps(
+            [
+                self.id,
+                self.title,
+                self.abstract,
+                list(self.categories),
+                self.published.isoformat(),
+                self.updated.isoformat(),
+                list(self.authors),
+                self.comments,
+                self.journal_ref,
+                self.doi,
+            ]
+        )
+        return hashlib.sha256(payload).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be read, with where it was and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did. ``rejections`` keeps the first few; ``rejected`` counts all."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    KEEP_REJECTIONS = 20
+
+    def reject(self, rejection: Rejection) -> None:
+        self.rejected += 1
+        if len(self.rejections) < self.KEEP_REJECTIONS:
+            self.rejections.append(rejection)
+
+    def merge(self, other: ImportSummary) -> None:
+        self.read += other.read
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.files.extend(other.files)
+        for r in other.rejections:
+            if len(self.rejections) < self.KEEP_REJECTIONS:
+                self.rejections.append(r)
+        self.rejected += other.rejected
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "rejections": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejections],
+        }

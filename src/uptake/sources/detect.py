@@ -1,0 +1,146 @@
+"""Opening a file, recognising its format by content, and streaming its records."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Literal, get_args
+
+import orjson
+
+from ..errors import SourceNotFoundError, UnrecognisedFormatError
+from ..records import Paper, Rejection
+from .fields import BadRecord, is_kaggle_shape, paper_from_mapping
+
+SourceFormat = Literal["kaggle", "jsonl", "parquet", "csv"]
+FORMATS: tuple[str, ...] = get_args(SourceFormat)
+FORMAT_HELP = (
+    "uptake reads the Kaggle arxiv-metadata-oai-snapshot JSON Lines, uptake's normalised JSON Lines "
+    "(id, title, abstract, categories, published), and Parquet or CSV with those columns, plain or gzip'd"
+)
+
+Item = tuple[int, "Paper | Rejection"]
+
+
+class RecordFile:
+    """One input file: its format and an iterator over ``(line, Paper | Rejection)``.
+
+    ``bytes_done()`` reports how far into the file (on disk, compressed) reading has got,
+    for progress bars.
+    """
+
+    def __init__(self, path: str | Path, fmt: SourceFormat | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceNotFoundError(f"{self.path}: no such file. Check the path, or use a shell glob like data/*.jsonl.gz")
+        self.total_bytes = self.path.stat().st_size
+        self._raw: IO[bytes] | None = None
+        self.gzipped = _is_gzip(self.path)
+        self.format: SourceFormat = fmt or detect_format(self.path)
+
+    def bytes_done(self) -> int:
+        if self._raw is None or self._raw.closed:
+            return 0
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
+    def __iter__(self) -> Iterator[Item]:
+        name = str(self.path)
+        if self.format == "parquet":
+            from .tabular import iter_parquet
+
+            self._raw = open(self.path, "rb")
+            try:
+                yield from iter_parquet(self.path, name, self._raw)
+            finally:
+                self._raw.close()
+            return
+        self._raw = open(self.path, "rb")
+        try:
+            stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self.gzipped else self._raw
+            if self.format == "csv":
+                from .tabular import iter_csv
+
+                yield from iter_csv(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), name)
+            else:
+                yield from _iter_json_lines(stream, name, kaggle=self.format == "kaggle")
+        finally:
+            self._raw.close()
+
+
+def read_records(path: str | Path, fmt: SourceFormat | None = None) -> RecordFile:
+    """Open ``path`` for reading records, detecting the format by content unless ``fmt`` is given."""
+    return RecordFile(path, fmt)
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _head(path: Path, n: int = 65536) -> bytes:
+    with open(path, "rb") as f:
+        start = f.read(4)
+        f.seek(0)
+        if start[:2] == b"\x1f\x8b":
+            try:
+                with gzip.GzipFile(fileobj=f) as g:
+                    return g.read(n)
+            except (OSError, EOFError) as exc:
+                raise UnrecognisedFormatError(f"{path}: looks gzip'd but cannot be decompressed ({exc})") from exc
+        return f.read(n)
+
+
+def detect_format(path: str | Path) -> SourceFormat:
+    """Recognise a file's format by its content, not its name."""
+    p = Path(path)
+    if not p.is_file():
+        raise SourceNotFoundError(f"{p}: no such file")
+    with open(p, "rb") as f:
+        if f.read(4) == b"PAR1":
+            return "parquet"
+    head = _head(p)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("{"):
+            try:
+                obj = orjson.loads(stripped)
+            except orjson.JSONDecodeError:
+                continue  # the first line may be cut by the sniff window or be malformed; try the next
+            if isinstance(obj, dict) and "id" in obj:
+                return "kaggle" if is_kaggle_shape(obj) else "jsonl"
+            continue
+        if stripped.startswith("<"):
+            break
+        header = [h.strip().strip('"').lower() for h in stripped.split(",")]
+        if "id" in header and "title" in header:
+            return "csv"
+        break
+    raise UnrecognisedFormatError(f"{p}: unrecognised format. {FORMAT_HELP}; or pass --format {'|'.join(FORMATS)}")
+
+
+def _iter_json_lines(stream: IO[bytes], name: str, *, kaggle: bool) -> Iterator[Item]:
+    line_no = 0
+    try:
+        for raw in stream:
+            line_no += 1
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield line_no, Rejection(name, line_no, f"not valid JSON ({str(exc).split(':')[0]})")
+                continue
+            try:
+                yield line_no, paper_from_mapping(obj, kaggle=kaggle if kaggle else None)
+            except BadRecord as exc:
+                yield line_no, Rejection(name, line_no, str(exc))
+    except (EOFError, OSError, gzip.BadGzipFile) as exc:
+        yield line_no + 1, Rejection(name, line_no + 1, f"file ends early or is corrupt ({exc}); records before it were kept")

@@ -1,0 +1,165 @@
+"""Building a Paper from a mapping with either Kaggle or normalised field names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from ..records import Paper
+
+_VERSION_SUFFIX = re.compile(r"v\d+$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+class BadRecord(ValueError):
+    """A record that cannot become a Paper; the message is the reason shown to the user."""
+
+
+def normalise_id(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRecord("missing id")
+    ident = raw.strip()
+    if ident.lower().startswith("arxiv:"):
+        ident = ident[6:]
+    if "/abs/" in ident:
+        ident = ident.rsplit("/abs/", 1)[1]
+    ident = _VERSION_SUFFIX.sub("", ident)
+    if not ident or any(c.isspace() for c in ident):
+        raise BadRecord(f"id {raw!r} is not an arXiv id")
+    return ident
+
+
+def parse_date(raw: Any, *, what: str) -> date:
+    """ISO dates (``2025-05-27``, ``2025-05-27T10:00:00Z``) or RFC 2822 (Kaggle ``versions``)."""
+    if isinstance(raw, datetime):
+        return (raw.astimezone(timezone.utc) if raw.tzinfo else raw).date()
+    if isinstance(raw, date):
+        return raw
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRecord(f"missing {what} date")
+    text = raw.strip()
+    m = _ISO_DATE.match(text)
+    if m:
+        try:
+            if len(text) > 10 and ("T" in text or " " in text) and text[10] in "T ":
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                return (dt.astimezone(timezone.utc) if dt.tzinfo else dt).date()
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError as exc:
+            raise BadRecord(f"{what} date {text!r} is not a valid date") from exc
+    try:
+        dt = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise BadRecord(f"{what} date {text!r} is not a date") from exc
+    return (dt.astimezone(timezone.utc) if dt.tzinfo else dt).date()
+
+
+def _text(raw: Any, what: str, *, required: bool) -> str:
+    if raw is None or (isinstance(raw, float) and raw != raw):  # None or NaN from tabular files
+        if required:
+            raise BadRecord(f"missing {what}")
+        return ""
+    if not isinstance(raw, str):
+        raise BadRecord(f"{what} is not text")
+    text = raw.strip()
+    if required and not text:
+        raise BadRecord(f"empty {what}")
+    return text
+
+
+def _optional(raw: Any) -> str | None:
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    text = str(raw).strip()
+    return text or None
+
+
+def _categories(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        items = raw.split()
+    elif isinstance(raw, (list, tuple)) or hasattr(raw, "tolist"):
+        items = list(raw.tolist() if hasattr(raw, "tolist") else raw)
+    else:
+        raise BadRecord("categories is neither a list nor a space-separated string")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise BadRecord("categories holds a non-text entry")
+        for cat in item.split():
+            if cat not in out:
+                out.append(cat)
+    return tuple(out)
+
+
+def _authors(record: Mapping[str, Any]) -> tuple[str, ...]:
+    parsed = record.get("authors_parsed")
+    if isinstance(parsed, list) and parsed:
+        names = []
+        for part in parsed:
+            if isinstance(part, (list, tuple)) and part:
+                last = str(part[0]).strip()
+                first = str(part[1]).strip() if len(part) > 1 else ""
+                suffix = str(part[2]).strip() if len(part) > 2 else ""
+                names.append(" ".join(x for x in (first, last, suffix) if x))
+        return tuple(names)
+    raw = record.get("authors")
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        flat = " ".join(raw.split())
+        pieces = re.split(r",\s*|\s+and\s+", flat)
+        return tuple(p.strip() for p in pieces if p.strip())
+    if isinstance(raw, (list, tuple)) or hasattr(raw, "tolist"):
+        return tuple(str(a).strip() for a in (raw.tolist() if hasattr(raw, "tolist") else raw) if str(a).strip())
+    raise BadRecord("authors is neither a list nor text")
+
+
+def is_kaggle_shape(record: Mapping[str, Any]) -> bool:
+    return "versions" in record or "update_date" in record or isinstance(record.get("categories"), str)
+
+
+def paper_from_mapping(record: Mapping[str, Any], *, kaggle: bool | None = None) -> Paper:
+    """A Paper from one record; raises :class:`BadRecord` with the reason."""
+    if not isinstance(record, Mapping):
+        raise BadRecord("the line is JSON but not an object")
+    if kaggle is None:
+        kaggle = is_kaggle_shape(record)
+    ident = normalise_id(record.get("id"))
+    title = _text(record.get("title"), "title", required=True)
+    abstract = _text(record.get("abstract"), "abstract", required=False)
+    if kaggle:
+        versions = record.get("versions")
+        if isinstance(versions, list) and versions:
+            first = versions[0]
+            created = first.get("created") if isinstance(first, Mapping) else None
+            published = parse_date(created, what="first-version")
+        elif record.get("published"):
+            published = parse_date(record.get("published"), what="first-version")
+        else:
+            raise BadRecord("missing versions: the first version's date decides the paper's month")
+        updated_raw = record.get("update_date")
+        updated = parse_date(updated_raw, what="update") if updated_raw else published
+    else:
+        published = parse_date(record.get("published"), what="published (first-version)")
+        updated_raw = record.get("updated")
+        updated = parse_date(updated_raw, what="updated") if updated_raw else published
+    if updated < published:
+        updated = published
+    return Paper(
+        id=ident,
+        title=title,
+        abstract=abstract,
+        categories=_categories(record.get("categories")),
+        published=published,
+        updated=updated,
+        authors=_authors(record),
+        comments=_optional(record.get("comments")),
+        journal_ref=_optional(record.get("journal-ref", record.get("journal_ref"))),
+        doi=_optional(record.get("doi")),
+        source=_optional(record.get("source")),
+    )

@@ -1,0 +1,51 @@
+"""Parquet and CSV files with Kaggle or normalised column names."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..records import Rejection
+from .fields import BadRecord, paper_from_mapping
+
+_LIST_COLUMNS = ("categories", "authors")
+
+
+def iter_parquet(path: Path, name: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(raw)
+    row = 0
+    for batch in pf.iter_batches(batch_size=8192):
+        for rec in batch.to_pylist():
+            row += 1
+            try:
+                yield row, paper_from_mapping(rec, kaggle="versions" in rec or "update_date" in rec)
+            except BadRecord as exc:
+                yield row, Rejection(name, row, str(exc))
+
+
+def iter_csv(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.DictReader(text)
+    for rec in reader:
+        line = reader.line_num
+        try:
+            if None in rec:
+                raise BadRecord("more fields than the header has")
+            clean: dict[str, Any] = {k: (v if v != "" else None) for k, v in rec.items()}
+            for col in _LIST_COLUMNS:
+                value = clean.get(col)
+                if isinstance(value, str) and value.startswith("["):
+                    import orjson
+
+                    try:
+                        clean[col] = orjson.loads(value)
+                    except orjson.JSONDecodeError as exc:
+                        raise BadRecord(f"{col} starts like a JSON list but is not one") from exc
+            yield line, paper_from_mapping(clean, kaggle="versions" in clean or "update_date" in clean)
+        except BadRecord as exc:
+            yield line, Rejection(name, line, str(exc))

@@ -1,0 +1,297 @@
+"""The embedded database: the only module that talks to DuckDB.
+
+One table holds one row per arXiv id (versions collapsed), with the token
+strings the query engine matches against, so a paper is tokenised once, at
+import. ``meta`` holds the schema version and other small facts.
+
+DuckDB admits one writing process or several readers, never both; opening a
+store that another process is writing raises :class:`StoreLockedError` after a
+short wait, with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
+from .records import Paper
+from .text import SEMANTICS_VERSION, token_string
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS doc_seq START 1;
+CREATE TABLE IF NOT EXISTS papers (
+    doc BIGINT NOT NULL,
+    id VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    abstract VARCHAR NOT NULL,
+    categories VARCHAR[] NOT NULL,
+    primary_category VARCHAR,
+    cat_str VARCHAR NOT NULL,
+    published DATE NOT NULL,
+    month INTEGER NOT NULL,
+    updated DATE NOT NULL,
+    authors VARCHAR[] NOT NULL,
+    comments VARCHAR,
+    journal_ref VARCHAR,
+    doi VARCHAR,
+    source VARCHAR,
+    deleted BOOLEAN NOT NULL DEFAULT false,
+    content_hash VARCHAR NOT NULL,
+    title_tok VARCHAR NOT NULL,
+    abstract_tok VARCHAR NOT NULL,
+    title_tok_cs VARCHAR NOT NULL,
+    abstract_tok_cs VARCHAR NOT NULL
+);
+"""
+
+_STAGE_COLUMNS = (
+    "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",
+    "updated", "authors", "comments", "journal_ref", "doi", "source", "content_hash",
+    "title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs",
+)
+
+
+def default_path() -> Path:
+    """``$UPTAKE_DB``, else ``uptake.duckdb`` in the user's data directory."""
+    env = os.environ.get("UPTAKE_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("uptake", appauthor=False)) / "uptake.duckdb"
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text or "conflict" in text)
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+class Store:
+    """A DuckDB file holding the corpus. Use :meth:`open`; close it (or use ``with``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, writable: bool) -> None:
+        self.con = con
+        self.path = path
+        self.writable = writable
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, write: bool = False, wait: float = 5.0) -> Store:
+        """Open (and for writers, create) the store at ``path``.
+
+        Readers of a store that does not exist get :class:`NoCorpusError`.
+        """
+        p = Path(path).expanduser() if path is not None else default_path()
+        if not write and not p.exists():
+            raise NoCorpusError(
+                f"no corpus at {p} yet: import records first, e.g. `uptake import arxiv.jsonl.gz` "
+                f"(or `uptake demo` for a synthetic one), or point --db / $UPTAKE_DB at an existing store"
+            )
+        if write:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(p), read_only=not write)
+                break
+            except duckdb.Error as exc:
+                if _is_lock_error(exc):
+                    if time.monotonic() < deadline:
+                        time.sleep(delay)
+                        delay = min(delay * 2, 0.5)
+                        continue
+                    raise StoreLockedError(
+                        f"{p} is in use by another uptake process (an import or harvest writing to it, "
+                        f"or a server while you try to write): wait for it to finish, stop it, or use another --db"
+                    ) from exc
+                raise StoreError(f"cannot open {p}: {exc}. If it is not an uptake store, choose another --db") from exc
+        store = cls(con, p, writable=write)
+        try:
+            store._check_schema()
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    def _check_schema(self) -> None:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        if not has_meta:
+            if not self.writable:
+                raise NoCorpusError(f"{self.path} holds no uptake corpus yet: run `uptake import FILE --db {self.path}`")
+            self.con.execute(_SCHEMA)
+            self.con.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?), ('semantics_version', ?)",
+                [str(SCHEMA_VERSION), SEMANTICS_VERSION],
+            )
+            return
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        found = int(row[0]) if row else 0
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} was written by a newer uptake (schema {found}, this one reads up to {SCHEMA_VERSION}): "
+                f"upgrade uptake (pip install -U uptake) or use another --db"
+            )
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta ------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    # -- writing ---------------------------------------------------------------
+    def begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.con.execute("ROLLBACK")
+
+    def upsert(self, papers: Sequence[Paper]) -> UpsertCounts:
+        """Insert new papers and replace stored ones by newer records; report what happened.
+
+        A record replaces the stored paper with the same id when its ``updated``
+        date is later, or (same date) when its content hash is greater, so the
+        final state does not depend on import order. Must run inside a transaction
+        the caller controls (:meth:`begin` / :meth:`commit`).
+        """
+        if not papers:
+            return UpsertCounts(0, 0, 0)
+        import pyarrow as pa
+
+        winners: dict[str, tuple[Paper, str]] = {}
+        duplicates_in_batch = 0
+        for paper in papers:
+            h = paper.content_hash()
+            held = winners.get(paper.id)
+            if held is not None:
+                duplicates_in_batch += 1
+                if (paper.updated, h) <= (held[0].updated, held[1]):
+                    continue
+            winners[paper.id] = (paper, h)
+        cols: dict[str, list[Any]] = {c: [] for c in _STAGE_COLUMNS}
+        for paper, h in winners.values():
+            cols["id"].append(paper.id)
+            cols["title"].append(paper.title)
+            cols["abstract"].append(paper.abstract)
+            cols["categories"].append(list(paper.categories))
+            cols["primary_category"].append(paper.primary_category)
+            cols["cat_str"].append(" " + " ".join(paper.categories) + " ")
+            cols["published"].append(paper.published)
+            cols["month"].append(paper.month)
+            cols["updated"].append(paper.updated)
+            cols["authors"].append(list(paper.authors))
+            cols["comments"].append(paper.comments)
+            cols["journal_ref"].append(paper.journal_ref)
+            cols["doi"].append(paper.doi)
+            cols["source"].append(paper.source)
+            cols["content_hash"].append(h)
+            cols["title_tok"].append(token_string(paper.title))
+            cols["abstract_tok"].append(token_string(paper.abstract))
+            cols["title_tok_cs"].append(token_string(paper.title, case_sensitive=True))
+            cols["abstract_tok_cs"].append(token_string(paper.abstract, case_sensitive=True))
+        schema = pa.schema(
+            [
+                ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
+                ("categories", pa.list_(pa.string())), ("primary_category", pa.string()), ("cat_str", pa.string()),
+                ("published", pa.date32()), ("month", pa.int32()), ("updated", pa.date32()),
+                ("authors", pa.list_(pa.string())), ("comments", pa.string()), ("journal_ref", pa.string()),
+                ("doi", pa.string()), ("source", pa.string()), ("content_hash", pa.string()),
+                ("title_tok", pa.string()), ("abstract_tok", pa.string()),
+                ("title_tok_cs", pa.string()), ("abstract_tok_cs", pa.string()),
+            ]
+        )
+        stage = pa.Table.from_pydict(cols, schema=schema)
+        con = self.con
+        con.register("_stage_arrow", stage)
+        try:
+            con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE _stage AS
+                SELECT s.*,
+                       CASE WHEN p.id IS NULL THEN 'insert'
+                            WHEN s.updated > p.updated OR (s.updated = p.updated AND s.content_hash > p.content_hash)
+                              OR p.deleted THEN 'update'
+                            ELSE 'keep' END AS action
+                FROM _stage_arrow s LEFT JOIN papers p ON p.id = s.id
+                """
+            )
+        finally:
+            con.unregister("_stage_arrow")
+        counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
+        if counts.get("update"):
+            con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
+        if counts.get("insert") or counts.get("update"):
+            names = ", ".join(_STAGE_COLUMNS)
+            con.execute(
+                f"INSERT INTO papers (doc, {names}) "
+                f"SELECT nextval('doc_seq'), {names} FROM _stage WHERE action <> 'keep' ORDER BY id"
+            )
+        con.execute("DROP TABLE _stage")
+        return UpsertCounts(
+            inserted=counts.get("insert", 0),
+            updated=counts.get("update", 0),
+            unchanged=counts.get("keep", 0) + duplicates_in_batch,
+        )
+
+    # -- reading ---------------------------------------------------------------
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query. Every value from a user goes in ``params``, never in ``sql``."""
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def paper_count(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM papers WHERE NOT deleted").fetchone()[0])
+
+    def require_papers(self) -> int:
+        n = self.paper_count()
+        if n == 0:
+            raise NoCorpusError(
+                f"the store {self.path} has no papers yet: import some with `uptake import FILE` "
+                f"(or try `uptake demo`)"
+            )
+        return n
+
+    def span(self) -> tuple[date, date]:
+        first, last = self.con.execute(
+            "SELECT min(published), max(published) FROM papers WHERE NOT deleted"
+        ).fetchone()
+        return first, last
+
+    def known_categories(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT DISTINCT unnest(categories) AS c FROM papers WHERE NOT deleted ORDER BY c"
+        ).fetchall()
+        return [r[0] for r in rows]

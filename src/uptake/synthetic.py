@@ -1,0 +1,347 @@
+"""A deterministic synthetic corpus that looks like arXiv, with planted terms of known uptake.
+
+Everything is drawn from one seeded generator, so the same arguments give the
+same papers on every machine. Used by ``uptake demo``, the benchmarks and the
+analytics tests, which compare what uptake measures with :attr:`SyntheticCorpus.truth`.
+
+Papers are labelled ``source="synthetic"`` and every id carries the ``synth``
+marker in its comments field so they are never mistaken for real records.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+
+from .periods import month_label, month_start, parse_month
+from .records import Paper
+
+CurveKind = Literal["logistic", "bass", "constant"]
+
+#: The size of arXiv that Bass market sizes are stated for.
+FULL_SIZE = 2_800_000
+
+
+@dataclass(frozen=True)
+class PlantedTerm:
+    """A term planted with a known curve.
+
+    - ``logistic``: share of papers in ``categories`` is ``K / (1 + exp(-r (t - t0)))`` from ``onset`` on
+      (``t`` and ``t0`` are month indices, ``year*12 + month - 1``).
+    - ``bass``: papers adopting per month follow Bass diffusion with ``p``, ``q`` and market ``m``, from ``onset``;
+      ``m`` is stated for a full-size corpus of :data:`FULL_SIZE` papers and scales with the corpus.
+    - ``constant``: share ``K`` from ``onset``.
+
+    ``burst`` = (first month, last month, factor) multiplies the share inside that window.
+    ``forms`` are the surface forms written into papers, chosen with ``form_weights``.
+    """
+
+    name: str
+    forms: tuple[str, ...]
+    curve: CurveKind = "logistic"
+    K: float = 0.01
+    r: float = 0.3
+    t0: str = "2025-01"
+    onset: str = "2024-01"
+    p: float = 0.01
+    q: float = 0.4
+    m: float = 1000.0
+    categories: tuple[str, ...] = ()  # archives or categories the term lives in; () = everywhere
+    form_weights: tuple[float, ...] = ()
+    title_rate: float = 0.25
+    burst: tuple[str, str, float] | None = None
+    companion: str | None = None  # a phrase written next to the term in some papers (its spelled-out form)
+    companion_rate: float = 0.5
+
+    def expected(self, month: int, n_papers: int, *, scale: float = 1.0) -> float:
+        """Expected number of papers mentioning the term in ``month`` out of ``n_papers`` eligible ones."""
+        onset = parse_month(self.onset)
+        if month < onset or n_papers <= 0:
+            return 0.0
+        if self.curve == "bass":
+            t = month - onset + 1
+            n = self.m * scale * (_bass_cdf(t, self.p, self.q) - _bass_cdf(t - 1, self.p, self.q))
+            share_cap = n / n_papers
+            value = min(1.0, share_cap) * n_papers
+        elif self.curve == "constant":
+            value = self.K * n_papers
+        else:
+            value = self.K / (1.0 + math.exp(-self.r * (month - parse_month(self.t0)))) * n_papers
+        if self.burst is not None:
+            lo, hi, factor = parse_month(self.burst[0]), parse_month(self.burst[1]), self.burst[2]
+            if lo <= month <= hi:
+                value *= factor
+        return min(value, float(n_papers))
+
+
+def _bass_cdf(t: float, p: float, q: float) -> float:
+    if t <= 0:
+        return 0.0
+    e = math.exp(-(p + q) * t)
+    return (1 - e) / (1 + (q / p) * e)
+
+
+# The planted terms used by the demo and by default in benchmarks. GRPO's curve is
+# made up to resemble the real one (introduced 2024-02, take-off after 2025-01).
+DEFAULT_PLANTED: tuple[PlantedTerm, ...] = (
+    PlantedTerm("GRPO", ("GRPO",), "logistic", K=0.06, r=0.32, t0="2025-07", onset="2024-02",
+                categories=("cs",), companion="group relative policy optimization", companion_rate=0.4),
+    PlantedTerm("DPO", ("DPO",), "logistic", K=0.03, r=0.22, t0="2024-03", onset="2023-05",
+                categories=("cs",), companion="direct preference optimization", companion_rate=0.5),
+    PlantedTerm("PPO", ("PPO",), "constant", K=0.012, onset="2017-07", categories=("cs",),
+                companion="proximal policy optimization", companion_rate=0.3),
+    PlantedTerm("LoRA", ("LoRA", "LORA", "lora"), "logistic", K=0.025, r=0.2, t0="2023-09", onset="2021-06",
+                categories=("cs",), form_weights=(0.9, 0.06, 0.04), companion="low-rank adaptation"),
+    PlantedTerm("LoRa", ("LoRa", "LoRaWAN"), "constant", K=0.04, onset="2016-01",
+                categories=("eess.SP", "cs.NI"), form_weights=(0.8, 0.2)),
+    PlantedTerm("DAPO", ("DAPO",), "bass", p=0.02, q=0.45, m=30_000, onset="2025-03", categories=("cs",)),
+    PlantedTerm("mixture of agents", ("mixture of agents",), "logistic", K=0.004, r=0.5, t0="2025-10",
+                onset="2025-04", categories=("cs",), burst=("2026-02", "2026-03", 3.0)),
+)
+
+CATEGORIES: tuple[tuple[str, float, float], ...] = (
+    # (category, weight in the 1990s, weight in the 2020s)
+    ("hep-th", 9, 2.5), ("hep-ph", 9, 2.5), ("astro-ph.GA", 8, 2.5), ("astro-ph.CO", 5, 2), ("gr-qc", 4, 1.5),
+    ("cond-mat.str-el", 7, 2), ("cond-mat.mes-hall", 6, 2), ("quant-ph", 6, 4), ("math.AP", 5, 2.5),
+    ("math.PR", 4, 2), ("math.CO", 4, 2), ("math.NA", 2, 1.8), ("math-ph", 3, 1), ("nucl-th", 3, 1),
+    ("physics.optics", 2, 2), ("stat.ML", 0.5, 3), ("stat.ME", 1, 1.5), ("q-bio.QM", 0.5, 1), ("econ.EM", 0.1, 0.6),
+    ("eess.SP", 0.2, 3), ("eess.IV", 0.1, 2), ("cs.NI", 0.5, 1.5), ("cs.LG", 0.5, 14), ("cs.CV", 0.5, 13),
+    ("cs.CL", 0.5, 11), ("cs.AI", 0.5, 8), ("cs.RO", 0.3, 4), ("cs.CR", 0.3, 3), ("cs.SE", 0.3, 2.5),
+    ("cs.IR", 0.2, 2), ("cs.DS", 0.5, 1.5), ("cs.IT", 0.5, 2), ("cs.HC", 0.2, 2), ("cs.DC", 0.3, 1.5),
+)
+
+_COMMON = (
+    "the of and a in to we is for that this with on by as are be from an our which can model results "
+    "method paper show data these it using based learning two new network approach problem also performance "
+    "models propose between such used at not time function analysis its methods into has one framework over "
+    "than have system both high work study different proposed large more task been first existing their "
+    "experiments training applications via well may under show while state however each field structure"
+).split()
+_SYLLABLES = (
+    "ka ro mi ne lu ta se po vi da ri no me sa tu lo fe zi ba gu ha ke li mo nu pe qui ra so te "
+    "va wi xe yo ze ar en il on ur est ion ant ing ex al"
+).split()
+_TEMPLATES = (
+    "We build on {t} and study its behaviour in detail.",
+    "Our approach extends {t} to a wider class of settings.",
+    "Compared with {t}, the proposed method is simpler.",
+    "Experiments with {t} show consistent gains.",
+    "We revisit {t} from a theoretical perspective.",
+)
+
+
+def _vocabulary(size: int, forbidden: set[str], rng: np.random.Generator) -> list[str]:
+    words: list[str] = []
+    seen: set[str] = set()
+    for w in _COMMON:
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    syl = np.array(_SYLLABLES)
+    while len(words) < size:
+        k = rng.integers(2, 5, size=4096)
+        picks = rng.integers(0, len(syl), size=(4096, 4))
+        for n, row in zip(k, picks):
+            w = "".join(syl[row[:n]])
+            if w not in seen and w not in forbidden:
+                seen.add(w)
+                words.append(w)
+                if len(words) >= size:
+                    break
+    return words
+
+
+@dataclass
+class SyntheticCorpus:
+    """Parameters of a synthetic corpus; iterate :meth:`papers` to draw it.
+
+    ``truth[name][month]`` is the exact number of generated papers that contain
+    the planted term ``name`` (filled while :meth:`papers` runs).
+    """
+
+    n_papers: int = 10_000
+    start: str = "1991-08"
+    end: str = "2026-06"
+    end_day: int = 14
+    seed: int = 0
+    planted: Sequence[PlantedTerm] = DEFAULT_PLANTED
+    vocabulary_size: int = 200_000
+    zipf_s: float = 1.07
+    sentence_pool: int = 50_000
+    truth: dict[str, dict[int, int]] = field(default_factory=dict)
+    monthly: dict[int, int] = field(default_factory=dict)
+
+    def month_sizes(self) -> dict[int, int]:
+        """Papers per month: exponential growth from about 2,000 (1990s) to about 24,000 (2025), scaled to ``n_papers``."""
+        lo, hi = parse_month(self.start), parse_month(self.end)
+        months = np.arange(lo, hi + 1)
+        years = (months - parse_month("1992-01")) / 12.0
+        weight = np.exp(np.log(12.0) * years / 33.0)  # x12 over 33 years, as arXiv's 2k -> 24k a month
+        raw = weight / weight.sum() * self.n_papers
+        sizes = np.floor(raw).astype(np.int64)
+        short = self.n_papers - int(sizes.sum())
+        order = np.argsort(-(raw - sizes), kind="stable")[:short]
+        sizes[order] += 1
+        return {int(m): int(s) for m, s in zip(months, sizes)}
+
+    def papers(self) -> Iterator[Paper]:
+        """Draw the papers, month by month; memory stays bounded by one month."""
+        rng = np.random.default_rng(self.seed)
+        forbidden = {w.casefold() for t in self.planted for f in t.forms + ((t.companion,) if t.companion else ())
+                     for w in f.replace("-", " ").split()}
+        vocab = _vocabulary(self.vocabulary_size, forbidden, rng)
+        vocab_arr = np.array(vocab, dtype=object)
+        ranks = np.arange(1, len(vocab) + 1, dtype=np.float64)
+        probs = ranks ** (-self.zipf_s)
+        probs /= probs.sum()
+        cdf = np.cumsum(probs)
+
+        def draw(n: int) -> np.ndarray:
+            return np.minimum(np.searchsorted(cdf, rng.random(n)), len(vocab) - 1)
+
+        pool_lens = rng.integers(8, 22, size=self.sentence_pool)
+        flat = vocab_arr[draw(int(pool_lens.sum()))]
+        sentences: list[str] = []
+        pos = 0
+        for n in pool_lens:
+            words = flat[pos : pos + n]
+            pos += n
+            s = " ".join(words)
+            sentences.append(s[0].upper() + s[1:] + ".")
+        sentence_arr = np.array(sentences, dtype=object)
+
+        cats = [c for c, _, _ in CATEGORIES]
+        w_old = np.array([a for _, a, _ in CATEGORIES])
+        w_new = np.array([b for _, _, b in CATEGORIES])
+        archive_of = [c.split(".")[0] for c in cats]
+        sizes = self.month_sizes()
+        self.monthly = dict(sizes)
+        self.truth = {t.name: {} for t in self.planted}
+        last_month = parse_month(self.end)
+        first_month = parse_month(self.start)
+        counters: dict[tuple[str, int], int] = {}
+        for month, n in sizes.items():
+            if n == 0:
+                continue
+            frac = min(1.0, max(0.0, (month - _ERA_START) / (_ERA_END - _ERA_START)))
+            weights = w_old * (1 - frac) + w_new * frac
+            weights = weights / weights.sum()
+            primary = rng.choice(len(cats), size=n, p=weights)
+            cross = rng.random(n) < 0.35
+            second = rng.choice(len(cats), size=n, p=weights)
+            paper_cats = [
+                (cats[a],) if not c or a == b else (cats[a], cats[b]) for a, b, c in zip(primary, second, cross)
+            ]
+            max_day = (month_start(month + 1) - timedelta(days=1)).day
+            if month == last_month:
+                max_day = min(max_day, self.end_day)
+            days = np.sort(rng.integers(1, max_day + 1, size=n))
+            n_title = rng.integers(5, 13, size=n)
+            title_words = vocab_arr[draw(int(n_title.sum()))]
+            n_sent = rng.integers(6, 12, size=n)
+            sent_idx = rng.integers(0, len(sentences), size=int(n_sent.sum()))
+            extra_title: list[list[str]] = [[] for _ in range(n)]
+            extra_abs: list[list[str]] = [[] for _ in range(n)]
+            for term in self.planted:
+                eligible = np.array(
+                    [i for i, pc in enumerate(paper_cats) if _in_categories(pc, term.categories)], dtype=np.int64
+                ) if term.categories else np.arange(n)
+                expected = term.expected(month, len(eligible), scale=self.n_papers / FULL_SIZE)
+                if expected <= 0 or len(eligible) == 0:
+                    continue
+                k = int(min(len(eligible), rng.poisson(expected)))
+                if k == 0:
+                    continue
+                chosen = rng.choice(eligible, size=k, replace=False)
+                self.truth[term.name][month] = self.truth[term.name].get(month, 0) + k
+                fw = np.array(term.form_weights or (1.0,) * len(term.forms))
+                forms = rng.choice(len(term.forms), size=k, p=fw / fw.sum())
+                in_title = rng.random(k) < term.title_rate
+                companion = rng.random(k) < term.companion_rate
+                templates = rng.integers(0, len(_TEMPLATES), size=k)
+                for j, i in enumerate(chosen):
+                    form = term.forms[forms[j]]
+                    if in_title[j]:
+                        extra_title[i].append(form)
+                    text = form
+                    if term.companion and companion[j]:
+                        text = f"{term.companion} ({form})"
+                    extra_abs[i].append(_TEMPLATES[templates[j]].format(t=text))
+            tpos = 0
+            spos = 0
+            m_first = month_start(month)
+            for i in range(n):
+                tw = title_words[tpos : tpos + n_title[i]]
+                tpos += n_title[i]
+                title = " ".join(tw)
+                title = title[0].upper() + title[1:]
+                if extra_title[i]:
+                    title = f"{' and '.join(extra_title[i])}: {title}"
+                sents = list(sentence_arr[sent_idx[spos : spos + n_sent[i]]])
+                spos += n_sent[i]
+                if extra_abs[i]:
+                    for s in extra_abs[i]:
+                        sents.insert(int(rng.integers(0, len(sents) + 1)), s)
+                abstract = " ".join(sents)
+                published = m_first + timedelta(days=int(days[i]) - 1)
+                archive = archive_of[primary[i]]
+                key = (archive if month < _NEW_STYLE else "", month)
+                counters[key] = counters.get(key, 0) + 1
+                yield Paper(
+                    id=_arxiv_id(archive, month, counters[key]),
+                    title=title,
+                    abstract=abstract,
+                    categories=paper_cats[i],
+                    published=published,
+                    updated=published,
+                    authors=(f"Author {int(rng.integers(1, 50000))}",),
+                    comments="synthetic paper generated by uptake",
+                    source="synthetic",
+                )
+
+
+def _in_categories(paper_cats: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    for c in paper_cats:
+        for w in wanted:
+            if c == w or c.startswith(w + "."):
+                return True
+    return False
+
+
+_ERA_START = 1992 * 12  # category mix moves from its 1990s weights to its 2020s weights over these years
+_ERA_END = 2025 * 12
+_NEW_STYLE = 2007 * 12 + 3  # 2007-04: arXiv's YYMM.NNNNN ids, one sequence per month
+
+
+def _arxiv_id(archive: str, month: int, serial: int) -> str:
+    y, m = month // 12, month % 12 + 1
+    if month >= _NEW_STYLE:
+        return f"{y % 100:02d}{m:02d}.{serial:05d}"
+    return f"{archive}/{y % 100:02d}{m:02d}{serial:03d}"
+
+
+def write_jsonl(corpus: SyntheticCorpus, path: str, *, gzip_level: int = 1) -> int:
+    """Write the corpus as uptake's normalised JSON Lines (gzip'd when the name ends in .gz)."""
+    import gzip
+
+    import orjson
+
+    opener = (lambda p: gzip.open(p, "wb", compresslevel=gzip_level)) if path.endswith(".gz") else (lambda p: open(p, "wb"))
+    n = 0
+    with opener(path) as f:
+        for paper in corpus.papers():
+            f.write(orjson.dumps({
+                "id": paper.id, "title": paper.title, "abstract": paper.abstract,
+                "categories": list(paper.categories), "published": paper.published.isoformat(),
+                "authors": list(paper.authors), "comments": paper.comments, "source": paper.source,
+            }) + b"\n")
+            n += 1
+    return n
+
+
+__all__ = ["DEFAULT_PLANTED", "PlantedTerm", "SyntheticCorpus", "write_jsonl", "month_label", "date"]

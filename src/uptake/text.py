@@ -1,0 +1,73 @@
+"""The one definition of what matches.
+
+Text is NFKC-normalised and split into tokens, the maximal runs of Unicode
+letters and digits (``[^\\W_]+``). Matching compares tokens after Unicode
+``casefold`` (applied to each token, so boundaries come from the text as written)
+unless it is case-sensitive, in which case tokens compare exactly
+(after NFKC). A term or phrase matches a field when its tokens occur
+contiguously in that field's token sequence; title and abstract are separate
+sequences, so a phrase never spans them.
+
+Everything that decides matches (the store's token columns, the query engine,
+the brute-force reference in the tests, term extraction) calls this module.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+#: Bumped whenever a change here could change which papers match.
+SEMANTICS_VERSION = "1"
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC normal form of ``text``."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def tokens(text: str, *, case_sensitive: bool = False) -> list[str]:
+    """The token sequence of ``text`` under the matching semantics.
+
+    >>> tokens("GRPO-based RL, with 2× speed-ups")
+    ['grpo', 'based', 'rl', 'with', '2', 'speed', 'ups']
+    >>> tokens("LoRA", case_sensitive=True)
+    ['LoRA']
+    """
+    norm = normalize(text)
+    if case_sensitive:
+        return _TOKEN.findall(norm)
+    if norm.isascii():  # ASCII casefold is lower(), which never moves a token boundary
+        return _TOKEN.findall(norm.lower())
+    # Token boundaries come from the text as written; each token is then casefolded.
+    return [tok.casefold() for tok in _TOKEN.findall(norm)]
+
+
+def token_string(text: str, *, case_sensitive: bool = False) -> str:
+    """Tokens joined by single spaces, with a leading and trailing space.
+
+    A phrase's tokens occur contiguously exactly when ``phrase_key(phrase)`` is a
+    substring of this string, because tokens never contain spaces.
+    """
+    toks = tokens(text, case_sensitive=case_sensitive)
+    return " " + " ".join(toks) + " " if toks else " "
+
+
+def phrase_key(phrase_tokens: Sequence[str]) -> str:
+    """The substring that marks a contiguous occurrence of ``phrase_tokens``."""
+    return " " + " ".join(phrase_tokens) + " "
+
+
+def contains_phrase(haystack_tokens: Sequence[str], needle: Sequence[str]) -> bool:
+    """Brute-force contiguous match, independent of the string trick above."""
+    n = len(needle)
+    if n == 0:
+        return False
+    first = needle[0]
+    for i in range(len(haystack_tokens) - n + 1):
+        if haystack_tokens[i] == first and list(haystack_tokens[i : i + n]) == list(needle):
+            return True
+    return False
