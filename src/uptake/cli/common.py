@@ -51,13 +51,13 @@ def corpus_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def console_err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def write_text(text: str) -> None:

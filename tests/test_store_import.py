@@ -1,0 +1,135 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, make_paper
+from uptake.errors import NoCorpusError, SchemaVersionError, StoreLockedError, StrictImportError
+from uptake.ingest import import_files
+from uptake.records import ImportSummary
+from uptake.store import Store
+
+
+def rows(path):
+    with Store.open(path) as s:
+        return s.query("SELECT id, title, published, updated, categories FROM papers ORDER BY id")
+
+
+def test_import_twice_changes_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with Store.open(db, write=True) as s:
+        first = import_files(s, [FIXTURES / "normalised_with_errors.jsonl", FIXTURES / "kaggle_sample.jsonl"])
+    before = rows(db)
+    with Store.open(db, write=True) as s:
+        second = import_files(s, [FIXTURES / "normalised_with_errors.jsonl", FIXTURES / "kaggle_sample.jsonl"])
+    assert (first.inserted, first.updated, first.rejected) == (6, 0, 4)
+    assert first.read == 10
+    assert (second.inserted, second.updated, second.unchanged, second.rejected) == (0, 0, 6, 4)
+    assert rows(db) == before
+    assert [str(r) for r in first.rejections][0].endswith("normalised_with_errors.jsonl:2: missing published (first-version) date")
+
+
+def test_newer_record_replaces_older_never_the_reverse(tmp_path):
+    db = tmp_path / "s.duckdb"
+    old = make_paper("2501.00001", "old title", published="2025-01-02", updated="2025-01-02")
+    new = make_paper("2501.00001", "new title", published="2025-01-02", updated="2025-03-01")
+    with Store.open(db, write=True) as s:
+        s.begin(); assert s.upsert([new]).inserted == 1; s.commit()
+        s.begin(); c = s.upsert([old]); s.commit()
+        assert (c.inserted, c.updated, c.unchanged) == (0, 0, 1)
+        assert s.query("SELECT title FROM papers")[0][0] == "new title"
+    db2 = tmp_path / "t.duckdb"
+    with Store.open(db2, write=True) as s:
+        s.begin(); s.upsert([old]); s.commit()
+        s.begin(); c = s.upsert([new]); s.commit()
+        assert (c.inserted, c.updated) == (0, 1)
+        assert s.query("SELECT title, count(*) OVER () FROM papers") == [("new title", 1)]
+
+
+def test_same_date_tie_does_not_depend_on_import_order(tmp_path):
+    a = make_paper("2501.00001", "version A", updated="2025-02-01")
+    b = make_paper("2501.00001", "version B", updated="2025-02-01")
+    titles = []
+    for order in ([a, b], [b, a]):
+        db = tmp_path / f"{order[0].title}.duckdb"
+        with Store.open(db, write=True) as s:
+            for p in order:
+                s.begin(); s.upsert([p]); s.commit()
+            titles.append(s.query("SELECT title FROM papers")[0][0])
+    assert titles[0] == titles[1]
+
+
+def test_strict_import_writes_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with Store.open(db, write=True) as s:
+        with pytest.raises(StrictImportError, match=r"normalised_with_errors.jsonl:2"):
+            import_files(s, [FIXTURES / "kaggle_sample.jsonl", FIXTURES / "normalised_with_errors.jsonl"], strict=True)
+        assert s.paper_count() == 0
+
+
+def test_summary_lists_first_20_and_counts_all(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    good = '{"id": "2501.00001", "title": "t", "abstract": "", "categories": [], "published": "2025-01-01"}\n'
+    bad.write_text(good + "not json\n" * 35)
+    with Store.open(tmp_path / "s.duckdb", write=True) as s:
+        summary = import_files(s, [bad])
+    assert summary.rejected == 35 and len(summary.rejections) == ImportSummary.KEEP_REJECTIONS
+    assert summary.rejections[0].line == 2 and summary.rejections[-1].line == 21
+
+
+def test_interrupted_import_resumes_without_duplicates(tmp_path):
+    data = tmp_path / "many.jsonl"
+    data.write_text("".join(
+        f'{{"id": "2501.{i:05d}", "title": "t{i}", "abstract": "GRPO", "categories": ["cs.LG"], "published": "2025-01-02"}}\n'
+        for i in range(3000)
+    ))
+    db = tmp_path / "s.duckdb"
+    # Kill an import right after its second committed batch, then run it again.
+    code = (
+        "import os, sys\n"
+        "import uptake.store as st\n"
+        "from uptake.ingest import import_files\n"
+        "orig = st.Store.commit\n"
+        "n = [0]\n"
+        "def commit(self):\n"
+        "    orig(self); n[0] += 1\n"
+        "    if n[0] == 2: os._exit(9)\n"
+        "st.Store.commit = commit\n"
+        f"s = st.Store.open({str(db)!r}, write=True)\n"
+        f"import_files(s, [{str(data)!r}], batch_size=1000)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert proc.returncode == 9
+    with Store.open(db) as s:
+        assert s.paper_count() == 2000  # two batches committed before the kill
+    with Store.open(db, write=True) as s:
+        summary = import_files(s, [data])
+        assert (summary.inserted, summary.unchanged) == (1000, 2000)
+        assert s.query("SELECT count(*), count(DISTINCT id) FROM papers") == [(3000, 3000)]
+
+
+def test_no_corpus_and_newer_schema(tmp_path):
+    with pytest.raises(NoCorpusError, match="uptake import"):
+        Store.open(tmp_path / "missing.duckdb")
+    db = tmp_path / "s.duckdb"
+    with Store.open(db, write=True) as s:
+        s.set_meta("schema_version", "99")
+    with pytest.raises(SchemaVersionError, match="newer uptake"):
+        Store.open(db)
+
+
+def test_locked_by_another_writer(tmp_path):
+    db = tmp_path / "s.duckdb"
+    Store.open(db, write=True).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ok"
+        with pytest.raises(StoreLockedError, match="another uptake process"):
+            Store.open(db, write=True, wait=0.3)
+    finally:
+        holder.kill()
+        holder.wait()

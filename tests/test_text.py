@@ -1,0 +1,38 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from uptake.text import contains_phrase, phrase_key, token_string, tokens
+
+
+def test_tokens_are_runs_of_letters_and_digits():
+    assert tokens("GRPO-based RL (v2), x_y; 3.5 B") == ["grpo", "based", "rl", "v2", "x", "y", "3", "5", "b"]
+
+
+def test_nfkc_and_casefold():
+    assert tokens("ﬁne-tuning ＧＲＰＯ Straße") == ["fine", "tuning", "grpo", "strasse"]
+    assert tokens("ＧＲＰＯ LoRa", case_sensitive=True) == ["GRPO", "LoRa"]
+
+
+def test_casefold_keeps_the_boundaries_of_the_text():
+    # "İ" casefolds to "i" + combining dot; the token stays one token
+    assert len(tokens("İstanbul")) == 1
+
+
+def test_substring_of_token_string_is_contiguous_match():
+    s = token_string("We use GRPOs, not GRPO-lite.")
+    assert phrase_key(["grpo"]) in s
+    assert phrase_key(["grpos"]) in s
+    assert phrase_key(["grp"]) not in s
+    assert phrase_key(["not", "grpo", "lite"]) in s
+
+
+words = st.sampled_from(["grpo", "GRPO", "lora", "LoRa", "policy", "optimization", "a", "ß", "SS", "x1"])
+
+
+@given(st.lists(words, max_size=12), st.lists(words, min_size=1, max_size=3), st.sampled_from([" ", "-", ", ", "_"]))
+def test_string_trick_equals_brute_force(hay, needle, sep):
+    text = sep.join(hay)
+    for cs in (False, True):
+        hay_t = tokens(text, case_sensitive=cs)
+        needle_t = tokens(" ".join(needle), case_sensitive=cs)
+        assert (phrase_key(needle_t) in token_string(text, case_sensitive=cs)) == contains_phrase(hay_t, needle_t)
