@@ -97,7 +97,9 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=11)
     if title is None:
-        what = "share of all papers" if share else "papers per " + trend.by
+        cats = trend.filters.get("category") or []
+        scope = f"{', '.join(cats)} papers" if cats else "all papers"
+        what = f"share of {scope}" if share else f"papers per {trend.by}" + (f" ({', '.join(cats)})" if cats else "")
         title = f"arXiv papers mentioning {_title_terms(trend)}: {what}"
     ax.set_title(title, fontsize=15, loc="left", pad=14, fontweight="bold")
     handles, labels = ax.get_legend_handles_labels()
