@@ -36,3 +36,10 @@ def test_string_trick_equals_brute_force(hay, needle, sep):
         hay_t = tokens(text, case_sensitive=cs)
         needle_t = tokens(" ".join(needle), case_sensitive=cs)
         assert (phrase_key(needle_t) in token_string(text, case_sensitive=cs)) == contains_phrase(hay_t, needle_t)
+
+
+@given(st.lists(st.sampled_from(["GRPO", "ß", "İx", "ﬁne", "LoRa", "a_b", "x-1", "Σσς", " ", "\n"]), max_size=10).map("".join))
+def test_token_strings_equal_two_tokenisations(text):
+    from uptake.text import token_strings
+
+    assert token_strings(text) == (token_string(text), token_string(text, case_sensitive=True))

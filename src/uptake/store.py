@@ -23,7 +23,7 @@ import duckdb
 
 from .errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from .records import Paper
-from .text import SEMANTICS_VERSION, token_string
+from .text import SEMANTICS_VERSION, token_strings
 
 SCHEMA_VERSION = 1
 
@@ -53,7 +53,34 @@ CREATE TABLE IF NOT EXISTS papers (
     title_tok_cs VARCHAR NOT NULL,
     abstract_tok_cs VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS harvest_state (
+    endpoint VARCHAR NOT NULL,
+    set_spec VARCHAR NOT NULL,
+    metadata_prefix VARCHAR NOT NULL,
+    last_datestamp VARCHAR,
+    window_from VARCHAR,
+    window_until VARCHAR,
+    window_started VARCHAR,
+    token VARCHAR,
+    in_progress BOOLEAN NOT NULL DEFAULT false,
+    pages BIGINT NOT NULL DEFAULT 0,
+    window_records BIGINT NOT NULL DEFAULT 0,
+    complete_list_size BIGINT,
+    records BIGINT NOT NULL DEFAULT 0,
+    deleted BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    restarts BIGINT NOT NULL DEFAULT 0,
+    updated_at VARCHAR,
+    PRIMARY KEY (endpoint, set_spec, metadata_prefix)
+);
 """
+
+#: Columns of ``harvest_state`` (one row per endpoint, set and metadata format), in order.
+HARVEST_COLUMNS = (
+    "endpoint", "set_spec", "metadata_prefix", "last_datestamp", "window_from", "window_until", "window_started",
+    "token", "in_progress", "pages", "window_records", "complete_list_size", "records", "deleted", "rejected",
+    "restarts", "updated_at",
+)
 
 _STAGE_COLUMNS = (
     "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",
@@ -219,10 +246,12 @@ class Store:
             cols["doi"].append(paper.doi)
             cols["source"].append(paper.source)
             cols["content_hash"].append(h)
-            cols["title_tok"].append(token_string(paper.title))
-            cols["abstract_tok"].append(token_string(paper.abstract))
-            cols["title_tok_cs"].append(token_string(paper.title, case_sensitive=True))
-            cols["abstract_tok_cs"].append(token_string(paper.abstract, case_sensitive=True))
+            title_folded, title_exact = token_strings(paper.title)
+            abstract_folded, abstract_exact = token_strings(paper.abstract)
+            cols["title_tok"].append(title_folded)
+            cols["abstract_tok"].append(abstract_folded)
+            cols["title_tok_cs"].append(title_exact)
+            cols["abstract_tok_cs"].append(abstract_exact)
         schema = pa.schema(
             [
                 ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
@@ -289,6 +318,58 @@ class Store:
             "SELECT min(published), max(published) FROM papers WHERE NOT deleted"
         ).fetchone()
         return first, last
+
+    # -- harvest state (see uptake.harvest) --------------------------------------
+    def _has_harvest_table(self) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'harvest_state'"
+        ).fetchone()[0])
+
+    def harvest_states(self) -> list[dict[str, Any]]:
+        """Every harvest_state row as a dict (empty for stores never harvested)."""
+        if not self._has_harvest_table():
+            return []
+        cols = ", ".join(HARVEST_COLUMNS)
+        rows = self.con.execute(
+            f"SELECT {cols} FROM harvest_state ORDER BY set_spec, metadata_prefix, endpoint"
+        ).fetchall()
+        return [dict(zip(HARVEST_COLUMNS, r)) for r in rows]
+
+    def harvest_state(self, endpoint: str, set_spec: str, metadata_prefix: str) -> dict[str, Any] | None:
+        if not self._has_harvest_table():
+            return None
+        cols = ", ".join(HARVEST_COLUMNS)
+        row = self.con.execute(
+            f"SELECT {cols} FROM harvest_state WHERE endpoint = ? AND set_spec = ? AND metadata_prefix = ?",
+            [endpoint, set_spec, metadata_prefix],
+        ).fetchone()
+        return dict(zip(HARVEST_COLUMNS, row)) if row else None
+
+    def save_harvest_state(self, state: dict[str, Any]) -> None:
+        """Insert or replace one harvest_state row; call inside the page's transaction."""
+        if not self._has_harvest_table():
+            self.con.execute(_SCHEMA)  # a store made before harvesting existed; every statement is IF NOT EXISTS
+        self.con.execute(
+            f"INSERT OR REPLACE INTO harvest_state ({', '.join(HARVEST_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in HARVEST_COLUMNS)})",
+            [state.get(c) for c in HARVEST_COLUMNS],
+        )
+
+    def mark_deleted(self, deletions: Sequence[tuple[str, date]]) -> int:
+        """Mark papers deleted at the source (OAI ``status="deleted"``); returns how many changed.
+
+        A deletion applies only to a stored paper not updated after it, so the outcome does not
+        depend on the order records arrive in. Unknown ids are ignored. Run inside a transaction.
+        """
+        changed = 0
+        for ident, when in deletions:
+            row = self.con.execute(
+                "UPDATE papers SET deleted = true, updated = greatest(updated, ?) "
+                "WHERE id = ? AND NOT deleted AND updated <= ? RETURNING id",
+                [when, ident, when],
+            ).fetchall()
+            changed += len(row)
+        return changed
 
     def known_categories(self) -> list[str]:
         rows = self.con.execute(

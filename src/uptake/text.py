@@ -46,6 +46,20 @@ def tokens(text: str, *, case_sensitive: bool = False) -> list[str]:
     return [tok.casefold() for tok in _TOKEN.findall(norm)]
 
 
+def token_spans(text: str, *, case_sensitive: bool = False) -> tuple[str, list[tuple[str, int, int]]]:
+    """``(normalized, spans)``: the NFKC text and each token with its ``[start, end)`` offsets in it.
+
+    The tokens are exactly :func:`tokens`'s, so highlighting agrees with matching.
+
+    >>> token_spans("GRPO-based")[1]
+    [('grpo', 0, 4), ('based', 5, 10)]
+    """
+    norm = normalize(text)
+    if case_sensitive:
+        return norm, [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
+    return norm, [(m.group().casefold(), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
+
+
 def token_string(text: str, *, case_sensitive: bool = False) -> str:
     """Tokens joined by single spaces, with a leading and trailing space.
 
@@ -54,6 +68,21 @@ def token_string(text: str, *, case_sensitive: bool = False) -> str:
     """
     toks = tokens(text, case_sensitive=case_sensitive)
     return " " + " ".join(toks) + " " if toks else " "
+
+
+def token_strings(text: str) -> tuple[str, str]:
+    """``(folded, exact)`` token strings of ``text`` from one tokenisation.
+
+    Equal to ``(token_string(text), token_string(text, case_sensitive=True))``:
+    folding each exact token gives the folded tokens, because boundaries come
+    from the text as written.
+    """
+    exact = _TOKEN.findall(normalize(text))
+    if not exact:
+        return " ", " "
+    joined = " ".join(exact)
+    folded = joined.lower() if joined.isascii() else " ".join(t.casefold() for t in exact)
+    return f" {folded} ", f" {joined} "
 
 
 def phrase_key(phrase_tokens: Sequence[str]) -> str:
