@@ -1,0 +1,70 @@
+"""``uptake serve``: the web viewer and HTTP API on a local port."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+
+from .common import console_err, db_parent
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve", parents=[db_parent()], help="the web viewer and JSON API in your browser",
+        description="Serve an interactive chart of trends (with the papers behind each point) and the JSON API "
+        "(documented at /docs) over the store, opened read-only. Example: uptake serve --port 8000, "
+        "then open http://127.0.0.1:8000/",
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 means every interface)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--budget", type=float, default=10.0, metavar="SECONDS",
+                   help="time budget per request before answering 503 (default 10)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def binds_all_interfaces(host: str) -> bool:
+    return host.strip() in ("", "0.0.0.0", "::", "[::]", "*")
+
+
+def is_loopback(host: str) -> bool:
+    h = host.strip().strip("[]")
+    if h.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..corpus import Corpus
+    from ..errors import UsageError
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
+    if args.budget <= 0:
+        raise UsageError("--budget must be a positive number of seconds")
+    corpus = Corpus(args.db)
+    stats = corpus.stats(top_categories=1)  # fails here, with the CLI's message, if there is no corpus
+    err = console_err()
+    if binds_all_interfaces(args.host):
+        err.print(f"[bold yellow]warning:[/] --host {args.host or '(empty)'} listens on ALL network interfaces: "
+                  "anyone who can reach this machine can query your corpus. Use --host 127.0.0.1 to keep it local.")
+    elif not is_loopback(args.host):
+        err.print(f"[bold yellow]warning:[/] --host {args.host} is reachable from other machines on that network; "
+                  "use --host 127.0.0.1 to keep it local.")
+    import uvicorn
+
+    from ..web import Limits, create_app
+
+    app = create_app(corpus.path, limits=Limits(time_budget=args.budget))
+    shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
+    if binds_all_interfaces(args.host):
+        shown = "127.0.0.1"
+    err.print(f"uptake: serving {stats.papers:,} papers from {corpus.path} (read-only)\n"
+              f"  open http://{shown}:{args.port}/   ·   API docs http://{shown}:{args.port}/docs   ·   Ctrl+C stops")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

@@ -1,0 +1,607 @@
+// The uptake page: form <-> URL state, trend chart, papers behind a point, adoption and emerging panels.
+import { PALETTE, exportSvg, formatPct, formatValue, renderChart, valueOf } from "./chart.js";
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = ["q", "from", "to", "by", "measure", "smooth", "category", "field", "cs"];
+const state = {
+  q: "", from: "", to: "", by: "month", measure: "share", smooth: "1", category: "", field: "any", cs: false,
+  hidden: new Set(), sel: null, // sel = {series, period}
+};
+let config = { default_query: "GRPO, DPO, PPO", analytics: {} };
+let stats = null;
+let chart = null;      // handle from renderChart
+let trend = null;      // last /api/trend JSON
+let trendSeq = 0;      // to drop stale answers
+let papersSeq = 0;
+let hoverIndex = null;
+
+// ---------------------------------------------------------------------------------- state <-> URL
+function defaultFrom() {
+  if (!stats || !stats.last) return "";
+  const year = Number(stats.last.slice(0, 4)) - 3;
+  const first = stats.first ? stats.first.slice(0, 7) : "";
+  const candidate = `${year}-01`;
+  return first && first > candidate ? first : candidate;
+}
+
+function readUrl() {
+  const u = new URLSearchParams(location.search);
+  state.q = u.has("q") ? u.get("q") : config.default_query;
+  state.from = u.has("from") ? u.get("from") : defaultFrom();
+  state.to = u.get("to") || "";
+  state.by = u.get("by") || "month";
+  state.measure = u.get("measure") || "share";
+  state.smooth = u.get("smooth") || "1";
+  state.category = u.get("category") || "";
+  state.field = u.get("field") || "any";
+  state.cs = ["1", "true", "yes", "on"].includes((u.get("cs") || "").toLowerCase());
+  state.hidden = new Set((u.get("hide") || "").split(",").filter((s) => /^\d+$/.test(s)).map(Number));
+  const sel = u.get("sel");
+  const m = sel && /^(\d+):(.+)$/.exec(sel);
+  state.sel = m ? { series: Number(m[1]), period: m[2] } : null;
+}
+
+function urlFor(s) {
+  const u = new URLSearchParams();
+  u.set("q", s.q);
+  u.set("from", s.from);
+  if (s.to) u.set("to", s.to);
+  if (s.by !== "month") u.set("by", s.by);
+  if (s.measure !== "share") u.set("measure", s.measure);
+  if (s.smooth && s.smooth !== "1") u.set("smooth", s.smooth);
+  if (s.category) u.set("category", s.category);
+  if (s.field && s.field !== "any") u.set("field", s.field);
+  if (s.cs) u.set("cs", "1");
+  if (s.hidden.size) u.set("hide", [...s.hidden].sort((a, b) => a - b).join(","));
+  if (s.sel) u.set("sel", `${s.sel.series}:${s.sel.period}`);
+  return "?" + u.toString();
+}
+
+function saveUrl(push) {
+  const url = urlFor(state);
+  if (url === location.search) return;
+  if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+}
+
+function fillForm() {
+  $("q").value = state.q;
+  $("from").value = state.from;
+  $("to").value = state.to;
+  $("by").value = state.by;
+  $("measure").value = state.measure;
+  const sm = $("smooth");
+  if (![...sm.options].some((o) => o.value === state.smooth)) sm.add(new Option(`${state.smooth} periods`, state.smooth));
+  sm.value = state.smooth;
+  $("category").value = state.category;
+  $("field").value = state.field;
+  $("cs").checked = state.cs;
+}
+
+function readForm() {
+  const before = JSON.stringify([state.q]);
+  state.q = $("q").value.trim();
+  state.from = $("from").value.trim();
+  state.to = $("to").value.trim();
+  state.by = $("by").value;
+  state.measure = $("measure").value;
+  state.smooth = $("smooth").value;
+  state.category = $("category").value.trim();
+  state.field = $("field").value;
+  state.cs = $("cs").checked;
+  if (JSON.stringify([state.q]) !== before) state.hidden = new Set(); // new series: show them all
+}
+
+function apiParams(extra = {}) {
+  const u = new URLSearchParams();
+  u.set("q", state.q);
+  if (state.from) u.set("from", state.from);
+  if (state.to) u.set("to", state.to);
+  u.set("by", state.by);
+  u.set("measure", state.measure);
+  u.set("smooth", state.smooth || "1");
+  for (const c of state.category.split(",").map((s) => s.trim()).filter(Boolean)) u.append("category", c);
+  if (state.field !== "any") u.set("field", state.field);
+  if (state.cs) u.set("case_sensitive", "true");
+  for (const [k, v] of Object.entries(extra)) u.set(k, v);
+  return u;
+}
+
+async function getJson(url) {
+  const res = await fetch(url, { headers: { Accept: "application/json" } });
+  let body = null;
+  try { body = await res.json(); } catch { body = { error: `the server answered ${res.status} without JSON` }; }
+  if (!res.ok) { const e = new Error(body.error || res.statusText); e.status = res.status; e.body = body; throw e; }
+  return body;
+}
+
+// ---------------------------------------------------------------------------------- trend
+function showQueryError(err) {
+  const box = $("query-error");
+  box.replaceChildren();
+  if (!err) { box.hidden = true; $("q").removeAttribute("aria-invalid"); return; }
+  box.hidden = false;
+  const msg = document.createElement("div");
+  msg.textContent = err.message;
+  box.appendChild(msg);
+  const pos = err.body && Number.isInteger(err.body.position) ? err.body.position : null;
+  if (err.status === 400 && pos !== null && state.q) {
+    $("q").setAttribute("aria-invalid", "true");
+    const pre = document.createElement("pre");
+    const q = state.q;
+    const mark = document.createElement("mark");
+    mark.textContent = q.slice(pos, pos + 1) || " ";
+    pre.append(q.slice(0, pos), mark, q.slice(pos + 1));
+    box.appendChild(pre);
+  }
+}
+
+async function loadTrend() {
+  const seq = ++trendSeq;
+  const started = performance.now();
+  $("chart").classList.add("busy");
+  $("dl-csv").href = "/api/trend.csv?" + apiParams().toString();
+  try {
+    const data = await getJson("/api/trend?" + apiParams().toString());
+    if (seq !== trendSeq) return;
+    trend = data;
+    showQueryError(null);
+    drawTrend();
+    const ms = Math.round(performance.now() - started);
+    document.body.dataset.trendMs = String(ms);
+    if (state.sel) await loadPapers(state.sel.series, state.sel.period, 0);
+    else clearPapers();
+    loadAdoption();
+  } catch (err) {
+    if (seq !== trendSeq) return;
+    showQueryError(err);
+    if (!trend) $("chart").replaceChildren(Object.assign(document.createElement("div"), { className: "placeholder", textContent: "No chart yet: fix the query above." }));
+  } finally {
+    if (seq === trendSeq) $("chart").classList.remove("busy");
+  }
+}
+
+function describe(t) {
+  const f = t.filters;
+  const what = f.measure === "count" ? "Papers" : "Share of papers";
+  const cats = f.category && f.category.length ? ` in ${f.category.join(", ")}` : "";
+  const sm = f.smooth > 1 ? `, ${f.smooth}-${f.by} moving average` : "";
+  return `${what} per ${f.by}${cats}${sm}, ${f.from} to ${f.to}`;
+}
+
+function drawTrend() {
+  if (!trend) return;
+  $("chart-title").textContent = describe(trend);
+  renderLegend();
+  chart = renderChart($("chart"), trend, { hidden: state.hidden });
+  document.body.dataset.series = String(trend.series.length - state.hidden.size);
+  attachChartEvents();
+  if (state.sel) chart.showSelected(state.sel.series, trend.series[0]?.points.findIndex((p) => p.period === state.sel.period));
+  const inc = trend.series[0]?.points.filter((p) => !p.complete).map((p) => p.period) || [];
+  const c = trend.corpus;
+  $("chart-note").textContent = `Corpus: ${c.papers.toLocaleString("en")} papers, ${c.first} to ${c.last}. ` +
+    (inc.length ? `Incomplete: ${inc.join(", ")}. ` : "") + "Hover for numbers; click a point for its papers.";
+}
+
+function renderLegend() {
+  const box = $("legend");
+  box.replaceChildren();
+  trend.series.forEach((s, i) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("aria-pressed", state.hidden.has(i) ? "false" : "true");
+    b.title = state.hidden.has(i) ? "show this series" : "hide this series";
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    sw.style.background = PALETTE[i % PALETTE.length];
+    const total = s.points.reduce((a, p) => a + p.count, 0);
+    const tot = document.createElement("span");
+    tot.className = "total";
+    tot.textContent = `${total.toLocaleString("en")} papers`;
+    b.append(sw, document.createTextNode(s.label), tot);
+    b.addEventListener("click", () => {
+      if (state.hidden.has(i)) state.hidden.delete(i); else state.hidden.add(i);
+      saveUrl(false);
+      drawTrend();
+    });
+    box.appendChild(b);
+  });
+}
+
+function tooltipFor(i, active) {
+  const tip = $("tooltip");
+  const period = trend.series[0].points[i].period;
+  const complete = trend.series.every((s) => s.points[i].complete);
+  tip.replaceChildren();
+  const head = document.createElement("div");
+  head.className = "tt-period";
+  head.textContent = period;
+  tip.appendChild(head);
+  if (!complete) {
+    const w = document.createElement("div");
+    w.className = "tt-warn";
+    w.textContent = "incomplete period: the corpus does not cover all of it";
+    tip.appendChild(w);
+  }
+  const table = document.createElement("table");
+  trend.series.forEach((s, si) => {
+    if (state.hidden.has(si)) return;
+    const p = s.points[i];
+    const tr = table.insertRow();
+    const name = tr.insertCell();
+    const sw = document.createElement("span");
+    sw.className = "sw";
+    sw.style.background = PALETTE[si % PALETTE.length];
+    name.append(sw, document.createTextNode(s.label.length > 28 ? s.label.slice(0, 27) + "…" : s.label));
+    if (si === active) name.style.fontWeight = "700";
+    const share = tr.insertCell();
+    share.className = "num";
+    share.textContent = trend.filters.smooth > 1 ? formatValue(trend, valueOf(trend, p)) + " avg" : formatPct(p.share);
+    const counts = tr.insertCell();
+    counts.className = "num";
+    counts.textContent = `${p.count.toLocaleString("en")} / ${p.total.toLocaleString("en")}`;
+    if (p.share_ci95 && trend.filters.smooth <= 1) {
+      const ci = table.insertRow().insertCell();
+      ci.colSpan = 3;
+      ci.className = "ci";
+      ci.textContent = `share ${formatPct(p.share)}, 95% CI ${formatPct(p.share_ci95[0], 2)}–${formatPct(p.share_ci95[1], 2)}`;
+    }
+  });
+  tip.appendChild(table);
+  const hint = document.createElement("div");
+  hint.className = "tt-hint";
+  hint.textContent = "count / all papers in the period · click for the papers";
+  tip.appendChild(hint);
+}
+
+function placeTooltip(clientX, clientY) {
+  const tip = $("tooltip");
+  tip.hidden = false;
+  const r = tip.getBoundingClientRect();
+  let left = clientX + 16, top = clientY + 12;
+  if (left + r.width > window.innerWidth - 8) left = clientX - r.width - 16;
+  if (top + r.height > window.innerHeight - 8) top = Math.max(8, window.innerHeight - r.height - 8);
+  tip.style.left = `${Math.max(8, left)}px`;
+  tip.style.top = `${top}px`;
+}
+
+function hover(i, active, clientX, clientY) {
+  hoverIndex = i;
+  chart.showHover(i, active);
+  tooltipFor(i, active);
+  placeTooltip(clientX, clientY);
+}
+
+function unhover() {
+  hoverIndex = null;
+  if (chart) chart.showHover(null);
+  $("tooltip").hidden = true;
+}
+
+function select(si, i) {
+  const period = trend.series[si].points[i].period;
+  state.sel = { series: si, period };
+  saveUrl(true);
+  chart.showSelected(si, i);
+  loadPapers(si, period, 0);
+}
+
+function attachChartEvents() {
+  const svg = chart.svg;
+  let keyIndex = null, keySeries = 0;
+  const seriesFromTarget = (t) => (t && t.classList && t.classList.contains("pt") ? Number(t.dataset.series) : null);
+  svg.addEventListener("mousemove", (e) => {
+    const i = chart.indexAt(e.clientX);
+    const si = seriesFromTarget(e.target) ?? chart.nearestSeries(i, e.clientY);
+    hover(i, si, e.clientX, e.clientY);
+  });
+  svg.addEventListener("mouseleave", unhover);
+  svg.addEventListener("click", (e) => {
+    const fromPoint = seriesFromTarget(e.target);
+    const i = fromPoint !== null ? Number(e.target.dataset.index) : chart.indexAt(e.clientX);
+    const si = fromPoint ?? chart.nearestSeries(i, e.clientY);
+    if (si >= 0) select(si, i);
+  });
+  // Keyboard: arrows move along the periods (left/right) and between series (up/down); Enter lists the papers.
+  svg.addEventListener("keydown", (e) => {
+    const n = chart.n;
+    const visibleSeries = trend.series.map((_, i) => i).filter((i) => !state.hidden.has(i));
+    if (!n || !visibleSeries.length) return;
+    if (keyIndex === null) keyIndex = n - 1;
+    if (!visibleSeries.includes(keySeries)) keySeries = visibleSeries[0];
+    const k = visibleSeries.indexOf(keySeries);
+    if (e.key === "ArrowLeft") keyIndex = Math.max(0, keyIndex - 1);
+    else if (e.key === "ArrowRight") keyIndex = Math.min(n - 1, keyIndex + 1);
+    else if (e.key === "ArrowUp") keySeries = visibleSeries[(k + 1) % visibleSeries.length];
+    else if (e.key === "ArrowDown") keySeries = visibleSeries[(k - 1 + visibleSeries.length) % visibleSeries.length];
+    else if (e.key === "Enter" || e.key === " ") { select(keySeries, keyIndex); e.preventDefault(); return; }
+    else if (e.key === "Escape") { unhover(); return; }
+    else return;
+    e.preventDefault();
+    const pt = chart.screenPoint(keySeries, keyIndex);
+    hover(keyIndex, keySeries, pt.x, pt.y);
+  });
+  svg.addEventListener("blur", unhover);
+}
+
+// ---------------------------------------------------------------------------------- papers
+function clearPapers() {
+  const box = $("papers");
+  box.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Click a point on the chart to list the papers behind it." }));
+  $("papers-title").textContent = "Papers";
+}
+
+function segmentsInto(node, segments) {
+  for (const s of segments) {
+    if (s.hit) node.appendChild(Object.assign(document.createElement("mark"), { textContent: s.text }));
+    else node.appendChild(document.createTextNode(s.text));
+  }
+}
+
+async function loadPapers(si, period, offset) {
+  const seq = ++papersSeq;
+  const box = $("papers");
+  if (!trend || !trend.series[si]) return;
+  const label = trend.series[si].label;
+  if (offset === 0) {
+    $("papers-title").textContent = `Papers · ${label} · ${period}`;
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Loading papers…" }));
+  }
+  let data;
+  try {
+    data = await getJson("/api/papers?" + apiParams({ series: String(si), period, limit: "50", offset: String(offset) }).toString());
+  } catch (err) {
+    if (seq !== papersSeq) return;
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "error-box", textContent: err.message }));
+    return;
+  }
+  if (seq !== papersSeq) return;
+  let list = box.querySelector("ol");
+  if (offset === 0) {
+    box.replaceChildren();
+    const head = document.createElement("div");
+    head.className = "head";
+    const strong = document.createElement("strong");
+    strong.textContent = `${data.total.toLocaleString("en")} paper${data.total === 1 ? "" : "s"}`;
+    head.append(strong, document.createTextNode(` match ${label} in ${period}, newest first`));
+    box.appendChild(head);
+    list = document.createElement("ol");
+    list.id = "paper-list";
+    box.appendChild(list);
+  }
+  box.querySelector(".more")?.remove();
+  for (const p of data.papers) {
+    const li = document.createElement("li");
+    li.className = "paper";
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    const a = document.createElement("a");
+    a.href = `https://arxiv.org/abs/${encodeURIComponent(p.id).replace(/%2F/g, "/")}`;
+    a.textContent = p.id;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    const d = document.createElement("span");
+    d.textContent = p.date;
+    meta.append(a, d);
+    if (p.primary_category) meta.appendChild(Object.assign(document.createElement("span"), { className: "cat", textContent: p.primary_category }));
+    const title = document.createElement("div");
+    title.className = "title";
+    segmentsInto(title, p.title_segments);
+    li.append(meta, title);
+    if (p.snippet && p.snippet.field === "abstract" && p.snippet.segments.length) {
+      const sn = document.createElement("p");
+      sn.className = "snippet";
+      if (p.snippet.truncated_start) sn.appendChild(document.createTextNode("… "));
+      segmentsInto(sn, p.snippet.segments);
+      if (p.snippet.truncated_end) sn.appendChild(document.createTextNode(" …"));
+      li.appendChild(sn);
+    }
+    list.appendChild(li);
+  }
+  const shown = offset + data.papers.length;
+  if (data.total === 0) box.appendChild(Object.assign(document.createElement("p"), { className: "hint", textContent: "No paper matches in this period." }));
+  if (shown < data.total) {
+    const more = document.createElement("button");
+    more.type = "button";
+    more.className = "more";
+    more.textContent = `Show more (${(data.total - shown).toLocaleString("en")} left)`;
+    more.addEventListener("click", () => loadPapers(si, period, shown));
+    box.appendChild(more);
+  }
+}
+
+// ---------------------------------------------------------------------------------- analytics panels
+function fmt(v) {
+  if (v === null || v === undefined) return "–";
+  if (typeof v === "number") return Number.isInteger(v) ? v.toLocaleString("en") : Number(v.toPrecision(3)).toString();
+  if (Array.isArray(v)) return v.map(fmt).join(", ");
+  if (typeof v === "object") return Object.entries(v).map(([k, x]) => `${k}: ${fmt(x)}`).join(" · ");
+  return String(v);
+}
+
+function est(e, { pct = false, unit = "" } = {}) {
+  if (!e) return "–";
+  const f = (v) => (v === null || v === undefined ? "∞" : pct ? formatPct(v, 2) : fmt(v));
+  if (e.lower_bound) return e.ci95 && e.ci95[0] !== null ? `≥ ${f(e.ci95[0])}${unit}` : "not identifiable yet";
+  if (e.value === null || e.value === undefined) return "–";
+  const ci = e.ci95 && e.ci95[0] !== null ? ` [${f(e.ci95[0])}–${f(e.ci95[1])}]` : "";
+  return `${f(e.value)}${unit}${ci}`;
+}
+
+function adoptionFacts(s) {
+  const facts = [];
+  facts.push(["Introduced", s.introduction ? `${s.introduction}${s.introduction_rule && s.introduction_rule !== "none" ? ` (${s.introduction_rule})` : ""}` : "no sustained use yet"]);
+  if (s.first_mention) facts.push(["First mention", { text: `${s.first_mention.date} · ${s.first_mention.id}`, href: s.first_mention.url, title: s.first_mention.title }]);
+  facts.push(["Papers", fmt(s.total_matches) + (s.matches_before_introduction ? ` (${fmt(s.matches_before_introduction)} before)` : "")]);
+  const ms = s.milestones;
+  if (ms) {
+    const m = (v) => (v === null || v === undefined ? "–" : String(v));
+    facts.push(["Months to 10 / 100 / 1000", `${m(ms.months_to_10)} / ${m(ms.months_to_100)} / ${m(ms.months_to_1000)}`]);
+    if (ms.peak_share !== null && ms.peak_share !== undefined) facts.push(["Peak share", `${formatPct(ms.peak_share)} in ${ms.peak_month}`]);
+  }
+  if (s.growth) facts.push(["Doubling time", est(s.growth.doubling_months, { unit: " mo" })]);
+  if (s.trend_test) facts.push(["Last 12 months", `${s.trend_test.direction} (Mann-Kendall p ${fmt(s.trend_test.p_value)})`]);
+  if (s.logistic) facts.push(["Logistic ceiling", `${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}`]);
+  if (s.bass && s.bass.peak_month) facts.push(["Bass peak", s.bass.peak_month + (s.bass.identifiable ? "" : " (not identifiable yet)")]);
+  return facts;
+}
+
+async function loadAdoption() {
+  if (!config.analytics.adoption) return;
+  const card = $("adoption-card");
+  const box = $("adoption");
+  const seq = trendSeq;
+  try {
+    const u = apiParams();
+    u.delete("by"); u.delete("measure"); u.delete("smooth");
+    const data = await getJson("/api/adoption?" + u.toString());
+    if (seq !== trendSeq) return;
+    box.replaceChildren();
+    (data.series || []).forEach((s, i) => {
+      const div = document.createElement("div");
+      div.className = "series";
+      div.style.setProperty("--c", PALETTE[i % PALETTE.length]);
+      div.appendChild(Object.assign(document.createElement("h3"), { textContent: s.label }));
+      const dl = document.createElement("dl");
+      for (const [k, v] of adoptionFacts(s)) {
+        const dd = document.createElement("dd");
+        if (v && typeof v === "object" && v.href) {
+          const a = Object.assign(document.createElement("a"), { href: v.href, textContent: v.text, title: v.title || "", target: "_blank", rel: "noopener noreferrer" });
+          dd.appendChild(a);
+        } else dd.textContent = v;
+        dl.append(Object.assign(document.createElement("dt"), { textContent: k }), dd);
+      }
+      div.appendChild(dl);
+      box.appendChild(div);
+    });
+    card.hidden = false;
+  } catch (err) {
+    if (seq !== trendSeq) return;
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "error-box", textContent: `Adoption: ${err.message}` }));
+    card.hidden = false;
+  }
+}
+
+async function loadEmerging() {
+  if (!config.analytics.emerging) return;
+  const card = $("emerging-card");
+  const list = $("emerging");
+  try {
+    const u = new URLSearchParams({ limit: "15" });
+    for (const c of state.category.split(",").map((s) => s.trim()).filter(Boolean)) u.append("category", c);
+    const data = await getJson("/api/emerging?" + u.toString());
+    list.replaceChildren();
+    for (const item of data.terms || []) {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = item.term;
+      b.title = `add “${item.term}” to the chart`;
+      if (item.note) b.appendChild(Object.assign(document.createElement("span"), { className: "growth", textContent: item.note }));
+      b.addEventListener("click", () => {
+        const term = /[\s,|()"]/.test(item.term) || /^(AND|OR|NOT)$/.test(item.term) ? `"${item.term.replace(/"/g, "")}"` : item.term;
+        state.q = state.q.trim() ? `${state.q.trim()}, ${term}` : term;
+        state.sel = null;
+        fillForm();
+        saveUrl(true);
+        loadTrend();
+      });
+      li.appendChild(b);
+      list.appendChild(li);
+    }
+    card.hidden = false;
+  } catch (err) {
+    list.replaceChildren(Object.assign(document.createElement("li"), { className: "error-box", textContent: err.message }));
+    card.hidden = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------- downloads
+function download(name, blob) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+function exportedSvg() {
+  const c = trend.corpus;
+  return exportSvg(chart, {
+    title: describe(trend),
+    subtitle: `uptake · ${c.papers.toLocaleString("en")} arXiv papers, ${c.first} to ${c.last} · dated by first version · bands: 95% Wilson intervals · hollow: incomplete period`,
+    hidden: state.hidden,
+  });
+}
+
+function setupDownloads() {
+  $("dl-json").addEventListener("click", () => {
+    if (trend) download("uptake-trend.json", new Blob([JSON.stringify(trend, null, 2) + "\n"], { type: "application/json" }));
+  });
+  $("dl-svg").addEventListener("click", () => {
+    if (chart) download("uptake-trend.svg", new Blob([exportedSvg()], { type: "image/svg+xml" }));
+  });
+  $("dl-png").addEventListener("click", () => {
+    if (!chart) return;
+    const svgText = exportedSvg();
+    const img = new Image();
+    const url = URL.createObjectURL(new Blob([svgText], { type: "image/svg+xml" }));
+    img.onload = () => {
+      const scale = 2;
+      const canvas = document.createElement("canvas");
+      canvas.width = img.width * scale;
+      canvas.height = img.height * scale;
+      const ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      URL.revokeObjectURL(url);
+      canvas.toBlob((blob) => download("uptake-trend.png", blob), "image/png");
+    };
+    img.src = url;
+  });
+}
+
+// ---------------------------------------------------------------------------------- start
+function submit(e) {
+  if (e) e.preventDefault();
+  readForm();
+  state.sel = null;
+  saveUrl(true);
+  clearPapers();
+  loadTrend();
+}
+
+async function start() {
+  $("controls").addEventListener("submit", submit);
+  // Enter in any option field submits too (the form does this natively; selects and the checkbox need help).
+  for (const id of ["by", "measure", "smooth", "field", "cs"]) $(id).addEventListener("change", () => submit());
+  $("help-toggle").addEventListener("click", () => {
+    const help = $("syntax-help");
+    help.hidden = !help.hidden;
+    $("help-toggle").setAttribute("aria-expanded", String(!help.hidden));
+  });
+  setupDownloads();
+  window.addEventListener("popstate", () => { readUrl(); fillForm(); loadTrend(); });
+  let resizeTimer = null;
+  window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (trend) drawTrend(); }, 120); });
+
+  const [cfg, st] = await Promise.allSettled([getJson("/api/config"), getJson("/api/stats")]);
+  if (cfg.status === "fulfilled") config = cfg.value;
+  if (st.status === "fulfilled") {
+    stats = st.value;
+    $("corpus-info").textContent = `${stats.papers.toLocaleString("en")} papers · ${stats.first} to ${stats.last}`;
+    const dl = $("category-list");
+    for (const c of stats.categories) dl.appendChild(new Option(`${c.papers.toLocaleString("en")} papers`, c.category));
+  } else {
+    $("corpus-info").textContent = st.reason.message;
+  }
+  readUrl();
+  fillForm();
+  saveUrl(false);
+  await loadTrend();
+  loadEmerging();
+  document.body.dataset.ready = "1";
+}
+
+start();
