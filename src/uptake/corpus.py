@@ -72,6 +72,8 @@ class Stats:
     categories: tuple[tuple[str, int], ...]  # (category, papers listing it), most first
     primary_categories: tuple[tuple[str, int], ...]
     path: str
+    harvest: tuple[dict[str, Any], ...] = ()  # per OAI set: last harvested datestamp and record counts
+
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class Stats:
             "months": [{"period": m, "total": n} for m, n in self.months],
             "categories": [{"category": c, "papers": n} for c, n in self.categories],
             "primary_categories": [{"category": c, "papers": n} for c, n in self.primary_categories],
+            "harvest": [dict(h) for h in self.harvest],
         }
 
 
@@ -130,12 +133,19 @@ class Corpus:
                 "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",
                 [top_categories],
             )
+            harvest = tuple(
+                {"set": h["set_spec"] or "(all)", "metadata_prefix": h["metadata_prefix"], "endpoint": h["endpoint"],
+                 "last_datestamp": h["last_datestamp"], "in_progress": bool(h["in_progress"]),
+                 "records": h["records"], "deleted": h["deleted"], "rejected": h["rejected"],
+                 "harvested_at": h["updated_at"]}
+                for h in store.harvest_states()
+            )
         return Stats(
             papers=n, first=first, last=last,
             months=tuple((month_label(m), c) for m, c in months),
             categories=tuple((c, k) for c, k in cats),
             primary_categories=tuple((c, k) for c, k in prim),
-            path=str(self.path),
+            path=str(self.path), harvest=harvest,
         )
 
     def trend(

@@ -9,6 +9,7 @@
     │   ├── SourceNotFoundError
     │   ├── UnrecognisedFormatError
     │   └── StrictImportError   --strict stopped at the first bad line
+    ├── HarvestError            an OAI-PMH harvest could not finish (a rerun resumes it)
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
@@ -71,6 +72,13 @@ class UnrecognisedFormatError(InputError):
 
 class StrictImportError(InputError):
     """``--strict`` met a bad line; nothing was written."""
+
+
+class HarvestError(UptakeError):
+    """An OAI-PMH harvest stopped: the server kept failing or refused the request.
+
+    What was committed before is kept; running the same command again resumes.
+    """
 
 
 class StoreError(UptakeError):

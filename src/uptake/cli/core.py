@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        description="Import record files into the store. Formats are recognised by content; "
                        "importing the same file again changes nothing.")
     p.add_argument("files", nargs="+", metavar="FILE", help="files to import (plain or .gz)")
-    p.add_argument("--format", dest="source_format", choices=["kaggle", "jsonl", "parquet", "csv"],
+    p.add_argument("--format", dest="source_format", choices=["kaggle", "jsonl", "parquet", "csv", "atom", "oai"],
                    help="skip detection and read every file as this format")
     p.add_argument("--strict", action="store_true", help="abort at the first bad line, writing nothing")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -153,6 +153,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for cat, n in stats.categories:
         c.add_row(cat, f"{n:,}", f"{prim.get(cat, 0):,}")
     out.print(c)
+    if stats.harvest:
+        h = Table(title="OAI-PMH harvests (per set; `uptake harvest` continues from the last datestamp)",
+                  title_justify="left", box=None)
+        for col in ("set", "format", "complete through", "records", "deleted", "rejected", "state"):
+            h.add_column(col, justify="right" if col in ("records", "deleted", "rejected") else "left")
+        for row in stats.harvest:
+            h.add_row(row["set"], row["metadata_prefix"], row["last_datestamp"] or "–", f"{row['records']:,}",
+                      f"{row['deleted']:,}", f"{row['rejected']:,}",
+                      "interrupted: rerun to resume" if row["in_progress"] else "idle")
+        out.print(h)
     return 0
 
 

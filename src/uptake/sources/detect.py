@@ -14,11 +14,12 @@ from ..errors import SourceNotFoundError, UnrecognisedFormatError
 from ..records import Paper, Rejection
 from .fields import BadRecord, is_kaggle_shape, paper_from_mapping
 
-SourceFormat = Literal["kaggle", "jsonl", "parquet", "csv"]
+SourceFormat = Literal["kaggle", "jsonl", "parquet", "csv", "atom", "oai"]
 FORMATS: tuple[str, ...] = get_args(SourceFormat)
 FORMAT_HELP = (
     "uptake reads the Kaggle arxiv-metadata-oai-snapshot JSON Lines, uptake's normalised JSON Lines "
-    "(id, title, abstract, categories, published), and Parquet or CSV with those columns, plain or gzip'd"
+    "(id, title, abstract, categories, published), Parquet or CSV with those columns, arXiv API Atom responses "
+    "and saved OAI-PMH ListRecords responses, plain or gzip'd"
 )
 
 Item = tuple[int, "Paper | Rejection"]
@@ -62,7 +63,12 @@ class RecordFile:
         self._raw = open(self.path, "rb")
         try:
             stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self.gzipped else self._raw
-            if self.format == "csv":
+            if self.format in ("atom", "oai"):
+                from .atom import iter_atom
+                from .oai import iter_oai_file
+
+                yield from (iter_atom if self.format == "atom" else iter_oai_file)(stream, name)
+            elif self.format == "csv":
                 from .tabular import iter_csv
 
                 yield from iter_csv(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""), name)
@@ -118,6 +124,13 @@ def detect_format(path: str | Path) -> SourceFormat:
                 return "kaggle" if is_kaggle_shape(obj) else "jsonl"
             continue
         if stripped.startswith("<"):
+            from .atom import looks_like_atom
+            from .oai import looks_like_oai
+
+            if looks_like_atom(text):
+                return "atom"
+            if looks_like_oai(text):
+                return "oai"
             break
         header = [h.strip().strip('"').lower() for h in stripped.split(",")]
         if "id" in header and "title" in header:
