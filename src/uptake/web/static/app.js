@@ -174,6 +174,7 @@ function drawTrend() {
   renderLegend();
   chart = renderChart($("chart"), trend, { hidden: state.hidden });
   document.body.dataset.series = String(trend.series.length - state.hidden.size);
+  if (!document.body.dataset.firstChartMs) document.body.dataset.firstChartMs = String(Math.round(performance.now()));
   attachChartEvents();
   if (state.sel) chart.showSelected(state.sel.series, trend.series[0]?.points.findIndex((p) => p.period === state.sel.period));
   const inc = trend.series[0]?.points.filter((p) => !p.complete).map((p) => p.period) || [];

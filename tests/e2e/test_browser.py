@@ -1,0 +1,238 @@
+"""End to end in a real headless browser: Debian's chromium driven by Playwright (no browser download).
+
+The server is uvicorn on 127.0.0.1 (a free port), in a thread, over a small synthetic store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT = 20_000  # ms, for anything the page waits on
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import store_with
+
+    from uptake.demo import DEMO_PLANTED
+    from uptake.synthetic import SyntheticCorpus
+
+    path = tmp_path_factory.mktemp("e2e") / "synth.duckdb"
+    synth = SyntheticCorpus(n_papers=3000, start="2023-01", end="2025-06", end_day=14, seed=5, planted=DEMO_PLANTED,
+                            vocabulary_size=5000, sentence_pool=1000)
+    store_with(path, synth.papers())
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(store: Path) -> Iterator[str]:
+    uvicorn = pytest.importorskip("uvicorn")
+    from uptake.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium); browser tests need it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+    remote = [u for u in requests if not u.startswith((server, "blob:", "data:"))]
+    assert not remote, f"the page fetched something that is not ours: {remote}"
+
+
+def wait_for_series(page, n: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chart svg g.series').length === n && document.body.dataset.ready === '1'"
+        " && !document.querySelector('#chart').classList.contains('busy')",
+        arg=n,
+    )
+
+
+def test_query_hover_click_permalink_download(page, server, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from uptake.corpus import Corpus
+
+    page.goto(server + "/")
+    wait_for_series(page, 3)  # the default query, GRPO, DPO, PPO
+    assert page.locator("#legend button").count() == 3
+
+    # Type a query and submit with the keyboard.
+    q = page.get_by_label("Query")
+    q.fill("GRPO, DPO")
+    q.press("Enter")
+    wait_for_series(page, 2)
+    assert page.locator("#legend button").count() == 2
+    assert page.locator("#legend button").first.inner_text().startswith("GRPO")
+    labels = page.eval_on_selector_all("#chart svg g.series", "gs => gs.map(g => g.dataset.label)")
+    assert labels == ["GRPO", "DPO"]
+
+    # The last month is incomplete (the corpus ends on the 14th) and drawn hollow.
+    last = page.locator('circle.pt[data-series="0"]').last
+    assert last.get_attribute("fill") == "#ffffff"
+
+    # Hover a point: the tooltip shows period, count / total and share.
+    point = page.locator('circle.pt[data-series="0"]').nth(-4)
+    period = point.get_attribute("data-period")
+    point.hover()
+    tip = page.locator("#tooltip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert period in text
+    want = Corpus(store).trend("GRPO, DPO", start=page.input_value("#from")).to_json_dict()
+    p0 = next(p for p in want["series"][0]["points"] if p["period"] == period)
+    assert f"{p0['count']:,} / {p0['total']:,}" in text
+    assert "%" in text and "95% CI" in text
+
+    # Click it: the papers behind the point, linked to arXiv, with the term highlighted.
+    point.click()
+    page.locator("#paper-list li").first.wait_for()
+    items = page.locator("#paper-list li")
+    expected = Corpus(store).papers("GRPO", period=period, limit=50)
+    assert items.count() == min(50, expected.total) > 0
+    first_link = items.first.locator("a").first
+    assert first_link.get_attribute("href") == f"https://arxiv.org/abs/{expected.papers[0].id}"
+    marks = page.locator("#paper-list mark").all_inner_texts()
+    assert marks and all(m.lower() == "grpo" for m in marks)
+    head = page.locator("#papers .head").inner_text()
+    assert f"{expected.total:,} paper" in head and period in head
+
+    # Legend toggle hides a series and is part of the state.
+    page.locator("#legend button").nth(1).click()
+    wait_for_series(page, 1)
+
+    # The URL encodes the full state; reloading it restores the same view.
+    state = parse_qs(urlparse(page.url).query)
+    assert state["q"] == ["GRPO, DPO"] and state["sel"] == [f"0:{period}"] and state["hide"] == ["1"]
+    permalink = page.url
+    page.goto("about:blank")
+    page.goto(permalink)
+    wait_for_series(page, 1)
+    page.locator("#paper-list li").first.wait_for()
+    assert page.input_value("#q") == "GRPO, DPO"
+    assert page.locator("#legend button").nth(1).get_attribute("aria-pressed") == "false"
+    assert page.locator("#papers .head").inner_text() == head
+    assert page.locator("#paper-list li").count() == items.count()
+    assert page.locator("circle.selected-ring").get_attribute("visibility") == "visible"
+
+    # Download CSV: the same bytes as `uptake trend --format csv`.
+    with page.expect_download() as info:
+        page.click("#dl-csv")
+    body = Path(info.value.path()).read_text(encoding="utf-8")
+    assert body == Corpus(store).trend("GRPO, DPO", start=page.input_value("#from")).to_csv()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {r["series"] for r in rows} == {"GRPO", "DPO"}
+
+
+def test_other_downloads_and_options(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?q=GRPO,PPO&from=2023-06&by=quarter&measure=count")
+    wait_for_series(page, 2)
+    assert page.input_value("#by") == "quarter" and page.input_value("#measure") == "count"
+    ticks = page.eval_on_selector_all("#chart svg .xticks text", "ts => ts.map(t => t.textContent)")
+    assert ticks and all(re.fullmatch(r"\d{4}(-Q[1-4])?", t) for t in ticks)
+    with page.expect_download() as info:
+        page.click("#dl-json")
+    import json
+
+    data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert data["filters"]["by"] == "quarter" and [s["label"] for s in data["series"]] == ["GRPO", "PPO"]
+    with page.expect_download() as info:
+        page.click("#dl-svg")
+    svg = Path(info.value.path()).read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "GRPO" in svg and "circle" in svg
+    with page.expect_download() as info:
+        page.click("#dl-png")
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+    # A change of option redraws; smoothing switches the tooltip to the moving average.
+    page.select_option("#smooth", "3")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('smooth') === '3'")
+    wait_for_series(page, 2)
+
+
+def test_bad_query_shows_the_position(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?q=GRPO")
+    wait_for_series(page, 1)
+    page.fill("#q", "GRPO, (DPO")
+    page.click("#draw")
+    err = page.locator("#query-error")
+    err.wait_for(state="visible")
+    assert "unbalanced (" in err.inner_text()
+    assert page.locator("#query-error mark").inner_text() == "("
+    assert page.get_attribute("#q", "aria-invalid") == "true"
+    # The previous chart stays; fixing the query clears the error.
+    page.fill("#q", "GRPO, DPO")
+    page.press("#q", "Enter")
+    wait_for_series(page, 2)
+    assert page.locator("#query-error").is_hidden()
+
+
+def test_phone_width_and_keyboard(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(server + "/?q=GRPO,DPO")
+        wait_for_series(page, 2)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, "the page scrolls sideways on a phone"
+        box = page.locator("#chart svg").bounding_box()
+        assert box and box["width"] <= 390 and box["height"] > 200
+        # Keyboard: focus the chart, arrow to a point, Enter lists its papers.
+        page.focus("#chart svg")
+        page.keyboard.press("ArrowLeft")
+        assert page.locator("#tooltip").is_visible()
+        page.keyboard.press("Enter")
+        page.locator("#papers .head").wait_for()
+        assert "sel=" in page.url
+    finally:
+        context.close()

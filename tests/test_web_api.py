@@ -1,0 +1,440 @@
+"""The HTTP API, in-process: equality with the CLI's output, snippets, every error path, limits, safety."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():  # starlette's notice about httpx versions, not ours
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient  # noqa: E402
+
+from uptake.cli import main  # noqa: E402
+from uptake.corpus import Corpus  # noqa: E402
+from uptake.errors import QueryError  # noqa: E402
+from uptake.query import parse_query  # noqa: E402
+from uptake.text import tokens  # noqa: E402
+from uptake.web import Budget, Limits, create_app  # noqa: E402
+
+from conftest import make_paper, store_with  # noqa: E402
+
+
+def _papers():
+    ps = []
+    n = 0
+
+    def add(published: str, title: str, abstract: str, cats=("cs.LG",)):
+        nonlocal n
+        n += 1
+        ps.append(make_paper(f"24{n:02d}.{n:05d}", title, abstract, categories=cats, published=published))
+
+    add("2024-01-05", "Policy gradients revisited", "We study PPO on continuous control.")
+    add("2024-01-20", "A survey of alignment", "We compare DPO and RLHF for language models.", ("cs.CL",))
+    add("2024-02-11", "Direct preference optimization at scale", "DPO without a reward model.", ("cs.CL", "cs.LG"))
+    add("2024-03-02", "Untitled", "Nothing relevant here at all.", ("math.AP",))
+    add("2024-05-17", "GRPO for math reasoning", "Group relative policy optimization (GRPO) improves reasoning.", ("cs.CL",))
+    add("2024-05-30", "LoRA adapters", "Low-rank adaptation (LoRA) for fine-tuning; not LoRaWAN.", ("cs.LG",))
+    add("2024-06-03", "LoRa networks", "LoRa and LoRaWAN for sensors.", ("eess.SP",))
+    add("2024-08-14", "Scaling GRPO-based training", "We scale GRPO-based reinforcement learning with verifiable rewards.", ("cs.LG",))
+    add("2024-09-09", "PPO vs GRPO", "A head-to-head comparison of PPO and GRPO on reasoning benchmarks.", ("cs.LG", "cs.CL"))
+    add("2024-11-21", "Image models", "Diffusion models for images.", ("cs.CV",))
+    add("2025-01-07", "Critic-free RL", "Long abstract " + "filler words " * 40 + "and finally GRPO appears late " + "tail " * 30, ("cs.LG",))
+    add("2025-02-14", "DPO revisited", "Direct preference optimization and its variants.", ("cs.CL",))
+    add("2025-03-03", "GRPO survey", "Everything about GRPO.", ("cs.AI",))
+    add("2025-04-22", "Reasoning", "We use GRPO and DPO together.", ("cs.CL",))
+    add("2025-06-10", "Late paper", "GRPO again in June.", ("cs.LG",))
+    return ps
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("web") / "web.duckdb"
+    store_with(path, _papers())
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> TestClient:
+    return TestClient(create_app(db), raise_server_exceptions=False)
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *argv: str):  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    code = main(list(argv))
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+# -- /api/trend equals `uptake trend --format json` ----------------------------------
+TREND_CASES = [
+    ({"q": "GRPO, DPO"}, []),
+    ({"q": "GRPO, PPO | DPO", "from": "2024-03", "to": "2025-04"}, ["--from", "2024-03", "--to", "2025-04"]),
+    ({"q": "GRPO", "by": "quarter", "measure": "count"}, ["--by", "quarter", "--measure", "count"]),
+    ({"q": "GRPO, DPO", "smooth": "3"}, ["--smooth", "3"]),
+    ({"q": "=LoRA, LoRa", "case_sensitive": "true"}, ["--case-sensitive"]),
+    ({"q": "GRPO", "category": ["cs.CL", "cs.AI"]}, ["--category", "cs.CL", "--category", "cs.AI"]),
+    ({"q": "GRPO", "field": "title", "by": "year"}, ["--field", "title", "--by", "year"]),
+    ({"q": '"direct preference optimization" | DPO, GRPO cat:cs.CL'}, []),
+]
+
+
+@pytest.mark.parametrize(("params", "flags"), TREND_CASES)
+def test_trend_equals_cli_json(client, db, capsys, params, flags) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend", params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    expected = cli_json(capsys, "trend", params["q"], "--db", str(db), "--format", "json", *flags)
+    assert r.json() == expected
+
+
+def test_trend_csv_equals_cli_csv(client, db, capsys) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend.csv", params={"q": "GRPO, DPO", "by": "quarter", "smooth": "2"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    capsys.readouterr()
+    assert main(["trend", "GRPO, DPO", "--db", str(db), "--format", "csv", "--by", "quarter", "--smooth", "2"]) == 0
+    assert r.text == capsys.readouterr().out
+
+
+def test_trend_marks_incomplete_last_month_and_has_wilson_bands(client) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/api/trend", params={"q": "GRPO"}).json()
+    pts = data["series"][0]["points"]
+    assert pts[-1]["period"] == "2025-06" and pts[-1]["complete"] is False
+    assert all(p["complete"] for p in pts[:-1])
+    may = next(p for p in pts if p["period"] == "2024-05")
+    assert (may["count"], may["total"]) == (1, 2)
+    lo, hi = may["share_ci95"]
+    assert lo < 0.5 < hi
+
+
+def test_stats_equals_cli(client, db, capsys) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/stats")
+    assert r.status_code == 200
+    assert r.json() == cli_json(capsys, "stats", "--db", str(db), "--format", "json")
+    assert r.json()["papers"] == 15
+
+
+# -- /api/papers ------------------------------------------------------------------------
+def test_papers_match_library_and_carry_highlighted_snippets(client, db) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/papers", params={"q": "GRPO", "period": "2024-09"})
+    assert r.status_code == 200
+    body = r.json()
+    lib = Corpus(db).papers("GRPO", period="2024-09")
+    assert body["total"] == lib.total == 1
+    assert [p["id"] for p in body["papers"]] == [p.id for p in lib.papers]
+    p = body["papers"][0]
+    assert p["url"] == f"https://arxiv.org/abs/{p['id']}"
+    assert p["title"] == "PPO vs GRPO"
+    assert [s["text"] for s in p["title_segments"] if s["hit"]] == ["GRPO"]
+    assert "".join(s["text"] for s in p["title_segments"]) == "PPO vs GRPO"
+    hits = [s["text"] for s in p["snippet"]["segments"] if s["hit"]]
+    assert hits == ["GRPO"]
+    assert p["snippet"]["field"] == "abstract"
+
+
+def test_snippet_window_centres_on_a_late_match(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/papers", params={"q": "GRPO", "period": "2025-01"}).json()
+    sn = body["papers"][0]["snippet"]
+    text = "".join(s["text"] for s in sn["segments"])
+    assert sn["truncated_start"] and sn["truncated_end"]
+    assert [s["text"] for s in sn["segments"] if s["hit"]] == ["GRPO"]
+    assert len(text) < 320
+
+
+def test_papers_series_selects_one_series(client) -> None:  # type: ignore[no-untyped-def]
+    both = client.get("/api/papers", params={"q": "GRPO, DPO", "period": "2025-04"}).json()
+    dpo = client.get("/api/papers", params={"q": "GRPO, DPO", "series": "1", "period": "2025-02"}).json()
+    grpo = client.get("/api/papers", params={"q": "GRPO, DPO", "series": "0", "period": "2025-02"}).json()
+    assert both["total"] == 1
+    assert dpo["total"] == 1 and dpo["query"] == "DPO"
+    assert grpo["total"] == 0 and grpo["papers"] == []
+
+
+def test_papers_highlight_phrases_across_punctuation_and_skip_negated_terms(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/papers", params={"q": '"group relative policy optimization" -PPO', "from": "2024-01"}).json()
+    assert body["total"] == 1
+    hits = [s["text"] for s in body["papers"][0]["snippet"]["segments"] if s["hit"]]
+    assert hits == ["Group relative policy optimization"]
+    body = client.get("/api/papers", params={"q": "GRPO -survey"}).json()
+    for p in body["papers"]:
+        for s in p["snippet"]["segments"] + p["title_segments"]:
+            if s["hit"]:
+                assert tokens(s["text"]) == ["grpo"]
+
+
+def test_papers_case_sensitive_highlight(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/papers", params={"q": "=LoRA"}).json()
+    assert body["total"] == 1
+    p = body["papers"][0]
+    hits = [s["text"] for s in p["snippet"]["segments"] if s["hit"]]
+    assert hits == ["LoRA"]  # not LoRaWAN (another token) and case-exact
+
+
+def test_papers_limit_offset(client) -> None:  # type: ignore[no-untyped-def]
+    all_ = client.get("/api/papers", params={"q": "GRPO", "limit": "100"}).json()
+    page = client.get("/api/papers", params={"q": "GRPO", "limit": "2", "offset": "1"}).json()
+    assert all_["total"] == page["total"] == 7
+    assert [p["id"] for p in page["papers"]] == [p["id"] for p in all_["papers"]][1:3]
+    dates = [p["date"] for p in all_["papers"]]
+    assert dates == sorted(dates, reverse=True)
+
+
+# -- errors -----------------------------------------------------------------------------
+@pytest.mark.parametrize("q", ["GRPO(", 'GRPO, "open', "GRPO,,DPO", "foo:bar", "| DPO", "NOT"])
+def test_bad_query_is_400_with_the_cli_message_and_position(client, db, capsys, q) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError) as info:
+        parse_query(q)
+    for path in ("/api/trend", "/api/trend.csv", "/api/papers"):
+        r = client.get(path, params={"q": q})
+        assert r.status_code == 400, (path, r.text)
+        body = r.json()
+        assert set(body) >= {"error", "position"}
+        assert body["position"] == info.value.position
+        assert body["error"] == str(info.value)
+    capsys.readouterr()
+    assert main(["trend", q, "--db", str(db)]) == 2
+    assert str(info.value) in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({}, "empty query"),
+        ({"q": "   "}, "empty query"),
+        ({"q": "GRPO", "by": "week"}, "--by must be one of"),
+        ({"q": "GRPO", "measure": "ratio"}, "--measure must be one of"),
+        ({"q": "GRPO", "smooth": "abc"}, "smooth must be a whole number"),
+        ({"q": "GRPO", "smooth": "0"}, "smooth must be between 1 and 60"),
+        ({"q": "GRPO", "smooth": "1000"}, "smooth must be between 1 and 60"),
+        ({"q": "GRPO", "case_sensitive": "maybe"}, "case_sensitive must be true or false"),
+        ({"q": "GRPO", "field": "body"}, "field must be title, abstract or any"),
+        ({"q": "GRPO", "from": "2024-13"}, "is not a month"),
+        ({"q": "GRPO", "from": "2025-05", "to": "2024-01"}, "swap them"),
+        ({"q": "GRPO", "category": "cs.XX"}, "no paper in this corpus is listed in category 'cs.XX'"),
+        ({"q": "GRPO", "category": ",".join(f"cs.A{i}" for i in range(21))}, "at most 20 categories"),
+    ],
+)
+def test_bad_trend_parameters_are_400(client, params, needle) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend", params=params)
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert needle in body["error"]
+    assert "position" in body
+    assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"q": "GRPO", "limit": "1001"}, "limit must be between 0 and 1000"),
+        ({"q": "GRPO", "limit": "-1"}, "limit must be between 0 and 1000"),
+        ({"q": "GRPO", "offset": "-5"}, "offset must be between"),
+        ({"q": "GRPO", "limit": "ten"}, "limit must be a whole number"),
+        ({"q": "GRPO", "period": "2025-13"}, "has no month 13"),
+        ({"q": "GRPO", "period": "May 2025"}, "is not YYYY-MM"),
+        ({"q": "GRPO, DPO", "series": "2"}, "series must be between 0 and 1"),
+    ],
+)
+def test_bad_papers_parameters_are_400(client, params, needle) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/papers", params=params)
+    assert r.status_code == 400, r.text
+    assert needle in r.json()["error"]
+
+
+def test_limits_on_query_length_and_series(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend", params={"q": "GRPO " * 120})
+    assert r.status_code == 400
+    assert "up to 500" in r.json()["error"] and r.json()["position"] == 500
+    q13 = ", ".join(f"t{i}" for i in range(13))
+    r = client.get("/api/trend", params={"q": q13})
+    assert r.status_code == 400
+    body = r.json()
+    assert "13 series; the limit is 12" in body["error"]
+    assert q13[body["position"]:].startswith("t12")
+    q12 = ", ".join(f"t{i}" for i in range(12))
+    r = client.get("/api/trend", params={"q": q12})
+    assert r.status_code == 200 and len(r.json()["series"]) == 12
+
+
+def test_custom_limits(db) -> None:  # type: ignore[no-untyped-def]
+    c = TestClient(create_app(db, limits=Limits(max_query_chars=10, max_series=2, max_limit=5)))
+    assert c.get("/api/trend", params={"q": "GRPO, DPO, PPO"}).status_code == 400
+    assert c.get("/api/trend", params={"q": "GRPO, DPO"}).status_code == 200
+    assert c.get("/api/papers", params={"q": "GRPO", "limit": "6"}).status_code == 400
+
+
+def test_unknown_route_and_method(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/nope", "/api/nope", "/api/trend/extra"):
+        r = client.get(path)
+        assert r.status_code == 404
+        assert r.json()["error"].startswith("no such page or endpoint")
+    r = client.post("/api/trend", params={"q": "GRPO"})
+    assert r.status_code == 405 and "use GET" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/%2e%2e%2f%2e%2e%2fcorpus.py",
+     "/static//etc/passwd", "/static/.", "/static/", "/static/nothing.js", "/static/..\\app.py",
+     "/static/%2fetc%2fpasswd"],
+)
+def test_static_files_cannot_escape_their_folder(client, path) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(path)
+    assert r.status_code == 404, (path, r.text[:200])
+    assert "import" not in r.text
+
+
+def test_page_and_assets_are_served_with_a_strict_policy(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    html = r.text
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    for name in ("app.js", "chart.js", "style.css", "api.js", "favicon.svg"):
+        a = client.get(f"/static/{name}")
+        assert a.status_code == 200, name
+        text = a.text.replace("http://www.w3.org/2000/svg", "").replace("https://arxiv.org/abs/", "")
+        assert "http://" not in text and "https://" not in text, f"{name} must not load anything remote"
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/api/trend", "/api/papers", "/api/stats", "/api/adoption", "/api/emerging"} <= set(spec["paths"])
+
+
+def test_no_corpus_is_503_with_advice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    c = TestClient(create_app(tmp_path / "missing.duckdb"))
+    for path in ("/api/stats", "/api/trend?q=GRPO", "/api/papers?q=GRPO"):
+        r = c.get(path)
+        assert r.status_code == 503
+        assert "uptake import" in r.json()["error"]
+
+
+def test_unexpected_error_is_500_json_without_internals(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def boom(self, *a, **k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret /etc/internal detail")
+
+    monkeypatch.setattr(Corpus, "stats", boom)
+    c = TestClient(create_app(db), raise_server_exceptions=False)
+    r = c.get("/api/stats")
+    assert r.status_code == 500
+    assert r.json()["error"].startswith("internal error (RuntimeError)")
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
+# -- time budget ---------------------------------------------------------------------------
+def test_time_budget_exceeded_is_503(db) -> None:  # type: ignore[no-untyped-def]
+    c = TestClient(create_app(db, time_budget=0))
+    for path in ("/api/trend?q=GRPO", "/api/papers?q=GRPO", "/api/stats"):
+        r = c.get(path)
+        assert r.status_code == 503, r.text
+        assert "budget" in r.json()["error"]
+    assert c.get("/api/trend?q=GRPO(").status_code == 400  # bad input is still reported as such
+
+
+def test_budget_interrupts_a_running_duckdb_query(db) -> None:  # type: ignore[no-untyped-def]
+    from uptake.store import Store
+
+    budget = Budget(0.3)
+    store = Store.open(db)
+    try:
+        budget.watch(store.con)
+        t = time.monotonic()
+        with pytest.raises(Exception):  # noqa: B017 - DuckDB's interrupt exception
+            store.query("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3")
+        assert time.monotonic() - t < 10
+        assert budget.expired
+    finally:
+        budget.cancel()
+        store.close()
+
+
+def test_slow_request_is_cut_off_by_the_budget(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from uptake.store import Store
+
+    real_query = Store.query
+
+    def slow_query(self, sql, params=()):  # type: ignore[no-untyped-def]
+        if "GROUP BY month" in sql:
+            sql = "SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3"
+            params = ()
+        return real_query(self, sql, params)
+
+    monkeypatch.setattr(Store, "query", slow_query)
+    c = TestClient(create_app(db, time_budget=0.5))
+    t = time.monotonic()
+    r = c.get("/api/trend", params={"q": "GRPO"})
+    assert r.status_code == 503 and "0.5 s budget" in r.json()["error"]
+    assert time.monotonic() - t < 10
+
+
+def test_requests_from_many_threads(client, db) -> None:  # type: ignore[no-untyped-def]
+    want = Corpus(db).trend("GRPO, DPO").to_json_dict()
+    got: list[object] = []
+
+    def worker() -> None:
+        got.append(client.get("/api/trend", params={"q": "GRPO, DPO"}).json())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [json.loads(json.dumps(want))] * 8
+
+
+# -- analytics: optional modules -------------------------------------------------------------
+@pytest.mark.parametrize("name", ["adoption", "emerging"])
+def test_missing_analytics_answer_501(db, monkeypatch, name) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, f"uptake.{name}", None)  # as if the module were not installed
+    c = TestClient(create_app(db))
+    r = c.get(f"/api/{name}", params={"q": "GRPO"})
+    assert r.status_code == 501
+    body = r.json()
+    assert f"{name} analytics are not available" in body["error"] and body["feature"] == name
+
+
+def test_adoption_endpoint_matches_the_library(client, db) -> None:  # type: ignore[no-untyped-def]
+    adoption = pytest.importorskip("uptake.adoption")
+    r = client.get("/api/adoption", params={"q": "GRPO, DPO"})
+    assert r.status_code == 200, r.text
+    expected = adoption.adoption(Corpus(db), "GRPO, DPO", with_senses=False).as_dict()
+    assert r.json() == json.loads(json.dumps(expected))
+    assert [s["label"] for s in r.json()["series"]] == ["GRPO", "DPO"]
+    assert client.get("/api/adoption", params={"q": "GRPO("}).status_code == 400
+    assert client.get("/api/adoption").status_code == 400
+
+
+# -- uptake serve ---------------------------------------------------------------------------------
+def test_serve_warns_on_all_interfaces_and_runs_uvicorn(db, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    assert main(["serve", "--db", str(db), "--port", "8123"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "http://127.0.0.1:8123/" in err
+    assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == 8123
+    assert main(["serve", "--db", str(db), "--host", "0.0.0.0"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "warning" in err and "ALL network interfaces" in err
+    assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 8000
+    app = calls[-1]["app"]
+    assert TestClient(app).get("/api/stats").json()["papers"] == 15
+
+
+def test_serve_without_a_corpus_exits_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["serve", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert "no corpus" in capsys.readouterr().err
+    assert main(["serve", "--db", str(tmp_path / "none.duckdb"), "--port", "70000"]) == 2
