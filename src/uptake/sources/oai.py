@@ -203,10 +203,22 @@ def _with_updated(paper: Paper, updated: date) -> Paper:
     return replace(paper, updated=updated)
 
 
+_LOCAL_NAMES: dict[str, dict[str, str]] = {}
+
+
 def _children(el: Any, ns: str) -> Iterator[tuple[str, Any]]:
+    names = _LOCAL_NAMES.setdefault(ns, {})
+    prefix = "{" + ns + "}"
     for child in el.iterchildren():
-        if isinstance(child.tag, str) and _ns(child.tag) == ns:
-            yield _local(child.tag), child
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        name = names.get(tag)
+        if name is None:
+            if not tag.startswith(prefix):
+                continue
+            name = names[tag] = tag[len(prefix):]
+        yield name, child
 
 
 def _arxivraw(el: Any) -> dict[str, Any]:
@@ -226,9 +238,10 @@ def _arxivraw(el: Any) -> dict[str, Any]:
     if not versions:
         raise BadRecord("arXivRaw record lists no version dates (the v1 date decides the paper's month)")
     versions.sort()
-    dates = [parse_date(v, what=f"version v{n}") for n, v in versions]
-    out["published"] = dates[0]
-    out["updated"] = max(dates)
+    first = parse_date(versions[0][1], what=f"version v{versions[0][0]}")
+    last = parse_date(versions[-1][1], what=f"version v{versions[-1][0]}") if len(versions) > 1 else first
+    out["published"] = first
+    out["updated"] = max(first, last)
     return out
 
 
