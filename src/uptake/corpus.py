@@ -29,7 +29,7 @@ from .periods import (
 )
 from .query import Category, Query, parse_query
 from .query.ast import FIELDS, Field, walk
-from .query.plan import SqlPredicate, categories_predicate, plan_series
+from .query.plan import SqlPredicate, categories_predicate, has_predicate, plan_series
 from .records import ImportSummary
 from .sources import SourceFormat
 from .store import Store
@@ -165,10 +165,13 @@ class Corpus:
         parsed = query if isinstance(query, Query) else parse_query(query)
         cats = _as_list(category)
         _check_options(by=by, measure=measure, smooth=smooth, field=field)
+        uses_has = _uses_openness(parsed)  # has: filters read the store's openness columns
         with self._read() as store:
             n = store.require_papers()
             first, last = store.span()
             self._check_categories(store, cats, parsed)
+            if uses_has:
+                _require_openness(store)
             start_m, end_m = _resolve_range(start, end, first, last)
             plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
             select: list[str] = []
@@ -218,10 +221,17 @@ class Corpus:
         field: Field = "any",
         limit: int = 20,
         offset: int = 0,
+        has: str | Sequence[str] = (),
     ) -> PaperList:
-        """The papers behind a point: those matching any series of ``query`` in ``period``, newest first."""
+        """The papers behind a point: those matching any series of ``query`` in ``period``, newest first.
+
+        ``has`` keeps only papers linking their own artifact of each kind given (code, weights, data, demo,
+        promise; see :mod:`uptake.openness`).
+        """
         parsed = query if isinstance(query, Query) else parse_query(query)
         cats = _as_list(category)
+        haves = _has_kinds(has)
+        uses_has = bool(haves) or _uses_openness(parsed)
         _check_options(by=by, measure="share", smooth=1, field=field)
         if limit < 0 or offset < 0:
             raise PeriodError("--limit and --offset must be zero or more")
@@ -229,6 +239,8 @@ class Corpus:
             store.require_papers()
             first, last = store.span()
             self._check_categories(store, cats, parsed)
+            if uses_has:
+                _require_openness(store)
             if period is not None:
                 p = parse_period(period, by)
                 lo, hi = period_first_month(p, by), period_last_month(p, by)
@@ -241,6 +253,7 @@ class Corpus:
             )
             glob = categories_predicate(cats)
             where = f"NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} AND {match.sql}"
+            where += "".join(f" AND {has_predicate(k).sql}" for k in haves)
             params = [lo, hi, *glob.params, *match.params]
             total = store.query(f"SELECT count(*) FROM papers WHERE {where}", params)[0][0]
             rows = store.query(
@@ -272,6 +285,34 @@ class Corpus:
                     + (f"; did you mean {', '.join(hint)}?" if hint else "")
                     + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
                 )
+
+
+def _uses_openness(parsed: Query) -> bool:
+    from .query.ast import HasArtifact
+
+    return any(isinstance(n, HasArtifact) for s in parsed.series for n in walk(s.expr))
+
+
+def _has_kinds(has: str | Sequence[str]) -> list[str]:
+    from .errors import UsageError
+    from .openness import HAS_KINDS
+
+    kinds = _as_list(has)
+    for k in kinds:
+        if k not in HAS_KINDS:
+            raise UsageError(f"--has must be one of {', '.join(HAS_KINDS)}, not {k!r}")
+    return kinds
+
+
+def _require_openness(store: Store) -> None:
+    from .errors import StoreError
+
+    if not store.has_openness():
+        raise StoreError(
+            f"{store.path} was made before uptake detected code/weights/data links, so has: filters cannot run on it: "
+            f"run `uptake openness --refresh --db {store.path}` once (it adds and fills the columns, about a minute "
+            f"for 200k papers)"
+        )
 
 
 def _as_list(category: str | Sequence[str]) -> list[str]:

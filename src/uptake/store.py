@@ -51,7 +51,13 @@ CREATE TABLE IF NOT EXISTS papers (
     title_tok VARCHAR NOT NULL,
     abstract_tok VARCHAR NOT NULL,
     title_tok_cs VARCHAR NOT NULL,
-    abstract_tok_cs VARCHAR NOT NULL
+    abstract_tok_cs VARCHAR NOT NULL,
+    has_code BOOLEAN,
+    has_weights BOOLEAN,
+    has_data BOOLEAN,
+    has_demo BOOLEAN,
+    promise BOOLEAN,
+    links VARCHAR[]
 );
 CREATE TABLE IF NOT EXISTS harvest_state (
     endpoint VARCHAR NOT NULL,
@@ -82,11 +88,31 @@ HARVEST_COLUMNS = (
     "restarts", "updated_at",
 )
 
+#: Artifact-openness columns (see uptake.openness), filled at import; added to older stores on writable open.
+OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links")
+
 _STAGE_COLUMNS = (
     "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",
     "updated", "authors", "comments", "journal_ref", "doi", "source", "content_hash",
     "title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs",
+    *OPENNESS_COLUMNS,
 )
+
+
+def _append_openness(cols: dict[str, list[Any]], abstract: str | None, comments: str | None) -> None:
+    from .openness import detect
+
+    found = detect(abstract, comments)
+    cols["has_code"].append(found.has_code)
+    cols["has_weights"].append(found.has_weights)
+    cols["has_data"].append(found.has_data)
+    cols["has_demo"].append(found.has_demo)
+    cols["promise"].append(found.promise)
+    cols["links"].append(found.link_labels())
+
+
+def _openness_fields(pa: Any) -> list[tuple[str, Any]]:
+    return [(c, pa.list_(pa.string()) if c == "links" else pa.bool_()) for c in OPENNESS_COLUMNS]
 
 
 def default_path() -> Path:
@@ -179,6 +205,8 @@ class Store:
                 f"{self.path} was written by a newer uptake (schema {found}, this one reads up to {SCHEMA_VERSION}): "
                 f"upgrade uptake (pip install -U uptake) or use another --db"
             )
+        if self.writable:
+            self.upgrade_openness()
 
     def close(self) -> None:
         self.con.close()
@@ -188,6 +216,59 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- artifact openness (see uptake.openness) ---------------------------------
+    def has_openness(self) -> bool:
+        """Whether this store has the openness columns (stores made before them do not, until opened for writing)."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'papers' AND column_name = 'has_code'"
+        ).fetchone()[0])
+
+    def upgrade_openness(self) -> int:
+        """Add the openness columns if missing and (re)compute them where missing or outdated; returns rows done."""
+        from .openness import OPENNESS_VERSION
+
+        for col in OPENNESS_COLUMNS:
+            kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
+            self.con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
+        stored = self.get_meta("openness_version")
+        outdated = stored is not None and stored != OPENNESS_VERSION
+        missing = "" if outdated else " AND has_code IS NULL"
+        if not outdated and not self.con.execute("SELECT count(*) FROM papers WHERE has_code IS NULL").fetchone()[0]:
+            if stored is None:
+                self.set_meta("openness_version", OPENNESS_VERSION)
+            return 0
+        import pyarrow as pa
+
+        done = 0
+        lo, hi = self.con.execute("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers").fetchone()
+        step = 20_000
+        self.begin()
+        try:
+            for start in range(lo, hi + 1, step):
+                chunk = self.con.execute(
+                    f"SELECT id, abstract, comments FROM papers WHERE doc >= ? AND doc < ?{missing}", [start, start + step]
+                ).fetchall()
+                if not chunk:
+                    continue
+                cols: dict[str, list[Any]] = {"id": [], **{c: [] for c in OPENNESS_COLUMNS}}
+                for ident, abstract, comments in chunk:
+                    cols["id"].append(ident)
+                    _append_openness(cols, abstract, comments)
+                table = pa.Table.from_pydict(cols, schema=pa.schema([("id", pa.string()), *_openness_fields(pa)]))
+                self.con.register("_openness_arrow", table)
+                try:
+                    sets = ", ".join(f"{c} = o.{c}" for c in OPENNESS_COLUMNS)
+                    self.con.execute(f"UPDATE papers SET {sets} FROM _openness_arrow o WHERE papers.id = o.id")
+                finally:
+                    self.con.unregister("_openness_arrow")
+                done += len(chunk)
+            self.set_meta("openness_version", OPENNESS_VERSION)
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return done
 
     # -- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -252,6 +333,7 @@ class Store:
             cols["abstract_tok"].append(abstract_folded)
             cols["title_tok_cs"].append(title_exact)
             cols["abstract_tok_cs"].append(abstract_exact)
+            _append_openness(cols, paper.abstract, paper.comments)
         schema = pa.schema(
             [
                 ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
@@ -261,6 +343,7 @@ class Store:
                 ("doi", pa.string()), ("source", pa.string()), ("content_hash", pa.string()),
                 ("title_tok", pa.string()), ("abstract_tok", pa.string()),
                 ("title_tok_cs", pa.string()), ("abstract_tok_cs", pa.string()),
+                *_openness_fields(pa),
             ]
         )
         stage = pa.Table.from_pydict(cols, schema=schema)

@@ -71,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="end", metavar="YYYY-MM")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N papers (default 20)")
     p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.add_argument("--has", action="append", default=[], choices=["code", "weights", "data", "demo", "promise"],
+                   help="only papers linking their own code / weights / data / demo page (or promising them); repeatable")
     p.set_defaults(handler=cmd_papers)
 
     p = sub.add_parser("demo", help="build a small synthetic demo corpus and draw the GRPO figure",
@@ -246,6 +248,7 @@ def cmd_papers(args: argparse.Namespace) -> int:
     result = corpus_for(args).papers(
         args.query, period=args.period, by=args.by, start=args.start, end=args.end, category=args.category,
         case_sensitive=args.case_sensitive, field=args.field or "any", limit=args.limit, offset=args.offset,
+        has=args.has,
     )
     rows = [p.as_dict() for p in result.papers]
     if args.output_format == "json":

@@ -33,6 +33,17 @@ class Category:
 
 
 @dataclass(frozen=True)
+class HasArtifact:
+    """``has:code`` (weights, data, demo, promise): the paper links its own artifact of that kind.
+
+    See :mod:`uptake.openness` for what counts.
+    """
+
+    kind: str
+    position: int
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Expr, ...]
 
@@ -47,7 +58,7 @@ class Not:
     item: Expr
 
 
-Expr = Union[Term, Category, And, Or, Not]
+Expr = Union[Term, Category, HasArtifact, And, Or, Not]
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from ..errors import QueryError
 from ..text import tokens
-from .ast import And, Category, Expr, Not, Or, Query, Series, Term
+from .ast import And, Category, Expr, HasArtifact, Not, Or, Query, Series, Term
 
 TEXT_FIELDS = ("title", "abstract")
-FILTER_FIELDS = ("cat",)
+FILTER_FIELDS = ("cat", "has")
 KNOWN_FIELDS = TEXT_FIELDS + FILTER_FIELDS
 MAX_QUERY_LENGTH = 2000
 _SPECIAL = set(',|()"')
@@ -195,6 +195,8 @@ class _Parser:
             return inner
         if tok.kind == "FIELD":
             nxt = self.peek()
+            if tok.text == "has":
+                return self._has(tok, nxt)
             if tok.text == "cat":
                 if nxt.kind != "WORD" or nxt.pos != tok.pos + 4:
                     raise self.error("cat: needs a category right after it", tok.pos, hint="e.g. cat:cs.CL or cat:cs")
@@ -219,6 +221,20 @@ class _Parser:
         if tok.kind == "RP":
             raise self.error("unmatched )", tok.pos, hint="remove it or add a ( before it")
         raise self.error(f"expected a term, found {tok.text or 'the end'!r}", tok.pos)
+
+    def _has(self, tok: _Tok, nxt: _Tok) -> HasArtifact:
+        from ..openness import HAS_KINDS
+
+        kinds = ", ".join(f"has:{k}" for k in HAS_KINDS)
+        if nxt.kind != "WORD" or nxt.pos != tok.pos + 4:
+            raise self.error("has: needs an artifact kind right after it", tok.pos, hint=f"one of {kinds}")
+        self.take()
+        kind = nxt.text.lower()
+        if kind not in HAS_KINDS:
+            close = difflib.get_close_matches(kind, HAS_KINDS, n=1, cutoff=0.5)
+            hint = f"did you mean has:{close[0]}?" if close else f"one of {kinds}"
+            raise self.error(f"unknown artifact kind {nxt.text!r}", nxt.pos, hint=hint)
+        return HasArtifact(kind=kind, position=tok.pos)
 
     def _term(self, tok: _Tok, *, field: str = "any", case: bool | None = None, position: int | None = None) -> Term:
         if not tokens(tok.text, case_sensitive=True):

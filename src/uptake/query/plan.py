@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..text import phrase_key, tokens
-from .ast import And, Category, Expr, Field, Not, Or, Series, Term
+from .ast import And, Category, Expr, Field, HasArtifact, Not, Or, Series, Term
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ def category_predicate(code: str) -> SqlPredicate:
     return SqlPredicate("(contains(cat_str, ?) OR contains(cat_str, ?))", (f" {code} ", f" {code}."))
 
 
+def has_predicate(kind: str) -> SqlPredicate:
+    """Papers linking their own artifact of ``kind`` (the column name comes from a fixed table, never the user)."""
+    from ..openness import HAS_COLUMNS
+
+    return SqlPredicate(f"coalesce({HAS_COLUMNS[kind]}, false)", ())
+
+
 def categories_predicate(codes: list[str] | tuple[str, ...]) -> SqlPredicate:
     if not codes:
         return SqlPredicate.true()
@@ -57,6 +64,8 @@ def compile_expr(expr: Expr, *, case_sensitive: bool, field: Field) -> SqlPredic
         return SqlPredicate(f"(contains(title_tok{suffix}, ?) OR contains(abstract_tok{suffix}, ?))", (key, key))
     if isinstance(expr, Category):
         return category_predicate(expr.code)
+    if isinstance(expr, HasArtifact):
+        return has_predicate(expr.kind)
     if isinstance(expr, Not):
         inner = compile_expr(expr.item, case_sensitive=case_sensitive, field=field)
         return SqlPredicate(f"(NOT {inner.sql})", inner.params)

@@ -1,0 +1,211 @@
+"""Openness and reproducibility commands: openness, report, reproduce, export."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import console, console_err, corpus_for, db_parent, format_parent, pct, query_parent, range_parent, write_json, write_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = db_parent()
+    q = query_parent()
+    rng = range_parent()
+
+    p = sub.add_parser(
+        "openness", parents=[db, q, rng, format_parent("table", "csv", "json")],
+        help="how many papers link their own code, weights, data or demo page",
+        description="Per period, the share of papers matching each series of QUERY that link their own code, "
+        "model weights, data or demo page (and, separately, promise them), next to the same shares for all papers "
+        "under the same filters. Example: uptake openness 'GRPO, DPO' --category cs --from 2025-01",
+    )
+    p.add_argument("query", metavar="QUERY", nargs="?", help="series to compare (default: all papers only)")
+    p.add_argument("--refresh", action="store_true",
+                   help="add the openness columns to a store made before they existed and fill them, then exit")
+    p.set_defaults(handler=cmd_openness)
+
+    p = sub.add_parser(
+        "report", parents=[db, q, rng],
+        help="a reproducible figure package: figure, data, README, manifest",
+        description="Write figure.png/.svg, data.csv/.json, adoption.json (when available), README.md and "
+        "manifest.json (versions, exact query and options, corpus fingerprint, SHA-256 of every file) into --out. "
+        "Example: uptake report 'GRPO, DPO, PPO' --from 2025-01 --out reports/grpo/",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="folder to write the package into")
+    p.add_argument("--measure", choices=["share", "count"], default="share")
+    p.add_argument("--smooth", type=int, default=1, metavar="N")
+    p.add_argument("--title", help="figure title (default: made from the query)")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser(
+        "reproduce", parents=[db],
+        help="re-run a report's manifest and compare the numbers",
+        description="Re-run MANIFEST (a report's manifest.json) against the store and compare series by series. "
+        "Exit 0: identical; 1: the numbers differ (listed); 2: the store's corpus is not the report's "
+        "(said first, then the comparison). Without --db, the store recorded in the manifest is used if it exists.",
+    )
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(handler=cmd_reproduce)
+
+    p = sub.add_parser(
+        "export", parents=[db],
+        help="the corpus as Parquet plus checksums, re-importable",
+        description="Write every paper as Parquet (one file per year of first version, split above 100,000 rows), "
+        "SHA256SUMS and export.json (fingerprint). `uptake import DIR/*.parquet` rebuilds a store with the same "
+        "fingerprint. Example: uptake export --out snapshot/",
+    )
+    p.add_argument("--out", "-o", metavar="DIR", help="empty folder to write into")
+    p.add_argument("--verify", metavar="DIR", help="instead of exporting, check an export's checksums")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_export)
+
+
+# -- openness --------------------------------------------------------------------------
+def cmd_openness(args: argparse.Namespace) -> int:
+    if args.refresh:
+        from ..store import Store
+
+        corpus = corpus_for(args)
+        with Store.open(corpus.path, write=True) as store:  # opening for writing adds and fills the columns
+            n = store.paper_count()
+        console().print(f"{corpus.path}: openness columns present and filled for {n:,} papers")
+        if not args.query:
+            return 0
+    from ..openness import HAS_KINDS, openness_table
+
+    table = openness_table(
+        corpus_for(args), args.query, start=args.start, end=args.end, by=args.by, category=args.category,
+        case_sensitive=args.case_sensitive, field=args.field or "any",
+    )
+    if args.output_format == "csv":
+        write_text(table.to_csv())
+        return 0
+    if args.output_format == "json":
+        write_json(table.to_json_dict())
+        return 0
+    from rich.table import Table
+
+    t = Table(title=f"Papers linking their own artifacts, per {args.by}" + (f": {table.query}" if table.query else ""),
+              title_justify="left", box=None)
+    for name in (args.by, "series", "papers", "code", "weights", "data", "demo", "promise"):
+        t.add_column(name, justify="left" if name in (args.by, "series") else "right")
+    for period in table.periods:
+        for i, label in enumerate(table.labels):
+            c = table.cell(period, label)
+            style = "dim" if label == table.labels[-1] and len(table.labels) > 1 else None
+            t.add_row(period if i == 0 else "", label, f"{c.papers:,}", *[pct(c.share(k), 2) for k in HAS_KINDS],
+                      style=style, end_section=i == len(table.labels) - 1)
+    out = console()
+    out.print(t)
+    totals = {label: sum(table.cell(p, label).papers for p in table.periods) for label in table.labels}
+    for label in table.labels:
+        n = totals[label]
+        if not n:
+            continue
+        parts = [f"{k} {pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n, 3)}" for k in HAS_KINDS]
+        out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
+    out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
+              "links. Method and measured precision: docs/openness.md[/]")
+    return 0
+
+
+# -- report / reproduce ----------------------------------------------------------------
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..report import make_report
+
+    rep = make_report(
+        corpus_for(args), args.query, args.out, start=args.start, end=args.end, by=args.by, category=args.category,
+        measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
+        title=args.title,
+    )
+    if args.json:
+        write_json(rep.manifest)
+        return 0
+    out = console()
+    fp = rep.manifest["corpus"]
+    out.print(f"[bold]Report[/] {rep.out_dir}")
+    for name in rep.files:
+        out.print(f"  {name}")
+    out.print(f"[dim]corpus: {fp['papers']:,} papers, {fp['first_month']} to {fp['last_month']}, "
+              f"hash {fp['content_hash'][:16]}...; adoption {rep.manifest['adoption']}[/]")
+    out.print(f"check it later with: uptake reproduce {rep.out_dir / 'manifest.json'}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..corpus import Corpus
+    from ..report import load_manifest, reproduce
+
+    db = args.db
+    if db is None:
+        recorded = load_manifest(args.manifest).get("store")
+        if recorded and Path(recorded).exists():
+            db = recorded
+    corpus = Corpus(db) if db else corpus_for(args)
+    result = reproduce(args.manifest, corpus)
+    if args.json:
+        write_json(result.as_dict())
+        return result.exit_code
+    out = console()
+    _print_reproduction(out, result)
+    return result.exit_code
+
+
+def _print_reproduction(out: Any, r: Any) -> None:
+    m = r.manifest
+    out.print(f"[bold]Reproducing[/] {m['_path']} ({m.get('command', m['query'])}) against {r.store}")
+    if not r.fingerprint_identical:
+        out.print("[bold yellow]The corpus differs from the one the report was made from[/] (exit 2):", markup=True)
+        for d in r.fingerprint_differences:
+            out.print(f"  - {d}", markup=False)
+        out.print("  the numbers below are compared anyway, but differences are expected")
+    else:
+        out.print("corpus fingerprint: identical")
+    for s in r.series:
+        if s.identical:
+            out.print(f"  [green]identical[/]  {s.label}")
+        else:
+            out.print(f"  [red]differs[/]    {s.label}")
+            for d in s.differences[:30]:
+                out.print(f"      {d}", markup=False)
+            if len(s.differences) > 30:
+                out.print(f"      ... and {len(s.differences) - 30} more periods")
+    if r.files_changed:
+        out.print(f"[dim]report files changed since it was made: {', '.join(r.files_changed)}[/]")
+    verdict = {0: "identical", 1: "numbers differ", 2: "corpus differs"}[r.exit_code]
+    out.print(f"[bold]{verdict}[/] (exit {r.exit_code})")
+
+
+# -- export ----------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..report import export_corpus, verify_export
+
+    if args.verify:
+        bad = verify_export(args.verify)
+        if args.json:
+            write_json({"folder": args.verify, "bad": bad, "ok": not bad})
+        elif bad:
+            console_err().print(f"[red]checksum mismatch or missing:[/] {', '.join(bad)}")
+        else:
+            console().print(f"{args.verify}: every file matches SHA256SUMS")
+        return 1 if bad else 0
+    if not args.out:
+        raise UsageError("give --out DIR (an empty folder to write the Parquet files into), or --verify DIR")
+    exp = export_corpus(corpus_for(args), args.out)
+    if args.json:
+        write_json({"out": str(exp.out_dir), "papers": exp.papers, "files": list(exp.files),
+                    "corpus": exp.fingerprint.as_dict()})
+        return 0
+    out = console()
+    out.print(f"[bold]Exported[/] {exp.papers:,} papers to {exp.out_dir} in {len(exp.files)} Parquet files "
+              f"(+ SHA256SUMS, export.json)")
+    out.print(f"[dim]fingerprint {exp.fingerprint.content_hash[:16]}...; re-import with: "
+              f"uptake import {exp.out_dir}/*.parquet --db NEW.duckdb[/]")
+    return 0

@@ -1,0 +1,579 @@
+"""Artifact openness: does a paper link its own code, model weights, data or demo page?
+
+Detection reads a paper's abstract and its arXiv comments field, the two places
+where authors say where their artifacts live ("Code: https://github.com/...",
+"Weights at https://huggingface.co/org/model", "Dataset on Zenodo: doi:10.5281/...").
+It runs once per paper at import time; the store keeps the flags and the links.
+
+What arXiv text really looks like, and what is repaired before extraction:
+
+* LaTeX: ``\\url{...}``, ``\\href{url}{text}``, ``\\footnote{...}``, ``\\_``, ``~``;
+* footnote markers glued to links (``$^1$``, ``$^{\\dagger}$``, ``\\textsuperscript{2}``);
+* line breaks inside links, which arrive as spaces: ``https://github.com/CAIR- LAB/x``,
+  ``https://huajian- zeng.github. io/gmt/``, ``https:// github.com/x/y``,
+  ``https://github. com/x/y``, ``https://github.com/owner/ repo``;
+* trailing punctuation (``.``, ``,``, ``)``, ``;``) and links glued to a label (``Code:https://...``);
+* arXiv's listing pages, which replace every link by the words ``this https URL``:
+  such a placeholder counts only through the words before it ("code is available at this https URL").
+
+The own-versus-cited rule (a cited link is kept, marked ``cited-``, but sets no flag):
+a link is the paper's own unless the words leading to it in its sentence say the
+paper uses, builds on or compares with someone else's artifact ("based on",
+"built on", "adapted from", "provided by", "we use", "leaderboard", "ranks", ...)
+without also claiming it ("our", "we release", "is available at", "code:", ...).
+Links in the comments field follow the same rule; there they are almost always own.
+
+Kinds come from the host first (github.com is code, huggingface.co/datasets is data,
+huggingface.co/spaces and *.github.io are demo pages, huggingface.co/org/name is
+weights); a link on any other host, a ``this https URL`` placeholder, or an
+ambiguous Hugging Face page (an organisation, a collection) takes its kinds from
+the words just before it ("Code and data: https://lab.example.org/x" is code and data).
+
+Promises ("code will be released", "available upon request", "coming soon") are
+reported separately from links; a promise needs an artifact word (code, data,
+model, weights, benchmark, ...) in the same sentence, so "will be published at
+ICML" is not one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+#: Bumped whenever a change here could change which papers are flagged.
+OPENNESS_VERSION = "1"
+
+ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
+#: What ``has:`` accepts: the artifact kinds plus ``promise``.
+HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("promise",)
+#: The store column behind each ``has:`` kind.
+HAS_COLUMNS: dict[str, str] = {
+    "code": "has_code", "weights": "has_weights", "data": "has_data", "demo": "has_demo", "promise": "promise",
+}
+
+PLACEHOLDER = "this https URL"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link found in a paper's text."""
+
+    url: str  # cleaned; ``this https URL`` for arXiv's placeholder
+    kinds: tuple[str, ...]  # subset of ARTIFACT_KINDS, or ("other",)
+    own: bool
+    field: str  # "comments" or "abstract"
+
+    def label(self) -> str:
+        """``code:https://github.com/a/b``; ``cited-data:...``; kinds joined by ``+``."""
+        return f"{'' if self.own else 'cited-'}{'+'.join(self.kinds)}:{self.url}"
+
+
+@dataclass(frozen=True)
+class Openness:
+    """What a paper says about its artifacts."""
+
+    links: tuple[Link, ...] = ()
+    promises: tuple[str, ...] = ()  # the promise phrases found, as written
+
+    def has(self, kind: str) -> bool:
+        if kind == "promise":
+            return bool(self.promises)
+        return any(link.own and kind in link.kinds for link in self.links)
+
+    @property
+    def has_code(self) -> bool:
+        return self.has("code")
+
+    @property
+    def has_weights(self) -> bool:
+        return self.has("weights")
+
+    @property
+    def has_data(self) -> bool:
+        return self.has("data")
+
+    @property
+    def has_demo(self) -> bool:
+        return self.has("demo")
+
+    @property
+    def promise(self) -> bool:
+        return bool(self.promises)
+
+    def link_labels(self) -> list[str]:
+        return [link.label() for link in self.links]
+
+    def flags(self) -> dict[str, bool]:
+        return {kind: self.has(kind) for kind in HAS_KINDS}
+
+
+# -- cleaning --------------------------------------------------------------------
+_QUICK = re.compile(
+    r"https?|www\.|\.(?:com|org|io|co|net|cn)\b|zenodo|figshare|doi|10\.\d{4}|will|request|soon|shortly"
+    r"|upon|to be released",
+    re.I,
+)
+_HREF = re.compile(r"\\href\s*\{([^{}]*)\}")
+_URL_CMD = re.compile(r"\\(?:url|path|nolinkurl)\s*\{([^{}]*)\}")
+_FOOTNOTE_MARK = re.compile(
+    r"\$\s*\^\s*\{?\s*(?:\\?[A-Za-z]{0,8}|[0-9*,]{1,4})\s*\}?\s*\$"  # $^1$ $^{\dagger}$ $^{*}$
+    r"|\\textsuperscript\s*\{[^{}]{0,8}\}"
+    r"|\\(?:footnotemark|thanks)\b(?:\[\d+\])?"
+)
+_COMMAND = re.compile(r"\\[A-Za-z]+\*?\s*(?=\{)|\\[A-Za-z]+\*?\b")
+_SCHEME_SPACES = re.compile(r"\b(https?)\s*:\s*/\s*/\s*", re.I)
+_HOST_DOT_SPACE = re.compile(
+    r"\b(github|gitlab|huggingface|zenodo|figshare|bitbucket|codeberg|kaggle|modelscope|gitee)\s*\.\s+(com|co|org|io|cn)\b",
+    re.I,
+)
+_SUB_DOT_SPACE = re.compile(r"([\w-])\.\s+(github\.io|gitlab\.io|hf\.space)\b", re.I)
+_GLUED_SCHEME = re.compile(r"(?<=[^\s(\[{<'\"/])(https?://)", re.I)
+_TLD_CONT = re.compile(r"^(?:com|io|org|net|co|ai|cn|edu|de|uk|fr|jp|info|dev|app|me|be|ly|space)(?:[/.:]|$)")
+_HOSTISH_CONT = re.compile(r"^[a-z0-9][\w-]*\.(?:github|gitlab|com|io|org|net|co|ai|edu|hf)\b")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with LaTeX link markup removed and links broken by line breaks joined again."""
+    t = unicodedata.normalize("NFKC", text)
+    t = _HREF.sub(lambda m: f" {m.group(1)} ", t)
+    t = _URL_CMD.sub(lambda m: f" {m.group(1)} ", t)
+    t = _FOOTNOTE_MARK.sub(" ", t)
+    t = t.replace("\\_", "_").replace("\\%", "%").replace("\\#", "#").replace("\\&", "&").replace("\\\\", " ")
+    t = re.sub(r"~(?=https?:)", " ", t)
+    t = _COMMAND.sub(" ", t)
+    t = re.sub(r"[{}$]", " ", t)
+    t = _SCHEME_SPACES.sub(lambda m: m.group(1).lower() + "://", t)
+    t = _HOST_DOT_SPACE.sub(lambda m: f"{m.group(1)}.{m.group(2)}", t)
+    t = _SUB_DOT_SPACE.sub(lambda m: f"{m.group(1)}.{m.group(2)}", t)
+    t = _GLUED_SCHEME.sub(r" \1", t)
+    return _join_broken_links(t)
+
+
+_URL_START = re.compile(
+    r"^[(\[<'\"]*(?:https?://|www\.|(?:[\w-]+\.)*(?:github\.com|gitlab\.com|huggingface\.co|hf\.co|github\.io)\b)",
+    re.I,
+)
+
+
+def _needs_more(url: str) -> bool:
+    """A known-host link cut right after its owner: ``github.com/owner/`` misses the repository."""
+    m = re.search(r"(?:github\.com|gitlab\.com|huggingface\.co|hf\.co)/(.*)$", url, re.I)
+    if not m:
+        return False
+    parts = [p for p in m.group(1).split("/") if p]
+    if parts and parts[0].lower() in ("datasets", "spaces", "collections"):
+        return len(parts) == 2
+    return len(parts) == 1  # the owner is there, the repository or model name went to the next line
+
+
+def _join_broken_links(text: str) -> str:
+    pieces = re.split(r"(\s+)", text)
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        cur = pieces[i]
+        if cur and not cur.isspace() and _URL_START.match(cur):
+            while i + 2 < len(pieces) and "\n\n" not in pieces[i + 1]:
+                nxt = pieces[i + 2]
+                if not nxt or not _should_join(cur, nxt):
+                    break
+                cur += nxt
+                i += 2
+        out.append(cur)
+        i += 1
+    return "".join(out)
+
+
+_STOPWORDS = {"and", "or", "for", "to", "in", "the", "with", "on", "at", "as", "is", "are", "by", "of", "from"}
+
+
+def _should_join(cur: str, nxt: str) -> bool:
+    if re.match(r"(?:https?:|www\.)", nxt, re.I) or nxt.startswith(("(", "[")):
+        return False
+    if cur.endswith("://"):
+        return True
+    if cur.endswith(("-", "_")) and re.match(r"\w", nxt):
+        return True
+    if cur.endswith("."):
+        return bool(_TLD_CONT.match(nxt) or _HOSTISH_CONT.match(nxt))
+    if cur.endswith("/"):
+        if _needs_more(cur):
+            return bool(re.match(r"[\w.-]+[/.,;:)]*$", nxt)) and nxt.lower().strip(".,;:)") not in _STOPWORDS
+        return bool(re.match(r"[\w.-]+/[\w./-]*[.,;:)]*$", nxt))  # the next piece continues a path
+    return False
+
+
+# -- extraction ------------------------------------------------------------------
+_URL = re.compile(
+    r"(?:https?://|(?<![\w@./-])www\.)[^\s<>\"'{}|\\^`]+"
+    r"|(?<![\w@./:-])(?:[\w-]+\.)*(?:github\.com|gitlab\.com|huggingface\.co|hf\.co|bitbucket\.org|codeberg\.org"
+    r"|zenodo\.org|figshare\.com|kaggle\.com|osf\.io|modelscope\.cn|gitee\.com)/[^\s<>\"'{}|\\^`]*"
+    r"|(?<![\w@./:-])[\w-]+\.github\.io\b[^\s<>\"'{}|\\^`]*"
+    r"|(?<![\w/.])(?:doi:\s*)?10\.(?:5281/zenodo\.\d+|6084/m9\.figshare\.[\d.v]+|17605/osf\.io/\w+|7910/dvn/\w+)"
+    r"|\bthis https? URL\b",
+    re.I,
+)
+_TRAIL = ".,;:!?'\"*`\\"
+
+
+def clean_url(raw: str) -> str:
+    """Trim punctuation that ends the sentence rather than the link; keep balanced brackets."""
+    url = raw.strip().lstrip("([<'\"")
+    while url:
+        last = url[-1]
+        if last in _TRAIL:
+            url = url[:-1]
+        elif last in ")]>" and url.count({")": "(", "]": "[", ">": "<"}[last]) < url.count(last):
+            url = url[:-1]
+        else:
+            break
+    if re.match(r"(?:doi:\s*)?10\.\d{4,}/", url, re.I):
+        url = "https://doi.org/" + re.sub(r"^doi:\s*", "", url, flags=re.I)
+    return url
+
+
+_GITHUB_RESERVED = {
+    "features", "topics", "sponsors", "marketplace", "about", "pricing", "enterprise", "collections", "trending",
+    "explore", "site", "login", "join", "settings", "search", "security", "customer-stories", "readme", "apps",
+}
+_HF_NON_ARTIFACT = {
+    "papers", "docs", "blog", "learn", "posts", "tasks", "join", "pricing", "chat", "login", "settings", "search",
+    "organizations", "welcome", "course", "models", "hub",
+}
+_DATA_DOI = re.compile(r"^10\.(?:5281/zenodo|6084/m9\.figshare|17605/osf\.io|7910/dvn|5061/dryad|17632/)", re.I)
+_CODE_HOSTS = {
+    "github.com", "gist.github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "gitee.com", "sourceforge.net",
+    "sf.net", "anonymous.4open.science", "colab.research.google.com", "bitbucket.com", "git.io",
+}
+_DATA_HOSTS = {"zenodo.org", "figshare.com", "osf.io", "data.mendeley.com", "datadryad.org", "openneuro.org"}
+_AMBIGUOUS = "ambiguous"
+_NONE = "none"
+
+
+def classify_url(url: str) -> str:
+    """The kind of a link from its host and path: code, weights, data, demo, ``ambiguous``, ``none``
+    (a known host's page that is no artifact, such as a paper page) or ``other`` (an unknown host)."""
+    if url.lower().startswith(PLACEHOLDER.lower()[:10]):
+        return _AMBIGUOUS
+    full = url if re.match(r"https?://", url, re.I) else "https://" + url
+    try:
+        parts_ = urlsplit(full)
+        host = (parts_.hostname or "").lower()
+    except ValueError:
+        return "other"
+    if host.startswith("www."):
+        host = host[4:]
+    parts = [p for p in parts_.path.split("/") if p]
+    p0 = parts[0].lower() if parts else ""
+    if host == "github.com":
+        if not parts or p0 in _GITHUB_RESERVED:
+            return _NONE
+        return "code"
+    if host in _CODE_HOSTS or host.endswith(".sourceforge.net") or host.endswith(".sourceforge.io"):
+        return "code" if parts or host == "git.io" else _NONE
+    if re.match(r"^(?:git|gitlab)\.", host) and parts:
+        return "code"  # self-hosted git (git.tu-berlin.de, gitlab.inria.fr)
+    if host == "pypi.org" and p0 == "project":
+        return "code"
+    if host == "cran.r-project.org" and ("package=" in parts_.query or "packages" in p0 or p0 == "web"):
+        return "code"
+    if host.endswith((".github.io", ".gitlab.io", ".hf.space")) or host == "gradio.live" or host.endswith(".gradio.live"):
+        return "demo"
+    if host in ("huggingface.co", "hf.co"):
+        if p0 == "datasets":
+            return "data" if len(parts) >= 2 else _NONE
+        if p0 == "spaces":
+            return "demo" if len(parts) >= 2 else _NONE
+        if not parts or p0 in _HF_NON_ARTIFACT:
+            return _NONE
+        if p0 == "collections" or len(parts) == 1:
+            return _AMBIGUOUS
+        return "weights"
+    if host in ("modelscope.cn", "modelscope.ai"):
+        return {"models": "weights", "datasets": "data", "studios": "demo"}.get(p0, _AMBIGUOUS)
+    if host in ("ollama.com", "ollama.ai") and parts:
+        return "weights"
+    if host == "kaggle.com":
+        return {"datasets": "data", "models": "weights", "code": "code"}.get(p0, _NONE)
+    if host in _DATA_HOSTS or host.endswith(".zenodo.org") or host.endswith(".figshare.com"):
+        return "data" if parts else _NONE
+    if "dataverse" in host and parts:
+        return "data"
+    if host in ("doi.org", "dx.doi.org") and _DATA_DOI.match(parts_.path.lstrip("/")):
+        return "data"
+    return "other"
+
+
+# -- context -----------------------------------------------------------------------
+_KIND_CUES: dict[str, re.Pattern[str]] = {
+    "code": re.compile(
+        r"\b(?:codes?|codebase|source|implementations?|repo|repository|github|scripts?|toolkit|library|package|software)\b",
+        re.I,
+    ),
+    "weights": re.compile(r"\b(?:models?|weights|checkpoints?|ckpts?|LoRAs?|adapters?)\b", re.I),
+    "data": re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora|annotations?)\b", re.I),
+    "demo": re.compile(
+        r"\b(?:project\s+(?:page|website|site|homepage)|homepage|home\s+page|website|webpage|web\s+page|demos?|page)\b",
+        re.I,
+    ),
+}
+_OWN = re.compile(
+    r"\b(?:our|ours|we\s+(?:also\s+|publicly\s+|openly\s+|further\s+|fully\s+)*(?:release|provide|make|open[- ]?source|publish|share|host|introduce|present)"
+    r"|(?:is|are)\s+(?:now\s+|also\s+|made\s+|publicly\s+|freely\s+|openly\s+)*(?:available|avaliable|availabe|released|accessible|hosted|open[- ]?sourced|public)"
+    r"|can\s+be\s+(?:found|accessed|downloaded)|available\s+(?:at|on|from|here|via)|project\s+page|homepage"
+    r"|released|open[- ]?sourced|made\s+public|will\s+be)\b"
+    r"|\b(?:code|codes|data|dataset|models?|weights|checkpoints?|page|website|github|demo|leaderboard|videos?|homepage|project)\s*:",
+    re.I,
+)
+_CITED = re.compile(
+    r"\b(?:based\s+on|built\s+(?:up)?on|builds?\s+(?:up)?on|adapted\s+from|borrowed\s+from|taken\s+from|derived\s+from"
+    r"|provided\s+by|released\s+by|developed\s+by|maintained\s+by|courtesy\s+of|thanks\s+to"
+    r"|we\s+(?:use|used|utili[sz]e|utili[sz]ed|leverage|leveraged|employ|employed|adopt|adopted)|using\s+(?:the|a|an)|uses"
+    r"|leaderboard|ranks?|ranked|ranking|evaluated?\s+on|from\s+the\s+(?:official|original|public)"
+    r"|such\s+as|e\.g\.|see\s+also|publicly\s+available\s+(?:dataset|model|code)s?\s+(?:from|of))\b",
+    re.I,
+)
+_PROMISE = re.compile(
+    r"\b(?:will|shall|would)\s+(?:soon\s+|also\s+|then\s+|eventually\s+)?be\s+(?:made\s+)?"
+    r"(?:publicly\s+|openly\s+|freely\s+|fully\s+|soon\s+)*(?:released|available|open[- ]?sourced|made\s+public|public|shared"
+    r"|published|uploaded|provided|accessible)"
+    r"|\b(?:to\s+be|are\s+going\s+to\s+be)\s+(?:publicly\s+|openly\s+)?(?:released|open[- ]?sourced|made\s+public)"
+    r"|\b(?:we|authors)\s+(?:will|plan\s+to|intend\s+to)\s+(?:publicly\s+|also\s+)?(?:release|open[- ]?source|publish|share|make)"
+    r"|\b(?:upon|on|by)\s+(?:a\s+)?(?:reasonable\s+)?request\b"
+    r"|\bcoming\s+soon\b"
+    r"|\b(?:released|available|open[- ]?sourced?)\s+(?:soon|shortly|later|upon\s+(?:acceptance|publication))\b",
+    re.I,
+)
+_ARTIFACT_WORD = re.compile(
+    r"\b(?:codes?|codebase|source|implementations?|data|datasets?|benchmarks?|models?|weights|checkpoints?|corpus"
+    r"|corpora|resources|materials|toolkit|tools?|library|software|scripts|annotations|prompts|artifacts?|repository"
+    r"|demo|project\s+page)\b",
+    re.I,
+)
+#: How far before a link its kind cues are looked for ("Code and models are available at ").
+_LEAD_CHARS = 48
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n|\|\|\|")
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    s = 0
+    for m in _SENTENCE_END.finditer(text, 0, start):
+        s = m.end()
+    m = _SENTENCE_END.search(text, end)
+    return s, (m.start() if m else len(text))
+
+
+def _own(before: str) -> bool:
+    """Own unless a cited-work cue is nearer to the link than any own cue (see the module docstring)."""
+    cited = [m.end() for m in _CITED.finditer(before)]
+    if not cited:
+        return True
+    own = [m.end() for m in _OWN.finditer(before)]
+    return bool(own) and own[-1] > cited[-1]
+
+
+def _links_in(text: str, field: str) -> list[Link]:
+    out: list[Link] = []
+    prev_end = 0
+    for m in _URL.finditer(text):
+        raw = m.group(0)
+        placeholder = raw.lower().startswith("this http")
+        url = PLACEHOLDER if placeholder else clean_url(raw)
+        if not url or (not placeholder and not re.search(r"[\w-]\.[a-z]{2,}", url, re.I)):
+            prev_end = m.end()
+            continue
+        s, _ = _sentence_bounds(text, m.start(), m.end())
+        lead = text[max(s, prev_end, m.start() - _LEAD_CHARS) : m.start()]
+        before = text[s : m.start()]
+        kind = classify_url(url)
+        if kind in ("other", _AMBIGUOUS):
+            cues = tuple(k for k in ARTIFACT_KINDS if _KIND_CUES[k].search(lead))
+            if kind == _AMBIGUOUS and not cues and not placeholder:
+                cues = ("weights",)  # a Hugging Face organisation or collection: models, unless the words say otherwise
+            kinds = cues or ("other",)
+        elif kind == _NONE:
+            kinds = ("other",)
+        else:
+            kinds = (kind,)
+        own = _own(before)
+        out.append(Link(url=url, kinds=kinds, own=own, field=field))
+        prev_end = m.end()
+    return out
+
+
+def _promises_in(text: str) -> list[str]:
+    found = []
+    for m in _PROMISE.finditer(text):
+        s, e = _sentence_bounds(text, m.start(), m.end())
+        if _ARTIFACT_WORD.search(text[s:e]):
+            found.append(" ".join(m.group(0).split()))
+    return found
+
+
+def detect(abstract: str | None, comments: str | None = None) -> Openness:
+    """Links to the paper's own artifacts and release promises in ``abstract`` and ``comments``.
+
+    >>> o = detect("We propose X. Code is available at https://github. com/acme/x-net.", "10 pages")
+    >>> o.has_code, o.link_labels()
+    (True, ['code:https://github.com/acme/x-net'])
+    """
+    links: list[Link] = []
+    promises: list[str] = []
+    seen: set[tuple[str, bool]] = set()
+    for field, raw in (("comments", comments), ("abstract", abstract)):
+        if not raw or not _QUICK.search(raw):
+            continue
+        text = clean_text(raw)
+        for link in _links_in(text, field):
+            key = (link.url.rstrip("/").lower(), link.own)
+            if link.url != PLACEHOLDER and key in seen:
+                continue
+            seen.add(key)
+            links.append(link)
+        promises.extend(_promises_in(text))
+    return Openness(links=tuple(links), promises=tuple(promises))
+
+
+# -- openness of the papers matching a query -------------------------------------------
+@dataclass(frozen=True)
+class OpennessCell:
+    """One series in one period: how many papers, and how many link each artifact kind."""
+
+    period: str
+    series: str  # a series label, or ALL_PAPERS
+    papers: int
+    counts: dict[str, int]  # kind -> papers (HAS_KINDS)
+
+    def share(self, kind: str) -> float | None:
+        return self.counts[kind] / self.papers if self.papers else None
+
+
+ALL_PAPERS = "all papers"
+
+
+@dataclass(frozen=True)
+class OpennessTable:
+    """Per period: the share of each series' papers (and of all papers) linking code, weights, data, demo pages."""
+
+    query: str | None
+    labels: tuple[str, ...]  # the series, then ALL_PAPERS
+    periods: tuple[str, ...]
+    cells: tuple[OpennessCell, ...]  # period-major, in ``labels`` order
+    filters: dict[str, object]
+
+    def cell(self, period: str, label: str) -> OpennessCell:
+        for c in self.cells:
+            if c.period == period and c.series == label:
+                return c
+        raise KeyError((period, label))
+
+    def to_rows(self) -> list[dict[str, object]]:
+        rows = []
+        for c in self.cells:
+            row: dict[str, object] = {"period": c.period, "series": c.series, "papers": c.papers}
+            for k in HAS_KINDS:
+                row[k] = c.counts[k]
+                row[f"{k}_share"] = c.share(k)
+            rows.append(row)
+        return rows
+
+    def to_csv(self) -> str:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        header = ["period", "series", "papers"] + [x for k in HAS_KINDS for x in (k, f"{k}_share")]
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        for row in self.to_rows():
+            w.writerow(["" if row[h] is None else (repr(row[h]) if isinstance(row[h], float) else row[h]) for h in header])
+        return buf.getvalue()
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "filters": self.filters,
+            "openness_version": OPENNESS_VERSION,
+            "kinds": list(HAS_KINDS),
+            "rows": self.to_rows(),
+        }
+
+
+def openness_table(
+    corpus,  # type: ignore[no-untyped-def]
+    query: str | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    by: str = "month",
+    category: str | list[str] | tuple[str, ...] = (),
+    case_sensitive: bool = False,
+    field: str = "any",
+) -> OpennessTable:
+    """Per period, the share of papers matching each series of ``query`` that link their own code, weights,
+    data or demo page (and promise them), next to the same shares for all papers under the same filters.
+    """
+    from .corpus import _as_list, _check_options, _require_openness, _resolve_range
+    from .periods import period_label, period_of
+    from .query import parse_query
+    from .query.plan import categories_predicate, has_predicate, plan_series
+
+    cats = _as_list(category)
+    _check_options(by=by, measure="share", smooth=1, field=field)
+    parsed = parse_query(query) if query else None
+    with corpus._read() as store:
+        store.require_papers()
+        _require_openness(store)
+        first, last = store.span()
+        if parsed is not None:
+            corpus._check_categories(store, cats, parsed)
+        else:
+            from .query.ast import Query
+
+            corpus._check_categories(store, cats, Query(text="", series=()))
+        lo, hi = _resolve_range(start, end, first, last)
+        plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series] if parsed else []
+        labels = [p.label for p in plans] + [ALL_PAPERS]
+        matches = [p.match for p in plans] + [None]
+        select: list[str] = []
+        params: list[object] = []
+        for m in matches:
+            base_sql = m.sql if m is not None else "TRUE"
+            base_params = list(m.params) if m is not None else []
+            select.append(f"count(*) FILTER (WHERE {base_sql})")
+            params += base_params
+            for k in HAS_KINDS:
+                select.append(f"count(*) FILTER (WHERE ({base_sql}) AND {has_predicate(k).sql})")
+                params += base_params
+        glob = categories_predicate(cats)
+        rows = store.query(
+            f"SELECT month, {', '.join(select)} FROM papers WHERE NOT deleted AND month BETWEEN ? AND ? "
+            f"AND {glob.sql} GROUP BY month ORDER BY month",
+            [*params, lo, hi, *glob.params],
+        )
+    width = 1 + len(HAS_KINDS)
+    per: dict[tuple[int, int], list[int]] = {}
+    for r in rows:
+        p = period_of(r[0], by)  # type: ignore[arg-type]
+        for i in range(len(labels)):
+            acc = per.setdefault((p, i), [0] * width)
+            for j in range(width):
+                acc[j] += int(r[1 + i * width + j])
+    periods = list(range(period_of(lo, by), period_of(hi, by) + 1))  # type: ignore[arg-type]
+    cells = []
+    for p in periods:
+        for i, label in enumerate(labels):
+            acc = per.get((p, i), [0] * width)
+            cells.append(OpennessCell(period_label(p, by), label, acc[0], dict(zip(HAS_KINDS, acc[1:], strict=True))))  # type: ignore[arg-type]
+    from .periods import month_label
+
+    return OpennessTable(
+        query=parsed.text if parsed else None,
+        labels=tuple(labels),
+        periods=tuple(period_label(p, by) for p in periods),  # type: ignore[arg-type]
+        cells=tuple(cells),
+        filters={"from": month_label(lo), "to": month_label(hi), "by": by, "category": cats,
+                 "case_sensitive": case_sensitive, "field": field},
+    )
