@@ -69,7 +69,19 @@ def import_files(
         if strict:
             store.rollback()
         raise
+    _update_index(store)
     return summary
+
+
+def _update_index(store: Store) -> None:
+    """Bring the term index up to date with what was just committed (built on first import)."""
+    import os
+
+    if os.environ.get("UPTAKE_NO_INDEX"):
+        return
+    from .index import sync
+
+    sync(store)
 
 
 def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_transaction: bool) -> None:

@@ -1,0 +1,55 @@
+"""`uptake index`: build, update or rebuild the term index that answers trend and papers queries."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import console, console_err, db_parent, write_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "index", parents=[db_parent()], help="build or update the term index (imports keep it up to date)",
+        description="The term index answers trend and papers queries in milliseconds with the same counts as a "
+        "full scan. Imports update it; this command brings it up to date (building it if missing), "
+        "--rebuild builds a new one from the store, --status only reports.",
+    )
+    p.add_argument("--rebuild", action="store_true", help="build a complete new index from the store")
+    p.add_argument("--status", action="store_true", help="only say whether the index exists and is up to date")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=cmd_index)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .. import index
+    from ..store import Store
+
+    if args.status:
+        with Store.open(args.db, write=False) as store:
+            info = index.status(store)
+    else:
+        err = console_err()
+        show = err.is_terminal and not args.json
+
+        def progress(done: int, total: int) -> None:
+            if show:
+                err.print(f"\rindexed {done:,} of {total:,} papers", end="")
+
+        with Store.open(args.db, write=True) as store:
+            store.require_papers()
+            info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
+        if show:
+            err.print()
+    assert info is not None
+    if args.json:
+        write_json(info.as_dict())
+        return 0
+    out = console()
+    if info.action == "none":
+        out.print(f"no index at {info.path} yet: run `uptake index` to build it")
+        return 0
+    took = f" in {info.seconds:.1f} s" if info.seconds is not None else ""
+    state = "up to date" if info.fresh else "behind the store (queries scan the store until `uptake index` runs)"
+    out.print(f"[bold]index[/] {info.path} ({info.generation}): {info.papers:,} papers, "
+              f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}")
+    return 0

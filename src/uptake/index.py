@@ -1,0 +1,615 @@
+"""The term index: answers trend and papers queries from postings instead of scanning the store.
+
+Design (chosen by measuring, see docs/index.md): a tantivy index (a Rust
+search-engine library) fed with *uptake's own tokens*. Every paper becomes one
+index document with four token fields, each the whitespace-joined tokens that
+:mod:`uptake.text` produced at import time (the store's ``title_tok``,
+``abstract_tok``, ``title_tok_cs``, ``abstract_tok_cs`` columns), split again by
+tantivy's whitespace tokenizer, which neither lowercases, stems, nor drops long
+tokens. So the index's notion of a token is exactly uptake's, and a phrase is a
+tantivy phrase query over positions (title and abstract are separate fields, so
+a phrase never spans them). ``month`` and ``pub`` (published date ordinal) are
+fast fields for per-month aggregation and newest-first listing; ``cat`` holds
+each category and its archive (``cs.CL`` and ``cs``), which is exactly the
+store's ``cat:`` semantics; ``id`` lets an updated paper's old version be deleted.
+
+Consistency with the store:
+
+- The index lives next to the store, in ``<store>.index/``. ``CURRENT`` names the
+  live generation directory (``gen-N``); it is replaced atomically (write a
+  temporary file, ``os.replace``), so a rebuild interrupted at any point leaves the
+  old complete generation in use.
+- Inside a generation, tantivy commits atomically (its ``meta.json`` is replaced
+  in one step) and ``state.json`` (the store position the index reflects: highest
+  ``doc``, live paper count, per-month totals) is written after the commit, also
+  by atomic replace. A crash between the two leaves ``state.json`` behind the
+  index; the next :func:`sync` re-adds those papers, deleting by id first, which
+  is idempotent.
+- Readers use the index only when it is *fresh*: its ``state.json`` names the
+  store's current highest ``doc`` and live paper count (and the same matching
+  semantics). Otherwise they fall back to the exact SQL scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .text import SEMANTICS_VERSION, tokens
+
+if TYPE_CHECKING:
+    from .query.ast import Expr, Field, Term
+    from .store import Store
+
+#: Bumped when the index layout changes; an index of another format is rebuilt.
+INDEX_FORMAT = "1"
+#: Papers read from the store per chunk while indexing.
+CHUNK = 20_000
+#: tantivy writer memory (bytes, split across threads).
+WRITER_HEAP = 256_000_000
+
+_TEXT_FIELDS = {("title", False): "t", ("abstract", False): "a", ("title", True): "tc", ("abstract", True): "ac"}
+_SOURCE_COLUMNS = {"t": "title_tok", "a": "abstract_tok", "tc": "title_tok_cs", "ac": "abstract_tok_cs"}
+
+ProgressFn = Callable[[int, int], None]
+
+
+def index_dir(store_path: str | Path) -> Path:
+    """Where the index of the store at ``store_path`` lives."""
+    return Path(str(store_path) + ".index")
+
+
+def _schema():  # type: ignore[no-untyped-def]
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    for name in ("t", "a", "tc", "ac"):
+        sb.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("doc", fast=True, indexed=False)
+    sb.add_integer_field("month", fast=True, indexed=True)
+    sb.add_integer_field("pub", fast=True, indexed=True)
+    return sb.build()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # pragma: no cover - directories cannot be fsynced everywhere
+        pass
+
+
+def _store_position(store: Store) -> tuple[int, int]:
+    """(highest doc ever stored, live papers) of the store."""
+    row = store.con.execute("SELECT coalesce(max(doc), 0), count(*) FILTER (WHERE NOT deleted) FROM papers").fetchall()[0]
+    return int(row[0]), int(row[1])
+
+
+def _store_uuid(store: Store) -> str | None:
+    return store.get_meta("store_uuid")
+
+
+def _ensure_store_uuid(store: Store) -> str:
+    value = store.get_meta("store_uuid")
+    if value is None:
+        value = uuid.uuid4().hex
+        store.set_meta("store_uuid", value)
+    return value
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What ``uptake index`` reports."""
+
+    path: str
+    generation: str | None
+    papers: int
+    max_doc: int
+    fresh: bool
+    size_bytes: int
+    seconds: float | None = None
+    action: str = "status"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "generation": self.generation, "papers": self.papers, "max_doc": self.max_doc,
+            "fresh": self.fresh, "size_bytes": self.size_bytes, "seconds": self.seconds, "action": self.action,
+        }
+
+
+class TermIndex:
+    """An open, complete index generation. Get one from :func:`open_index` or :func:`open_fresh`."""
+
+    def __init__(self, root: Path, gen: str, state: dict[str, Any]) -> None:
+        import tantivy
+
+        self.root = root
+        self.gen = gen
+        self.state = state
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(root / gen), reuse=True)
+        self._searcher = None
+
+    # -- opening -------------------------------------------------------------
+    @property
+    def searcher(self):  # type: ignore[no-untyped-def]
+        if self._searcher is None:
+            self._searcher = self.index.searcher()
+        return self._searcher
+
+    @property
+    def papers(self) -> int:
+        return int(self.state["live"])
+
+    def span(self) -> tuple[Any, Any]:
+        """(first, last) published date of the live papers, as the store's :meth:`Store.span`."""
+        import datetime as _dt
+
+        f, last = self.state.get("first"), self.state.get("last")
+        return (_dt.date.fromisoformat(f) if f else None, _dt.date.fromisoformat(last) if last else None)
+
+    def require_papers(self) -> int:
+        if self.papers == 0:
+            from .errors import NoCorpusError
+
+            raise NoCorpusError("the store has no papers yet: import some with `uptake import FILE`")
+        return self.papers
+
+    def known_categories(self) -> list[str]:
+        return list(self.state.get("categories", []))
+
+    def is_fresh_for(self, store: Store) -> bool:
+        if self.state.get("format") != INDEX_FORMAT or self.state.get("semantics") != SEMANTICS_VERSION:
+            return False
+        if self.state.get("store_uuid") != _store_uuid(store):
+            return False
+        return (int(self.state["max_doc"]), int(self.state["live"])) == _store_position(store)
+
+    # -- query building ------------------------------------------------------
+    def term_query(self, term: Term, *, case_sensitive: bool, field: Field):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        cs = term.case_sensitive if term.case_sensitive is not None else case_sensitive
+        toks = tokens(term.text, case_sensitive=cs)
+        where = term.field if term.field != "any" else field
+        fields = ["title", "abstract"] if where == "any" else [where]
+        parts = []
+        for f in fields:
+            name = _TEXT_FIELDS[(f, bool(cs))]
+            if len(toks) == 1:
+                parts.append(tantivy.Query.term_query(self.schema, name, toks[0]))
+            else:
+                parts.append(tantivy.Query.phrase_query(self.schema, name, toks))
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+    def category_query(self, code: str):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        return tantivy.Query.term_query(self.schema, "cat", code)
+
+    def compile(self, expr: Expr, *, case_sensitive: bool, field: Field):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        from .query.ast import And, Category, Not, Or, Term
+
+        if isinstance(expr, Term):
+            return self.term_query(expr, case_sensitive=case_sensitive, field=field)
+        if isinstance(expr, Category):
+            return self.category_query(expr.code)
+        if isinstance(expr, Not):
+            inner = self.compile(expr.item, case_sensitive=case_sensitive, field=field)
+            return tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, inner)]
+            )
+        if isinstance(expr, And):
+            return self.all_of([self.compile(e, case_sensitive=case_sensitive, field=field) for e in expr.items])
+        if isinstance(expr, Or):
+            parts = [self.compile(e, case_sensitive=case_sensitive, field=field) for e in expr.items]
+            return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+        raise TypeError(f"unknown query node {expr!r}")
+
+    def any_category(self, codes: Sequence[str]):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        if not codes:
+            return None
+        parts = [self.category_query(c) for c in codes]
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+    def all_of(self, queries: Iterable[Any]):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        qs = [q for q in queries if q is not None]
+        if not qs:
+            return tantivy.Query.all_query()
+        if len(qs) == 1:
+            return qs[0]
+        # A pure negation needs something to subtract from: MustNot-only booleans match nothing.
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in qs])
+
+    def month_range(self, lo: int, hi: int):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        return tantivy.Query.range_query(self.schema, "month", tantivy.FieldType.Integer, lo, hi)
+
+    # -- answering -----------------------------------------------------------
+    def month_counts(self, query: Any) -> dict[int, int]:
+        """Papers per month matching ``query`` (a tantivy query; ``None`` means every paper)."""
+        if query is None:
+            return {int(k): int(v) for k, v in self.state["months"].items()}
+        result = self.searcher.aggregate(query, {"m": {"terms": {"field": "month", "size": 100_000}}})
+        return {int(b["key"]): int(b["doc_count"]) for b in result["m"]["buckets"]}
+
+    def count(self, query: Any) -> int:
+        return int(self.searcher.search(query, 1, count=True).count)
+
+    def docs(self, query: Any, limit: int, *, newest_first: bool = True) -> list[tuple[int, int]]:
+        """Up to ``limit`` (pub, store doc) pairs matching ``query``, newest first."""
+        import tantivy
+
+        if limit <= 0:
+            return []
+        res = self.searcher.search(
+            query, limit, count=False, order_by_field="pub",
+            order=tantivy.Order.Desc if newest_first else tantivy.Order.Asc,
+        )
+        addrs = [a for _, a in res.hits]
+        docs = self.searcher.fast_field_values("doc", addrs)
+        return [(int(k), int(d)) for (k, _), d in zip(res.hits, docs)]
+
+    def pub_equals(self, value: int):  # type: ignore[no-untyped-def]
+        import tantivy
+
+        return tantivy.Query.range_query(self.schema, "pub", tantivy.FieldType.Integer, value, value)
+
+    def vocabulary(self, prefix: str, *, case_sensitive: bool, field: Field = "any") -> dict[str, int]:
+        """Tokens beginning with ``prefix`` and their document frequency (summed over the fields searched).
+
+        Frequencies come from tantivy's term dictionary and may still count
+        papers replaced since the last merge; they rank wildcard completions,
+        whose counts are then computed exactly.
+        """
+        fields = ["title", "abstract"] if field == "any" else [field]
+        out: dict[str, int] = {}
+        for f in fields:
+            for term, n in self.searcher.terms_with_prefix(_TEXT_FIELDS[(f, case_sensitive)], prefix):
+                out[term] = out.get(term, 0) + int(n)
+        return out
+
+
+# -- opening -------------------------------------------------------------------------
+def _read_current(root: Path) -> tuple[str, dict[str, Any]] | None:
+    try:
+        gen = (root / "CURRENT").read_text(encoding="utf-8").strip()
+        state = json.loads((root / gen / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not gen.startswith("gen-") or not (root / gen / "meta.json").exists():
+        return None
+    return gen, state
+
+
+def open_index(store_path: str | Path) -> TermIndex | None:
+    """The current complete index of the store at ``store_path``, or None when there is none."""
+    root = index_dir(store_path)
+    if not (root / "CURRENT").exists():
+        return None
+    found = _read_current(root)
+    if found is None:
+        return None
+    try:
+        return TermIndex(root, found[0], found[1])
+    except (ValueError, OSError):
+        return None
+
+
+def _signature(store_path: Path) -> tuple[Any, ...] | None:
+    """What changes whenever the store or its index changes: stat of the store, its WAL and the index state."""
+    root = index_dir(store_path)
+    out: list[Any] = []
+    for p in (Path(store_path), Path(str(store_path) + ".wal"), root / "CURRENT"):
+        try:
+            st = os.stat(p)
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except FileNotFoundError:
+            out.append(None)
+    try:
+        gen = (root / "CURRENT").read_text(encoding="utf-8").strip()
+        st = os.stat(root / gen / "state.json")
+        out.append((gen, st.st_ino, st.st_size, st.st_mtime_ns))
+    except OSError:
+        return None
+    return tuple(out)
+
+
+#: Indexes this process found fresh, by store path, with the signature they were verified under.
+_VERIFIED: dict[str, tuple[tuple[Any, ...], TermIndex]] = {}
+
+
+def open_fresh(store: Store) -> TermIndex | None:
+    """The index of ``store`` if it reflects the store exactly, else None (callers then scan)."""
+    if os.environ.get("UPTAKE_NO_INDEX"):
+        return None
+    if not (index_dir(store.path) / "CURRENT").exists():
+        return None
+    sig = _signature(store.path)  # taken before checking, so a change during the check invalidates it
+    idx = open_index(store.path)
+    if idx is None or not idx.is_fresh_for(store):
+        _VERIFIED.pop(str(store.path), None)
+        return None
+    if sig is not None and not store.writable:
+        _VERIFIED[str(store.path)] = (sig, idx)
+    return idx
+
+
+def verified_index(store_path: str | Path) -> TermIndex | None:
+    """An index this process already found fresh, if neither the store nor the index changed since.
+
+    Lets repeated library calls answer without opening the store at all: any
+    commit to the store changes its file or its write-ahead log, and any index
+    update replaces ``state.json``, so an unchanged signature means unchanged data.
+    """
+    if os.environ.get("UPTAKE_NO_INDEX"):
+        return None
+    held = _VERIFIED.get(str(store_path))
+    if held is None:
+        return None
+    if _signature(Path(store_path)) != held[0]:
+        _VERIFIED.pop(str(store_path), None)
+        return None
+    return held[1]
+
+
+# -- writing -------------------------------------------------------------------------
+def _month_totals(store: Store) -> dict[str, int]:
+    rows = store.con.execute("SELECT month, count(*) FROM papers WHERE NOT deleted GROUP BY month").fetchall()
+    return {str(m): int(n) for m, n in rows}
+
+
+def _add_rows(writer: Any, store: Store, after_doc: int, *, delete_old: bool, progress: ProgressFn | None,
+              total: int) -> int:
+    """Add every live paper with ``doc > after_doc``; returns how many."""
+    import datetime as _dt
+
+    import tantivy
+
+    sql = (
+        "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs "
+        "FROM papers WHERE NOT deleted AND doc > ? ORDER BY doc"
+    )
+    cur = store.con.cursor()  # its own result stream, independent of the store's connection
+    reader = cur.sql(sql, params=[after_doc]).to_arrow_reader(CHUNK)
+    epoch = _dt.date(1970, 1, 1).toordinal()
+    Document = tantivy.Document
+    added = 0
+    for batch in reader:
+        cols = batch.to_pydict()
+        for doc, pid, month, pub, cat_str, t, a, tc, ac in zip(
+            cols["doc"], cols["id"], cols["month"], cols["published"], cols["cat_str"],
+            cols["title_tok"], cols["abstract_tok"], cols["title_tok_cs"], cols["abstract_tok_cs"],
+        ):
+            if delete_old:
+                writer.delete_documents_by_term("id", pid)
+            d = Document()
+            d.add_text("t", t)
+            d.add_text("a", a)
+            d.add_text("tc", tc)
+            d.add_text("ac", ac)
+            d.add_text("id", pid)
+            seen = set()
+            for c in cat_str.split():
+                if c not in seen:
+                    seen.add(c)
+                    d.add_text("cat", c)
+                arch = c.split(".", 1)[0]
+                if arch != c and arch not in seen:
+                    seen.add(arch)
+                    d.add_text("cat", arch)
+            d.add_integer("doc", doc)
+            d.add_integer("month", month)
+            d.add_integer("pub", pub.toordinal() - epoch)
+            writer.add_document(d)
+            added += 1
+        if progress:
+            progress(added, total)
+    return added
+
+
+def _write_state(gen_dir: Path, store: Store, store_uuid: str, live: int, max_doc: int) -> dict[str, Any]:
+    first, last = store.span()
+    state = {
+        "format": INDEX_FORMAT, "semantics": SEMANTICS_VERSION, "store_uuid": store_uuid,
+        "max_doc": max_doc, "live": live, "months": _month_totals(store), "written": time.time(),
+        "first": first.isoformat() if first else None, "last": last.isoformat() if last else None,
+        "categories": store.known_categories(),
+    }
+    _atomic_write(gen_dir / "state.json", json.dumps(state))
+    return state
+
+
+def _threads() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def rebuild(store: Store, *, progress: ProgressFn | None = None) -> IndexInfo:
+    """Build a complete new index generation from ``store`` and switch to it atomically.
+
+    ``store`` must be open for writing (so no import runs meanwhile). The old
+    generation stays in use until the switch; an interrupted rebuild leaves it.
+    """
+    import tantivy
+
+    t0 = time.perf_counter()
+    root = index_dir(store.path)
+    root.mkdir(parents=True, exist_ok=True)
+    store_uuid = _ensure_store_uuid(store)
+    max_doc, live = _store_position(store)
+    current = _read_current(root)
+    n = int(current[0].split("-")[1]) + 1 if current else 1
+    while (root / f"gen-{n}").exists():
+        n += 1
+    gen = f"gen-{n}"
+    gen_dir = root / gen
+    gen_dir.mkdir()
+    index = tantivy.Index(_schema(), path=str(gen_dir), reuse=False)
+    writer = index.writer(WRITER_HEAP, _threads())
+    _add_rows(writer, store, 0, delete_old=False, progress=progress, total=live)
+    writer.commit()
+    writer.wait_merging_threads()
+    _write_state(gen_dir, store, store_uuid, live, max_doc)
+    _atomic_write(root / "CURRENT", gen)
+    _cleanup(root, keep=gen)
+    return IndexInfo(path=str(root), generation=gen, papers=live, max_doc=max_doc, fresh=True,
+                     size_bytes=_dir_size(gen_dir), seconds=time.perf_counter() - t0, action="rebuilt")
+
+
+def sync(store: Store, *, create: bool = True, progress: ProgressFn | None = None) -> IndexInfo | None:
+    """Bring the index up to date with ``store`` (open for writing) after an import.
+
+    Adds papers stored since the index was written, deleting their older
+    versions by id. Builds the index when there is none (``create``), and
+    rebuilds when the store changed in a way the index cannot follow
+    (another store, papers deleted, a new matching semantics).
+    """
+    import tantivy
+
+    root = index_dir(store.path)
+    current = _read_current(root) if (root / "CURRENT").exists() else None
+    if current is None:
+        return rebuild(store, progress=progress) if create else None
+    gen, state = current
+    store_uuid = _ensure_store_uuid(store)
+    if (state.get("format") != INDEX_FORMAT or state.get("semantics") != SEMANTICS_VERSION
+            or state.get("store_uuid") != store_uuid):
+        return rebuild(store, progress=progress)
+    max_doc, live = _store_position(store)
+    if int(state["max_doc"]) == max_doc and int(state["live"]) == live:
+        _cleanup(root, keep=gen)
+        return IndexInfo(path=str(root), generation=gen, papers=live, max_doc=max_doc, fresh=True,
+                         size_bytes=_dir_size(root / gen), action="up to date")
+    if int(state["max_doc"]) > max_doc:
+        return rebuild(store, progress=progress)
+    t0 = time.perf_counter()
+    gen_dir = root / gen
+    index = tantivy.Index(_schema(), path=str(gen_dir), reuse=True)
+    writer = index.writer(WRITER_HEAP, _threads())
+    _add_rows(writer, store, int(state["max_doc"]), delete_old=True, progress=progress, total=live)
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    indexed = index.searcher().num_docs
+    if indexed != live:  # papers deleted or changed outside imports: start over
+        return rebuild(store, progress=progress)
+    _write_state(gen_dir, store, store_uuid, live, max_doc)
+    _cleanup(root, keep=gen)
+    return IndexInfo(path=str(root), generation=gen, papers=live, max_doc=max_doc, fresh=True,
+                     size_bytes=_dir_size(gen_dir), seconds=time.perf_counter() - t0, action="updated")
+
+
+def status(store: Store) -> IndexInfo:
+    root = index_dir(store.path)
+    idx = open_index(store.path)
+    if idx is None:
+        return IndexInfo(path=str(root), generation=None, papers=0, max_doc=0, fresh=False, size_bytes=0, action="none")
+    return IndexInfo(path=str(root), generation=idx.gen, papers=idx.papers, max_doc=int(idx.state["max_doc"]),
+                     fresh=idx.is_fresh_for(store), size_bytes=_dir_size(root / idx.gen))
+
+
+def _cleanup(root: Path, *, keep: str) -> None:
+    """Remove generations other than ``keep`` (left by finished or interrupted rebuilds)."""
+    for child in root.iterdir():
+        if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+        elif child.name.startswith(".CURRENT.") and child.name.endswith(".tmp"):
+            child.unlink(missing_ok=True)
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# -- answering corpus questions ----------------------------------------------------------
+def series_queries(idx: TermIndex, series: Any, *, case_sensitive: bool, field: Field,
+                   categories: Sequence[str]) -> tuple[Any, Any]:
+    """(match, universe) tantivy queries of one parsed series; universe None = every paper."""
+    from .query.plan import split_series
+
+    meta, rest = split_series(series)
+    universe_parts = [idx.compile(m, case_sensitive=case_sensitive, field=field) for m in meta]
+    glob = idx.any_category(categories)
+    if glob is not None:
+        universe_parts.append(glob)
+    universe = idx.all_of(universe_parts) if universe_parts else None
+    if rest is None:
+        match = universe if universe is not None else idx.all_of([])
+    else:
+        match = idx.all_of([*universe_parts, idx.compile(rest, case_sensitive=case_sensitive, field=field)])
+    return match, universe
+
+
+def trend_counts(idx: TermIndex, series_list: Sequence[Any], *, case_sensitive: bool, field: Field,
+                 categories: Sequence[str]) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
+    """Per series: papers per month matching it, and papers per month in its universe."""
+    from .query.plan import split_series
+
+    counts: list[dict[int, int]] = []
+    totals: list[dict[int, int]] = []
+    cache: dict[str, dict[int, int]] = {}
+    for s in series_list:
+        match, universe = series_queries(idx, s, case_sensitive=case_sensitive, field=field, categories=categories)
+        counts.append(idx.month_counts(match))
+        key = repr(split_series(s)[0])
+        if key not in cache:
+            cache[key] = idx.month_counts(universe)
+        totals.append(cache[key])
+    return counts, totals
+
+
+def matching_docs(idx: TermIndex, series_list: Sequence[Any], *, case_sensitive: bool, field: Field,
+                  categories: Sequence[str], lo: int, hi: int, want: int) -> tuple[int, list[int]]:
+    """(papers matching any series in months lo..hi, store docs holding the newest ``want`` of them).
+
+    The docs returned include every match published on or after the date of the
+    ``want``-th newest, so ordering them by (published, id) gives the exact page.
+    """
+    import tantivy
+
+    parts = [series_queries(idx, s, case_sensitive=case_sensitive, field=field, categories=categories)[0]
+             for s in series_list]
+    any_series = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, p) for p in parts])
+    glob = idx.any_category(categories)
+    query = idx.all_of([any_series, glob, idx.month_range(lo, hi)])
+    total = idx.count(query)
+    if want <= 0 or total == 0:
+        return total, []
+    hits = idx.docs(query, want)
+    if len(hits) < want or total == want:
+        return total, [d for _, d in hits]
+    last_pub = hits[-1][0]
+    docs = [d for p, d in hits if p > last_pub]
+    same_day = idx.all_of([query, idx.pub_equals(last_pub)])
+    docs.extend(d for _, d in idx.docs(same_day, idx.count(same_day)))
+    return total, docs
