@@ -165,8 +165,13 @@ class Corpus:
         parsed = query if isinstance(query, Query) else parse_query(query)
         cats = _as_list(category)
         _check_options(by=by, measure=measure, smooth=smooth, field=field)
-        uses_has = _uses_openness(parsed)  # has: filters read the store's openness columns
-        with self._read() as store:
+        from contextlib import nullcontext
+
+        from .index import verified_index
+
+        uses_has = _uses_openness(parsed)  # has: filters read the store's openness columns, not the term index
+        held = None if uses_has else verified_index(self.path)  # an index this process verified, unchanged since
+        with nullcontext(held) if held is not None else self._read() as store:
             n = store.require_papers()
             first, last = store.span()
             self._check_categories(store, cats, parsed)
@@ -174,21 +179,28 @@ class Corpus:
                 _require_openness(store)
             start_m, end_m = _resolve_range(start, end, first, last)
             plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
-            select: list[str] = []
-            params: list[Any] = []
-            for i, plan in enumerate(plans):
-                select.append(f"count(*) FILTER (WHERE {plan.universe.sql}) AS t{i}")
-                params.extend(plan.universe.params)
-                select.append(f"count(*) FILTER (WHERE {plan.match.sql}) AS c{i}")
-                params.extend(plan.match.params)
-            glob = categories_predicate(cats)
-            sql = (
-                f"SELECT month, {', '.join(select)} FROM papers "
-                f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} GROUP BY month"
-            )
-            rows = store.query(sql, [*params, start_m, end_m, *glob.params])
-        counts = [{r[0]: r[2 + 2 * i] for r in rows} for i in range(len(plans))]
-        totals = [{r[0]: r[1 + 2 * i] for r in rows} for i in range(len(plans))]
+            idx = held if held is not None else (None if uses_has else _fresh_index(store))
+            if idx is not None:  # the term index answers with the scan's exact counts
+                from .index import trend_counts
+
+                counts, totals = trend_counts(idx, parsed.series, case_sensitive=case_sensitive, field=field,
+                                              categories=cats)
+            else:
+                select: list[str] = []
+                params: list[Any] = []
+                for i, plan in enumerate(plans):
+                    select.append(f"count(*) FILTER (WHERE {plan.universe.sql}) AS t{i}")
+                    params.extend(plan.universe.params)
+                    select.append(f"count(*) FILTER (WHERE {plan.match.sql}) AS c{i}")
+                    params.extend(plan.match.params)
+                glob = categories_predicate(cats)
+                sql = (
+                    f"SELECT month, {', '.join(select)} FROM papers "
+                    f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} GROUP BY month"
+                )
+                rows = store.query(sql, [*params, start_m, end_m, *glob.params])
+                counts = [{r[0]: r[2 + 2 * i] for r in rows} for i in range(len(plans))]
+                totals = [{r[0]: r[1 + 2 * i] for r in rows} for i in range(len(plans))]
         filters = {
             "from": month_label(start_m), "to": month_label(end_m), "by": by, "category": cats,
             "measure": measure, "smooth": smooth, "case_sensitive": case_sensitive, "field": field,
@@ -247,6 +259,21 @@ class Corpus:
             else:
                 lo, hi = _resolve_range(start, end, first, last)
             plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
+            idx = None if uses_has else _fresh_index(store)
+            if idx is not None:  # the index finds the matches; the store supplies the rows
+                from .index import matching_docs
+
+                total, docs = matching_docs(idx, parsed.series, case_sensitive=case_sensitive, field=field,
+                                            categories=cats, lo=lo, hi=hi, want=offset + limit)
+                rows = store.query(
+                    "SELECT id, published, primary_category, title, categories FROM papers "
+                    "WHERE doc IN (SELECT unnest(?::BIGINT[])) ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
+                    [docs, limit, offset],
+                ) if docs else []
+                return PaperList(
+                    query=parsed.text, period=period, total=int(total),
+                    papers=tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows),
+                )
             match = SqlPredicate(
                 "(" + " OR ".join(pl.match.sql for pl in plans) + ")",
                 tuple(v for pl in plans for v in pl.match.params),
@@ -285,6 +312,15 @@ class Corpus:
                     + (f"; did you mean {', '.join(hint)}?" if hint else "")
                     + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
                 )
+
+
+def _fresh_index(store: Store) -> Any:
+    """The store's term index when it reflects the store exactly, else None (then the SQL scan answers)."""
+    from .index import index_dir, open_fresh
+
+    if not (index_dir(store.path) / "CURRENT").exists():
+        return None
+    return open_fresh(store)
 
 
 def _uses_openness(parsed: Query) -> bool:
