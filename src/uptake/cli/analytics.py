@@ -1,0 +1,330 @@
+"""The analytics commands: adoption, emerging, senses. They parse options, call the library, and format."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from .common import console, console_err, corpus_for, db_parent, format_parent, pct, query_parent, write_json, write_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = db_parent()
+    q = query_parent()
+
+    p = sub.add_parser(
+        "adoption", parents=[db, q, format_parent("table", "json", "csv")],
+        help="how fast each series was taken up: first mention, milestones, growth, fits, bursts",
+        description="Adoption numbers for each series of QUERY: first mention, introduction (given or the sustained "
+        "onset), milestones, share growth and doubling time, Mann-Kendall trend, logistic and Bass fits with 95% "
+        "intervals (a lower bound when the ceiling is not identifiable), Kleinberg bursts, a speed ranking and "
+        "substitution shares. Example: uptake adoption 'GRPO, DPO, PPO' --plot aligned.png --substitution sub.png",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month considered (default: the corpus's first)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM", help="last month considered (default: the corpus's last)")
+    p.add_argument("--introduced", metavar="YYYY-MM", help="anchor every series' introduction at this month")
+    p.add_argument("--origin", metavar="ARXIV_ID", help="anchor the introduction at this paper's v1 month (e.g. 2402.03300)")
+    p.add_argument("--plot", metavar="FILE", help="draw the curves aligned on months since introduction (.png/.svg)")
+    p.add_argument("--substitution", nargs="?", const="-", default=None, metavar="FILE",
+                   help="each series' share of the family over time: printed (alone) and drawn (with FILE); "
+                   "with --format csv, the substitution table is printed instead of the summary")
+    p.add_argument("--no-senses", action="store_true", help="skip the acronym sense split (faster)")
+    p.set_defaults(handler=cmd_adoption)
+
+    p = sub.add_parser(
+        "emerging", parents=[db, format_parent("table", "csv", "json")],
+        help="terms whose share of papers is rising",
+        description="Rank tokens, case-kept acronyms and 2-3 word phrases by how much their share of papers rose "
+        "from the baseline window to the recent one, with a binomial test, Benjamini-Hochberg q-values, minimum "
+        "support and persistence. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
+        "--category cs --top 30",
+    )
+    p.add_argument("--recent", metavar="FIRST:LAST", help="recent window (default: the last 6 complete months)")
+    p.add_argument("--baseline", metavar="FIRST:LAST", help="baseline window (default: the 12 months before recent)")
+    p.add_argument("--category", "-c", action="append", default=[], metavar="CAT",
+                   help="only papers listed in CAT ('cs' means every cs.*); repeatable")
+    p.add_argument("--top", type=int, default=30, metavar="N", help="how many terms to list (default 30)")
+    p.add_argument("--min-support", type=int, default=10, metavar="N",
+                   help="at least N papers in the recent window (default 10)")
+    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate for the q-values (default 0.05)")
+    p.add_argument("--sample", type=int, default=30_000, metavar="N",
+                   help="screen on at most N papers per window before the exact recount (default 30000)")
+    p.set_defaults(handler=cmd_emerging)
+
+    p = sub.add_parser(
+        "senses", parents=[db, format_parent("table", "json")],
+        help="which meanings an acronym has: case variants, categories, expansion",
+        description="Split the papers matching TERM (case-insensitively) by case variant (LoRA / LoRa / LORA), "
+        "list each variant's top categories and how often the spelled-out expansion appears with it. "
+        "Example: uptake senses LoRA",
+    )
+    p.add_argument("term", metavar="TERM")
+    p.add_argument("--expansion", metavar="PHRASE", help="the spelled-out form to check (default: detected)")
+    p.add_argument("--category", "-c", action="append", default=[], metavar="CAT")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM")
+    p.set_defaults(handler=cmd_senses)
+
+
+# -- adoption --------------------------------------------------------------------
+def cmd_adoption(args: argparse.Namespace) -> int:
+    from ..adoption import adoption
+
+    report = adoption(
+        corpus_for(args), args.query, category=args.category, case_sensitive=args.case_sensitive,
+        field=args.field or "any", start=args.start, end=args.end, introduced=args.introduced, origin=args.origin,
+        with_senses=not args.no_senses,
+    )
+    if args.plot:
+        from ..plot_adoption import plot_aligned, save
+
+        path = save(plot_aligned(report), args.plot)
+        console_err().print(f"wrote {path}")
+    sub_file = args.substitution if args.substitution not in (None, "-") else None
+    if args.substitution is not None and report.substitution is None:
+        from ..errors import UsageError
+
+        raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
+    if sub_file:
+        from ..plot_adoption import plot_substitution, save
+
+        path = save(plot_substitution(report), sub_file)
+        console_err().print(f"wrote {path}")
+    if args.output_format == "json":
+        write_json(report.as_dict())
+    elif args.output_format == "csv":
+        write_text(_substitution_csv(report) if args.substitution is not None else _adoption_csv(report))
+    else:
+        _print_adoption(report, substitution=args.substitution == "-")
+    return 0
+
+
+def _est(e: Any, fmt: str = "{:.3g}") -> str:
+    return "–" if e is None else e.text(fmt)
+
+
+def _months(v: int | None) -> str:
+    return "–" if v is None else f"{v}"
+
+
+def _print_adoption(report: Any, *, substitution: bool) -> None:
+    from rich.table import Table
+
+    out = console()
+    c = report.corpus
+    out.print(f"[bold]Adoption[/] of {report.query}   [dim]({c['papers']:,} papers, {c['first']} to {c['last']}; "
+              f"dated by first version)[/]")
+    t = Table(box=None, title_justify="left", show_header=True, header_style="bold")
+    t.add_column("", no_wrap=True)
+    for a in report.series:
+        t.add_column(a.label, justify="right", overflow="fold", max_width=34)
+
+    def row(name: str, fn: Any) -> None:
+        t.add_row(name, *[fn(a) for a in report.series])
+
+    row("papers (all months)", lambda a: f"{a.total_matches:,}")
+    row("first mention", lambda a: f"{a.first_mention['date']} {a.first_mention['id']}" if a.first_mention else "–")
+    row("introduction", lambda a: f"{a.introduction or '–'} ({a.introduction_rule})")
+    row("matches before it", lambda a: f"{a.matches_before_introduction:,}")
+    row("months to 10 / 100 / 1000", lambda a: " / ".join(_months(getattr(a.milestones, k, None))
+                                                          for k in ("months_to_10", "months_to_100", "months_to_1000"))
+        if a.milestones else "–")
+    row("months to 0.1% / 1% share", lambda a: f"{_months(a.milestones.months_to_share_0_1pct)} / "
+        f"{_months(a.milestones.months_to_share_1pct)}" if a.milestones else "–")
+    row("peak share (month)", lambda a: f"{pct(a.milestones.peak_share)} ({a.milestones.peak_month})"
+        if a.milestones and a.milestones.peak_month else "–")
+    row("latest complete month", lambda a: f"{pct(a.milestones.latest_share)} ({a.milestones.latest_month})"
+        if a.milestones and a.milestones.latest_month else "–")
+    row("share growth / month", lambda a: _est(a.growth.monthly_growth, "{:+.0%}") if a.growth else "–")
+    row("doubling time (months)", lambda a: _est(a.growth.doubling_months, "{:.2g}") if a.growth else "–")
+    row("take-off window", lambda a: f"{a.growth.window[0]}..{a.growth.window[1]}" if a.growth else "–")
+    row("last 12 months (M-K)", lambda a: f"{a.trend_test.direction} (p={a.trend_test.p_value:.2g})"
+        if a.trend_test else "–")
+    row("logistic K (ceiling share)", lambda a: _est(a.logistic.K, "{:.3%}") if a.logistic else "–")
+    row("logistic r (/month)", lambda a: _est(a.logistic.r, "{:.2f}") if a.logistic else "–")
+    row("logistic midpoint t0", lambda a: a.logistic.t0_label() if a.logistic else "–")
+    row("Bass p / q", lambda a: f"{_est(a.bass.p, '{:.3f}')} / {_est(a.bass.q, '{:.2f}')}" if a.bass else "–")
+    row("Bass m (papers)", lambda a: _est(a.bass.m, "{:,.0f}") if a.bass else "–")
+    row("bursts", lambda a: ", ".join(f"{b.start}..{b.end}" for b in a.bursts[:3]) + (" …" if len(a.bursts) > 3 else "")
+        if a.bursts else "none")
+    row("case variants", lambda a: ", ".join(f"{v['form']} {v['papers']:,}" for v in a.senses["variants"][:3])
+        if a.senses else "–")
+    out.print(t)
+    for a in report.series:
+        for fit in (a.logistic, a.bass):
+            if fit is not None and not fit.identifiable:
+                out.print(f"[yellow]{a.label}[/]: {fit.note}")
+        if a.early_papers:
+            out.print(f"[dim]{a.label}: {a.matches_before_introduction} match(es) before the introduction, earliest first: "
+                      + "; ".join(f"{p['date']} {p['id']} {p['title'][:60]}" for p in a.early_papers[:3]) + "[/]")
+        for n in a.notes:
+            out.print(f"[dim]{a.label}: {n}[/]")
+    if len(report.ranking) > 1:
+        r = Table(title="Speed of uptake (fastest first: months to 100 papers, then doubling time)",
+                  title_justify="left", box=None, header_style="bold")
+        for col in ("rank", "series", "introduced", "months to 100", "doubling (months)"):
+            r.add_column(col, justify="right" if col != "series" else "left")
+        for x in report.ranking:
+            d = "–" if x.doubling_months is None else f"{x.doubling_months:.2g}"
+            if x.doubling_ci95:
+                lo, hi = x.doubling_ci95
+                d += f" [{'–' if lo is None else f'{lo:.2g}'}, {'∞' if hi is None or math.isinf(hi) else f'{hi:.2g}'}]"
+            r.add_row(str(x.rank), x.label, x.introduction or "–", _months(x.months_to_100), d)
+        out.print(r)
+    if substitution and report.substitution:
+        s = Table(title="Substitution: share of the family's mentions", title_justify="left", box=None,
+                  header_style="bold")
+        s.add_column("month")
+        for lab in report.substitution.labels:
+            s.add_column(lab, justify="right")
+        s.add_column("family", justify="right", style="dim")
+        for pnt in report.substitution.points:
+            if pnt.family_total == 0:
+                continue
+            s.add_row(pnt.period + ("" if pnt.complete else " *"), *[pct(v, 3) for v in pnt.shares],
+                      f"{pnt.family_total:,}")
+        out.print(s)
+    out.print("[dim]intervals are 95%; `--format json` has every number, the rules used, Wilson intervals per "
+              "month and the papers before each introduction[/]")
+
+
+_CSV_COLUMNS = (
+    "series", "total_matches", "introduction", "introduction_rule", "matches_before_introduction",
+    "first_mention_id", "first_mention_date", "months_to_10", "months_to_100", "months_to_1000",
+    "months_to_share_0_1pct", "months_to_share_1pct", "peak_share", "peak_month", "latest_month", "latest_share",
+    "latest_share_low", "latest_share_high", "growth_rate", "growth_rate_low", "growth_rate_high", "doubling_months",
+    "doubling_low", "doubling_high", "mk_direction", "mk_p_value", "mk_sen_slope",
+    "logistic_K", "logistic_K_low", "logistic_K_high", "logistic_K_is_lower_bound", "logistic_r", "logistic_r_low",
+    "logistic_r_high", "logistic_t0", "logistic_identifiable", "bass_p", "bass_p_low", "bass_p_high", "bass_q",
+    "bass_q_low", "bass_q_high", "bass_m", "bass_m_low", "bass_m_high", "bass_m_is_lower_bound", "bass_peak",
+    "bass_identifiable", "bursts", "rank",
+)
+
+
+def _adoption_csv(report: Any) -> str:
+    import csv
+    import io
+
+    rank = {r.label: r.rank for r in report.ranking}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(_CSV_COLUMNS)
+
+    def v(x: Any) -> str:
+        if x is None:
+            return ""
+        if isinstance(x, float):
+            return "inf" if math.isinf(x) else repr(x)
+        return str(x)
+
+    for a in report.series:
+        m, g, tt, lf, bf = a.milestones, a.growth, a.trend_test, a.logistic, a.bass
+        fm = a.first_mention or {}
+        vals = [
+            a.label, a.total_matches, a.introduction, a.introduction_rule, a.matches_before_introduction,
+            fm.get("id"), fm.get("date"),
+            *(getattr(m, k) if m else None for k in ("months_to_10", "months_to_100", "months_to_1000",
+                                                      "months_to_share_0_1pct", "months_to_share_1pct", "peak_share",
+                                                      "peak_month", "latest_month", "latest_share")),
+            m.latest_share_ci95[0] if m and m.latest_share_ci95 else None,
+            m.latest_share_ci95[1] if m and m.latest_share_ci95 else None,
+            *((g.rate.value, g.rate.low, g.rate.high, g.doubling_months.value, g.doubling_months.low,
+               g.doubling_months.high) if g else (None,) * 6),
+            *((tt.direction, tt.p_value, tt.sen_slope) if tt else (None,) * 3),
+            *((lf.K.value, lf.K.low, lf.K.high, lf.K.lower_bound, lf.r.value, lf.r.low, lf.r.high, lf.t0_label(),
+               lf.identifiable) if lf else (None,) * 9),
+            *((bf.p.value, bf.p.low, bf.p.high, bf.q.value, bf.q.low, bf.q.high, bf.m.value, bf.m.low, bf.m.high,
+               bf.m.lower_bound, bf.peak, bf.identifiable) if bf else (None,) * 12),
+            "; ".join(f"{b.start}..{b.end}" for b in a.bursts), rank.get(a.label),
+        ]
+        w.writerow([v(x) for x in vals])
+    return buf.getvalue()
+
+
+def _substitution_csv(report: Any) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cols = ("period", "series", "family_total", "family_share", "ci95_low", "ci95_high", "complete")
+    w.writerow(cols)
+    for r in report.substitution.to_rows():
+        w.writerow(["" if r[c] is None else (repr(r[c]) if isinstance(r[c], float) else str(r[c])) for c in cols])
+    return buf.getvalue()
+
+
+# -- emerging --------------------------------------------------------------------
+def cmd_emerging(args: argparse.Namespace) -> int:
+    from ..emerging import emerging
+
+    report = emerging(
+        corpus_for(args), recent=args.recent, baseline=args.baseline, category=args.category, top=args.top,
+        min_support=args.min_support, alpha=args.alpha, sample_docs=args.sample,
+    )
+    if args.output_format == "json":
+        write_json(report.as_dict())
+        return 0
+    if args.output_format == "csv":
+        write_text(report.to_csv())
+        return 0
+    from rich.table import Table
+
+    out = console()
+    cat = f" in {', '.join(report.category)}" if report.category else ""
+    t = Table(
+        title=f"Rising{cat}: {report.recent[0]}..{report.recent[1]} ({report.recent_papers:,} papers) vs "
+        f"{report.baseline[0]}..{report.baseline[1]} ({report.baseline_papers:,} papers)",
+        title_justify="left", box=None, header_style="bold",
+    )
+    for col, just in (("#", "right"), ("term", "left"), ("recent", "right"), ("share", "right"),
+                      ("baseline", "right"), ("share", "right"), ("ratio", "right"), ("q", "right"),
+                      ("first seen", "left"), ("monthly share", "left")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for i, x in enumerate(report.terms, start=1):
+        name = x.term + (f" [dim](= {', '.join(x.aliases[:2])}{', …' if len(x.aliases) > 2 else ''})[/]"
+                         if x.aliases else "")
+        t.add_row(str(i), name, f"{x.recent:,}", pct(x.recent_share), f"{x.baseline:,}", pct(x.baseline_share),
+                  f"{x.ratio:.1f}×", f"{x.q_value:.1g}", x.first_seen, x.sparkline)
+    out.print(t)
+    if not report.terms:
+        out.print("[yellow]nothing rises significantly[/]: widen the windows, lower --min-support, or drop --category")
+    for n in report.notes:
+        out.print(f"[yellow]note:[/] {n}")
+    out.print(f"[dim]screened {report.candidates_screened:,} candidates on a sample "
+              f"({report.sample_rate_recent:.0%} of recent, {report.sample_rate_baseline:.0%} of baseline papers), "
+              f"recounted the best {report.recounted} exactly; q = Benjamini-Hochberg over all screened; "
+              f"ratio = recent share / baseline share; sparkline spans {report.baseline[0]}..{report.recent[1]}; "
+              f"{report.seconds:.1f} s[/]")
+    return 0
+
+
+# -- senses ----------------------------------------------------------------------
+def cmd_senses(args: argparse.Namespace) -> int:
+    from ..senses import senses
+
+    rep = senses(corpus_for(args), args.term, expansion=args.expansion, category=args.category, start=args.start,
+                 end=args.end)
+    if args.output_format == "json":
+        write_json(rep.as_dict())
+        return 0
+    from rich.table import Table
+
+    out = console()
+    exp = f"expansion: “{rep.expansion}” ({rep.expansion_source})" if rep.expansion else "no expansion found"
+    t = Table(title=f"{rep.term}: {rep.papers:,} papers match case-insensitively; {exp}", title_justify="left",
+              box=None, header_style="bold")
+    for col in ("variant", "papers", "of all", "with expansion", "top categories"):
+        t.add_column(col, justify="left" if col in ("variant", "top categories") else "right")
+    for v in rep.variants:
+        t.add_row(v.form, f"{v.papers:,}", pct(v.fraction), f"{v.with_expansion:,} ({pct(v.with_expansion / v.papers if v.papers else None)})",
+                  ", ".join(f"{c} {n:,}" for c, n in v.top_categories))
+    out.print(t)
+    for n in rep.notes:
+        out.print(f"[dim]{n}[/]")
+    if len(rep.variants) > 1:
+        out.print(f"[dim]to count one variant only: uptake trend '={rep.variants[0].form}' (or --case-sensitive); "
+                  f"to restrict by field: --category CAT[/]")
+    return 0
