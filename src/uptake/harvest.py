@@ -20,19 +20,22 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import HarvestError, UsageError
 from .records import Rejection
 from .sources.oai import METADATA_PREFIXES, MalformedResponse, OAIPage, OAIProtocolError, parse_list_records
-from .store import Store
 
 if TYPE_CHECKING:
     import httpx
+
+    from .store import Store
 
 DEFAULT_ENDPOINT = "https://oaipmh.arxiv.org/oai"
 DEFAULT_PREFIX = "arXivRaw"
@@ -111,6 +114,7 @@ class SetSummary:
     rejected: int = 0
     restarts: int = 0
     last_datestamp: str | None = None
+    skipped: bool = False  # the requested window was already complete: nothing fetched
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -159,11 +163,16 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class Harvester:
-    """Harvests windows of one endpoint and metadata format into a writable store."""
+    """Harvests windows of one endpoint and metadata format into a writable store.
+
+    ``store`` is an open writable :class:`Store` (held for the whole harvest), or the path
+    of one: then the store is opened for each page and closed again while the harvester
+    waits, so other uptake commands can read it during a long, polite harvest.
+    """
 
     def __init__(
         self,
-        store: Store,
+        store: Store | str | Path,
         client: httpx.Client,
         *,
         endpoint: str = DEFAULT_ENDPOINT,
@@ -182,6 +191,7 @@ class Harvester:
         if delay < 0 or max_retries < 0:
             raise UsageError("--delay and --max-retries cannot be negative")
         self.store = store
+        self.lock_wait = 120.0  # seconds to wait for readers to let go before writing a page
         self.client = client
         self.endpoint = endpoint
         self.prefix = metadata_prefix
@@ -195,6 +205,19 @@ class Harvester:
         self.progress = progress
         self.summary = HarvestSummary(endpoint=endpoint)
         self._last_request_end: float | None = None
+
+    @contextmanager
+    def _session(self) -> Iterator[Store]:
+        from .store import Store
+
+        if isinstance(self.store, Store):
+            yield self.store
+            return
+        store = Store.open(self.store, write=True, wait=self.lock_wait)
+        try:
+            yield store
+        finally:
+            store.close()
 
     # -- HTTP --------------------------------------------------------------------
     def _wait(self, seconds: float) -> None:
@@ -286,8 +309,9 @@ class Harvester:
         until = check_day(until, "--until")
         if from_ and until and from_ > until:
             raise UsageError(f"--from {from_} is after --until {until}")
-        store = self.store
-        state = store.harvest_state(self.endpoint, spec, self.prefix) or {
+        with self._session() as store:
+            stored = store.harvest_state(self.endpoint, spec, self.prefix)
+        state = stored or {
             "endpoint": self.endpoint, "set_spec": spec, "metadata_prefix": self.prefix, "in_progress": False,
             "pages": 0, "window_records": 0, "records": 0, "deleted": 0, "rejected": 0, "restarts": 0,
         }
@@ -302,6 +326,14 @@ class Harvester:
             result.resumed = True
         else:
             token = None
+            covered = _covered(state, from_, until)
+            if covered == "all":  # this exact closed window (or a wider one) is already complete
+                result.window_from, result.window_until = from_, until
+                result.complete = result.skipped = True
+                result.last_datestamp = state.get("last_datestamp")
+                return result
+            if covered == "head":  # [from_, last_datestamp) is complete: fetch only what came after
+                from_ = max(from_ or "", state["last_datestamp"])
             state.update(
                 window_from=from_ if from_ is not None else state.get("last_datestamp"),
                 window_until=until, window_started=None, token=None, in_progress=False,
@@ -353,7 +385,6 @@ class Harvester:
 
     def _commit_page(self, page: OAIPage, state: dict[str, Any], result: SetSummary) -> None:
         """Write the page's records and the resumption state in one transaction."""
-        store = self.store
         state["pages"] = int(state.get("pages") or 0) + 1
         state["window_records"] = int(state.get("window_records") or 0) + page.records
         if page.complete_list_size is not None:
@@ -372,15 +403,16 @@ class Harvester:
             state.update(token=None, in_progress=False)
         else:
             state.update(token=page.token, in_progress=True)
-        store.begin()
-        try:
-            counts = store.upsert(page.papers)
-            store.mark_deleted(page.deleted)
-            store.save_harvest_state(state)
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
+        with self._session() as store:
+            store.begin()
+            try:
+                counts = store.upsert(page.papers)
+                store.mark_deleted(page.deleted)
+                store.save_harvest_state(state)
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
         result.pages += 1
         result.read += page.records
         result.inserted += counts.inserted
@@ -391,6 +423,24 @@ class Harvester:
         for r in page.rejections:
             if len(self.summary.rejections) < KEEP_REJECTIONS:
                 self.summary.rejections.append(r)
+
+
+def _covered(state: dict[str, Any], from_: str | None, until: str | None) -> str | None:
+    """How much of the window [from_, until] the last completed window already holds.
+
+    ``"all"``: a closed window inside the completed one (nothing to fetch: datestamps in a
+    past window do not change). ``"head"``: an open window starting inside the completed open
+    one (fetch from its ``last_datestamp`` on). So rerunning a multi-set command after a
+    failure does not fetch again the sets that had finished.
+    """
+    last, wf, wu = state.get("last_datestamp"), state.get("window_from"), state.get("window_until")
+    if from_ is None or state.get("in_progress") or not last or wf is None or from_ < wf:
+        return None
+    if until is not None and wu is not None and until <= wu:
+        return "all"
+    if until is None and wu is None:
+        return "head"
+    return None
 
 
 def _explain_oai_error(exc: OAIProtocolError, spec: str, prefix: str) -> str:
@@ -405,7 +455,7 @@ def _explain_oai_error(exc: OAIProtocolError, spec: str, prefix: str) -> str:
 
 
 def harvest(
-    store: Store,
+    store: Store | str | Path,
     client: httpx.Client,
     sets: Sequence[str | None],
     *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from typing import Any
 
@@ -14,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser(
         "harvest", parents=[db_parent()], help="fetch arXiv metadata over OAI-PMH, incrementally",
-        description="Harvest arXiv records with OAI-PMH ListRecords into the store. The first run needs --from; "
-        "later runs without --from fetch only what changed since the last completed harvest of each set. "
+        description="Harvest arXiv records with OAI-PMH ListRecords into the store. Give --from on the first run "
+        "(without it the set's whole history is fetched); later runs without --from fetch only what changed since the last completed harvest of each set. "
         "Interrupted harvests resume where they stopped when you run the same command again. "
         "Example: uptake harvest --set cs --from 2024-01-01 --contact you@example.org",
     )
@@ -52,7 +53,18 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     path = default_path() if args.db is None else args.db
     show = not args.quiet and console_err().is_terminal
     summary: Any = None
-    with Store.open(path, write=True) as store, make_client(args.contact) as client:
+    # Fail now, not after the first request, if the store cannot be written. With a delay
+    # between requests, let it go: the harvester opens it for each page only, so other
+    # commands can read it meanwhile. With --delay 0 (a local mirror) hold it: faster.
+    opened = Store.open(path, write=True)
+    store: Any = opened
+    if args.delay >= 1:
+        opened.close()
+        store = path
+    with contextlib.ExitStack() as stack:
+        if store is opened:
+            stack.enter_context(opened)
+        client = stack.enter_context(make_client(args.contact))
         kwargs: dict[str, Any] = dict(
             from_=args.from_, until=args.until, endpoint=args.endpoint, metadata_prefix=args.metadata_prefix,
             delay=args.delay, max_retries=args.max_retries,
@@ -119,6 +131,8 @@ def _print_summary(summary: Any, path: str, *, failed: bool = False) -> None:
             flags.append("resumed")
         if s.restarts:
             flags.append(f"window restarted {s.restarts}x")
+        if s.skipped:
+            flags.append("already harvested, nothing to fetch")
         flags.append(f"complete through {s.last_datestamp}" if s.complete else "NOT complete: run again to resume")
         out.print(
             f"  set {s.set_spec or '(all)'} ({s.metadata_prefix}, {window}; {', '.join(flags)})\n"
