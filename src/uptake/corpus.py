@@ -160,17 +160,27 @@ class Corpus:
         smooth: int = 1,
         case_sensitive: bool = False,
         field: Field = "any",
+        expand: int = 10,
     ) -> Trend:
-        """Papers per period matching each series of ``query``, with totals and shares."""
+        """Papers per period matching each series of ``query``, with totals and shares.
+
+        A wildcard series (``GR*O``, ``"* policy optimization"``) becomes its ``expand`` most
+        frequent completions, listed in ``trend.filters["expanded"]``; arithmetic series
+        (``GRPO / PPO``) are derived from their operands and state their unit.
+        """
+        from contextlib import nullcontext
+
+        from .derived import apply_formulas, split_formulas
+        from .index import verified_index
+        from .query.expand import expand_query, has_wildcards
+
         parsed = query if isinstance(query, Query) else parse_query(query)
         cats = _as_list(category)
         _check_options(by=by, measure=measure, smooth=smooth, field=field)
-        from contextlib import nullcontext
-
-        from .index import verified_index
-
+        wildcards = has_wildcards(parsed)
+        expansions: dict[str, list[str]] = {}
         uses_has = _uses_openness(parsed)  # has: filters read the store's openness columns, not the term index
-        held = None if uses_has else verified_index(self.path)  # an index this process verified, unchanged since
+        held = None if uses_has or wildcards else verified_index(self.path)  # verified by this process, unchanged
         with nullcontext(held) if held is not None else self._read() as store:
             n = store.require_papers()
             first, last = store.span()
@@ -178,8 +188,13 @@ class Corpus:
             if uses_has:
                 _require_openness(store)
             start_m, end_m = _resolve_range(start, end, first, last)
-            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
             idx = held if held is not None else (None if uses_has else _fresh_index(store))
+            if wildcards:
+                parsed, expansions = expand_query(parsed, k=expand, case_sensitive=case_sensitive, field=field,
+                                                  index=idx, store=store)
+            formula_query = parsed
+            parsed, formulas = split_formulas(parsed)
+            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
             if idx is not None:  # the term index answers with the scan's exact counts
                 from .index import trend_counts
 
@@ -205,7 +220,9 @@ class Corpus:
             "from": month_label(start_m), "to": month_label(end_m), "by": by, "category": cats,
             "measure": measure, "smooth": smooth, "case_sensitive": case_sensitive, "field": field,
         }
-        return build_trend(
+        if expansions:
+            filters["expanded"] = expansions
+        trend = build_trend(
             query=parsed.text,
             labels=[p.label for p in plans],
             counts=counts,
@@ -219,6 +236,7 @@ class Corpus:
             smooth=smooth,
             filters=filters,
         )
+        return apply_formulas(trend, formulas, formula_query.text)
 
     def papers(
         self,
@@ -258,8 +276,13 @@ class Corpus:
                 lo, hi = period_first_month(p, by), period_last_month(p, by)
             else:
                 lo, hi = _resolve_range(start, end, first, last)
-            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
             idx = None if uses_has else _fresh_index(store)
+            from .query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
+
+            if has_wildcards(parsed):  # the papers behind the plotted completions
+                parsed, _ = expand_query(parsed, k=DEFAULT_EXPAND, case_sensitive=case_sensitive, field=field,
+                                         index=idx, store=store)
+            plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
             if idx is not None:  # the index finds the matches; the store supplies the rows
                 from .index import matching_docs
 

@@ -54,6 +54,7 @@ class Point:
 class TrendSeries:
     label: str
     points: tuple[Point, ...]
+    unit: str | None = None  # set for derived series (arithmetic), whose values are not the trend's measure
 
     @property
     def total_count(self) -> int:
@@ -138,7 +139,7 @@ class Trend:
                 if self.smooth > 1:
                     d["smoothed"] = p.smoothed
                 points.append(d)
-            series.append({"label": s.label, "points": points})
+            series.append({"label": s.label, "points": points, **({"unit": s.unit} if s.unit else {})})
         return {
             "query": self.query,
             "filters": dict(self.filters),

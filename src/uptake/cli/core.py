@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--measure", choices=["share", "count"], default="share", help="share (default) or count")
     p.add_argument("--smooth", type=int, default=1, metavar="N", help="centred moving average over N periods")
+    p.add_argument("--expand", type=int, default=10, metavar="N",
+                   help="a wildcard (GR*O, \"* policy optimization\") becomes its N most frequent completions (default 10)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_trend)
 
@@ -58,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--output", "-o", default="uptake.png", metavar="FILE", help="file to write, .png or .svg (default uptake.png)")
     p.add_argument("--measure", choices=["share", "count"], default="share")
     p.add_argument("--smooth", type=int, default=1, metavar="N")
+    p.add_argument("--expand", type=int, default=10, metavar="N", help="completions per wildcard (default 10)")
     p.add_argument("--title", help="figure title (default: made from the query)")
     p.set_defaults(handler=cmd_plot)
 
@@ -173,6 +176,7 @@ def _trend(args: argparse.Namespace) -> Any:
     return corpus_for(args).trend(
         args.query, start=args.start, end=args.end, by=args.by, category=args.category,
         measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
+        expand=getattr(args, "expand", 10),
     )
 
 
@@ -217,7 +221,8 @@ def _print_trend_table(trend: Any) -> None:
             complete = complete and p.complete
             v = trend.value(p)
             if share:
-                cells += [pct(v), f"{p.count:,}"]
+                ratio = (getattr(s, "unit", None) or "").startswith("ratio")
+                cells += [("–" if v is None else f"{v:.3g}") if ratio else pct(v), f"{p.count:,}"]
             else:
                 cells.append("–" if v is None else (f"{v:,.1f}" if trend.smooth > 1 else f"{int(v):,}"))
         total = trend.series[0].points[i].total if trend.series else 0
@@ -229,6 +234,9 @@ def _print_trend_table(trend: Any) -> None:
     notes = [f"corpus: {trend.corpus.papers:,} papers, {trend.corpus.first} to {trend.corpus.last}; dated by first version"]
     if incomplete:
         notes.append("* incomplete period: the corpus ends before it does")
+    for label, completions in trend.filters.get("expanded", {}).items():
+        notes.append(f"{label} expanded to the {len(completions)} most frequent completions: {', '.join(completions)}")
+    notes += [f"{s.label}: {s.unit}" for s in trend.series if getattr(s, "unit", None)]
     for n in notes:
         out.print(f"[dim]{n}[/]")
 

@@ -23,6 +23,11 @@ class Term:
     case_sensitive: bool | None = None
     quoted: bool = False
 
+    @property
+    def wildcard(self) -> bool:
+        """``GR*O`` or ``"* policy optimization"``: expands into the most frequent completions."""
+        return "*" in self.text
+
 
 @dataclass(frozen=True)
 class Category:
@@ -62,12 +67,39 @@ Expr = Union[Term, Category, HasArtifact, And, Or, Not]
 
 
 @dataclass(frozen=True)
+class Operand:
+    """One series inside arithmetic, e.g. ``DPO`` in ``(DPO + IPO) / PPO``."""
+
+    expr: Expr
+    label: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Arith:
+    """``left op right`` on series values: ``+`` and ``-`` add or subtract, ``/`` divides paper counts."""
+
+    op: str
+    left: Formula
+    right: Formula
+    position: int
+
+
+Formula = Union[Operand, Arith]
+
+
+@dataclass(frozen=True)
 class Series:
-    """One line in the result: ``label`` is the series text as written, trimmed."""
+    """One line in the result: ``label`` is the series text as written, trimmed.
+
+    For arithmetic (``GRPO / PPO``) ``formula`` holds the computation and ``expr`` is the
+    OR of its operands (the papers behind the line).
+    """
 
     label: str
     expr: Expr
     position: int
+    formula: Formula | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import QueryError
 from ..text import tokens
-from .ast import And, Category, Expr, HasArtifact, Not, Or, Query, Series, Term
+from .ast import And, Arith, Category, Expr, Formula, HasArtifact, Not, Operand, Or, Query, Series, Term
 
 TEXT_FIELDS = ("title", "abstract")
 FILTER_FIELDS = ("cat", "has")
@@ -71,7 +71,9 @@ def _lex(query: str) -> list[_Tok]:
                 j += 1
             word = query[i:j]
             head, sep, rest = word.partition(":")
-            if word == "AND":
+            if word in ("+", "-", "/"):  # standalone (space around): arithmetic on series
+                out.append(_Tok("OP", word, i))
+            elif word == "AND":
                 out.append(_Tok("AND", word, i))
             elif word == "NOT":
                 out.append(_Tok("NOT", word, i))
@@ -123,10 +125,10 @@ class _Parser:
                 raise self.error(
                     "empty series", start_tok.pos, hint="write a term between the commas, e.g. GRPO, DPO"
                 )
-            expr = self.parse_or()
+            expr, formula = self.parse_series()
             end_tok = self.peek()
             label = self.query[start_tok.pos : end_tok.pos].strip()
-            series.append(Series(label=label, expr=expr, position=start_tok.pos))
+            series.append(Series(label=label, expr=expr, position=start_tok.pos, formula=formula))
             if end_tok.kind == "COMMA":
                 self.take()
                 continue
@@ -136,6 +138,78 @@ class _Parser:
                 raise self.error("unmatched )", end_tok.pos, hint="remove it or add a ( before it")
             raise self.error(f"unexpected {end_tok.text!r}", end_tok.pos)
         return Query(text=self.query, series=tuple(series))
+
+    # -- arithmetic on series: sum := prod (("+" | "-") prod)*; prod := operand ("/" operand)* --
+    def parse_series(self) -> tuple[Expr, Formula | None]:
+        node = self.parse_sum()
+        if isinstance(node, Operand):
+            wild = [t for t in _terms(node.expr) if t.wildcard]
+            for t in wild:
+                if sum("*" in w for w in t.text.split()) > 1:
+                    raise self.error("only one wildcard word per term", t.position,
+                                     hint='e.g. GR*O or "* policy optimization"')
+            if len(wild) > 1:
+                raise self.error("only one wildcard per series", wild[1].position,
+                                 hint="put each wildcard in its own series, separated by commas")
+            return node.expr, None
+        leaves = list(_leaves(node))
+        for leaf in leaves:
+            for t in _terms(leaf.expr):
+                if t.wildcard:
+                    raise self.error("a wildcard cannot be used inside arithmetic", t.position,
+                                     hint="a wildcard expands into several series; write the completions out")
+        exprs = tuple(leaf.expr for leaf in leaves)
+        return (exprs[0] if len(exprs) == 1 else Or(exprs)), node
+
+    def parse_sum(self) -> Formula:
+        left = self.parse_prod()
+        while self.peek().kind == "OP" and self.peek().text in "+-":
+            op = self.take()
+            left = Arith(op.text, left, self.parse_prod(), op.pos)
+        return left
+
+    def parse_prod(self) -> Formula:
+        left = self.parse_operand()
+        while self.peek().kind == "OP" and self.peek().text == "/":
+            op = self.take()
+            left = Arith(op.text, left, self.parse_operand(), op.pos)
+        return left
+
+    def parse_operand(self) -> Formula:
+        tok = self.peek()
+        if tok.kind == "OP":
+            raise self.error(f"{tok.text} needs a series on each side", tok.pos,
+                             hint="e.g. GRPO / PPO or (DPO + IPO); a minus attached to a word (-PPO) means NOT")
+        if tok.kind == "LP" and self._group_has_op():
+            self.take()
+            inner = self.parse_sum()
+            close = self.take()
+            if close.kind != "RP":
+                raise self.error("unbalanced (", tok.pos, hint="close it with )")
+            nxt = self.peek()
+            if nxt.kind not in ("OP", "COMMA", "END", "RP"):
+                raise self.error(f"unexpected {nxt.text!r} after an arithmetic group", nxt.pos,
+                                 hint="combine series with + - / only; put AND/OR and filters inside each operand")
+            return inner
+        expr = self.parse_or()
+        label = self.query[tok.pos : self.peek().pos].strip()
+        return Operand(expr=expr, label=label, position=tok.pos)
+
+    def _group_has_op(self) -> bool:
+        """Whether the parenthesised group starting here holds an operator at its own level."""
+        depth = 0
+        for t in self.toks[self.i :]:
+            if t.kind == "LP":
+                depth += 1
+            elif t.kind == "RP":
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif t.kind == "OP" and depth == 1:
+                return True
+            elif t.kind in ("END", "COMMA") and depth <= 1:
+                return False
+        return False
 
     def parse_or(self) -> Expr:
         items = [self.parse_and()]
@@ -237,7 +311,9 @@ class _Parser:
         return HasArtifact(kind=kind, position=tok.pos)
 
     def _term(self, tok: _Tok, *, field: str = "any", case: bool | None = None, position: int | None = None) -> Term:
-        if not tokens(tok.text, case_sensitive=True):
+        if "*" in tok.text:
+            _check_wildcard(self, tok)
+        elif not tokens(tok.text, case_sensitive=True):
             what = "phrase" if tok.kind == "PHRASE" else "term"
             raise self.error(
                 f"{what} {tok.text!r} has no letters or digits to match",
@@ -251,6 +327,41 @@ class _Parser:
             case_sensitive=case,
             quoted=tok.kind == "PHRASE",
         )
+
+
+def _check_wildcard(parser: _Parser, tok: _Tok) -> None:
+    """A wildcard is one word of letters, digits and ``*`` (``GR*O``, ``*``); one per term."""
+    import re
+
+    from ..text import normalize
+
+    words = tok.text.split()
+    starred = [w for w in words if "*" in w]
+    offset = tok.pos + (1 if tok.kind == "PHRASE" else 0)
+    if len(starred) > 1:
+        pos = offset + tok.text.find(starred[1], tok.text.find(starred[0]) + len(starred[0]))
+        raise parser.error("only one wildcard word per term", pos, hint='e.g. GR*O or "* policy optimization"')
+    w = starred[0]
+    if not re.fullmatch(r"(?:[^\W_]|\*)+", normalize(w)) or w.replace("*", "") == "" and len(w) > 1:
+        raise parser.error(f"wildcard {w!r} must be letters, digits and one or more *", offset + tok.text.find(w),
+                           hint="a wildcard stands for the rest of one word, e.g. GR*O, LLa*, or * in a phrase")
+    if any(not tokens(x) for x in words if x != w):
+        bad = next(x for x in words if x != w and not tokens(x))
+        raise parser.error(f"{bad!r} has no letters or digits to match", offset + tok.text.find(bad))
+
+
+def _leaves(node: Formula):  # type: ignore[no-untyped-def]
+    if isinstance(node, Operand):
+        yield node
+    else:
+        yield from _leaves(node.left)
+        yield from _leaves(node.right)
+
+
+def _terms(expr: Expr):  # type: ignore[no-untyped-def]
+    from .ast import walk
+
+    return (n for n in walk(expr) if isinstance(n, Term))
 
 
 def _is_bare(expr: Expr | None) -> bool:
