@@ -110,11 +110,10 @@ class Openness:
 
 
 # -- cleaning --------------------------------------------------------------------
-_QUICK = re.compile(
-    r"https?|www\.|\.(?:com|org|io|co|net|cn)\b|zenodo|figshare|doi|10\.\d{4}|will|request|soon|shortly"
-    r"|upon|to be released",
-    re.I,
-)
+# Cheap substring tests (on the lower-cased text) that decide whether the regular expressions run at all.
+_LINK_HINTS = ("http", "www.", ".com", ".org", ".io", ".co", ".net", ".cn", "zenodo", "figshare", "10.")
+_PROMISE_HINTS = ("will", "shall", "request", "soon", "shortly", "upon", "to be released", "going to", "later")
+_JOIN_HINTS = ("://", "www.", "github", "gitlab", "huggingface", "hf.co")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}")
 _URL_CMD = re.compile(r"\\(?:url|path|nolinkurl)\s*\{([^{}]*)\}")
 _FOOTNOTE_MARK = re.compile(
@@ -148,13 +147,8 @@ def clean_text(text: str) -> str:
     t = _HOST_DOT_SPACE.sub(lambda m: f"{m.group(1)}.{m.group(2)}", t)
     t = _SUB_DOT_SPACE.sub(lambda m: f"{m.group(1)}.{m.group(2)}", t)
     t = _GLUED_SCHEME.sub(r" \1", t)
-    return _join_broken_links(t)
-
-
-_URL_START = re.compile(
-    r"^[(\[<'\"]*(?:https?://|www\.|(?:[\w-]+\.)*(?:github\.com|gitlab\.com|huggingface\.co|hf\.co|github\.io)\b)",
-    re.I,
-)
+    low = t.lower()
+    return _join_broken_links(t) if any(h in low for h in _JOIN_HINTS) else t
 
 
 def _needs_more(url: str) -> bool:
@@ -168,21 +162,30 @@ def _needs_more(url: str) -> bool:
     return len(parts) == 1  # the owner is there, the repository or model name went to the next line
 
 
+_URL_TOKEN = re.compile(
+    r"(?<!\S)[(\[<'\"]*(?:https?://|www\.|(?:[\w-]+\.)*(?:github\.com|gitlab\.com|huggingface\.co|hf\.co|github\.io)\b)\S*",
+    re.I,
+)
+_NEXT_PIECE = re.compile(r"(\s+)(\S+)")
+
+
 def _join_broken_links(text: str) -> str:
-    pieces = re.split(r"(\s+)", text)
     out: list[str] = []
-    i = 0
-    while i < len(pieces):
-        cur = pieces[i]
-        if cur and not cur.isspace() and _URL_START.match(cur):
-            while i + 2 < len(pieces) and "\n\n" not in pieces[i + 1]:
-                nxt = pieces[i + 2]
-                if not nxt or not _should_join(cur, nxt):
-                    break
-                cur += nxt
-                i += 2
+    pos = 0
+    for m in _URL_TOKEN.finditer(text):
+        if m.start() < pos:
+            continue
+        cur, end = m.group(0), m.end()
+        while True:
+            n = _NEXT_PIECE.match(text, end)
+            if not n or "\n\n" in n.group(1) or not _should_join(cur, n.group(2)):
+                break
+            cur += n.group(2)
+            end = n.end()
+        out.append(text[pos : m.start()])
         out.append(cur)
-        i += 1
+        pos = end
+    out.append(text[pos:])
     return "".join(out)
 
 
@@ -220,7 +223,7 @@ _TRAIL = ".,;:!?'\"*`\\"
 
 def clean_url(raw: str) -> str:
     """Trim punctuation that ends the sentence rather than the link; keep balanced brackets."""
-    url = raw.strip().lstrip("([<'\"")
+    url = raw.strip().lstrip("([<'\"").split("](", 1)[0]  # a Markdown link [text](url) written as text
     while url:
         last = url[-1]
         if last in _TRAIL:
@@ -312,7 +315,13 @@ _KIND_CUES: dict[str, re.Pattern[str]] = {
         r"\b(?:codes?|codebase|source|implementations?|repo|repository|github|scripts?|toolkit|library|package|software)\b",
         re.I,
     ),
-    "weights": re.compile(r"\b(?:models?|weights|checkpoints?|ckpts?|LoRAs?|adapters?)\b", re.I),
+    # "models" alone is too loose ("large language models", "evaluated models", "model responses")
+    "weights": re.compile(
+        r"\b(?:weights|checkpoints?|ckpts?|LoRAs?|adapters?)\b"
+        r"|(?<!language )(?<!evaluated )(?<!all )(?<!existing )(?<!other )(?<!learning )(?<!foundation )"
+        r"\bmodels?\b(?!\s+(?:responses|outputs|predictions|training|performance|evaluation|families))",
+        re.I,
+    ),
     "data": re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora|annotations?)\b", re.I),
     "demo": re.compile(
         r"\b(?:project\s+(?:page|website|site|homepage)|homepage|home\s+page|website|webpage|web\s+page|demos?|page)\b",
@@ -354,6 +363,14 @@ _ARTIFACT_WORD = re.compile(
 )
 #: How far before a link its kind cues are looked for ("Code and models are available at ").
 _LEAD_CHARS = 48
+# A link on an unknown host (or arXiv's placeholder) takes kinds from the words before it only when
+# those words say something is being made available ("... are available at", "Code:", "released on").
+_AVAILABLE = re.compile(
+    r"\b(?:available|avaliable|released?|releasing|open[- ]?sourced?|can\s+be\s+(?:found|accessed|downloaded)"
+    r"|found\s+(?:at|in|here|on)|accessible|hosted|download|provided?|shared?|published|publicly|try)\b"
+    r"|:\s*\(?\[?\s*$|\bat\s*\(?\s*$|\bon\s*\(?\s*$|\bin\s*\(?\s*$",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n|\|\|\|")
 
 
@@ -389,7 +406,8 @@ def _links_in(text: str, field: str) -> list[Link]:
         before = text[s : m.start()]
         kind = classify_url(url)
         if kind in ("other", _AMBIGUOUS):
-            cues = tuple(k for k in ARTIFACT_KINDS if _KIND_CUES[k].search(lead))
+            offered = kind == _AMBIGUOUS and not placeholder or bool(_AVAILABLE.search(lead))
+            cues = tuple(k for k in ARTIFACT_KINDS if _KIND_CUES[k].search(lead)) if offered else ()
             if kind == _AMBIGUOUS and not cues and not placeholder:
                 cues = ("weights",)  # a Hugging Face organisation or collection: models, unless the words say otherwise
             kinds = cues or ("other",)
@@ -423,15 +441,20 @@ def detect(abstract: str | None, comments: str | None = None) -> Openness:
     promises: list[str] = []
     seen: set[tuple[str, bool]] = set()
     for field, raw in (("comments", comments), ("abstract", abstract)):
-        if not raw or not _QUICK.search(raw):
+        if not raw:
+            continue
+        low = raw.lower()
+        has_links = any(h in low for h in _LINK_HINTS)
+        if not has_links and not any(h in low for h in _PROMISE_HINTS):
             continue
         text = clean_text(raw)
-        for link in _links_in(text, field):
-            key = (link.url.rstrip("/").lower(), link.own)
-            if link.url != PLACEHOLDER and key in seen:
-                continue
-            seen.add(key)
-            links.append(link)
+        if has_links:
+            for link in _links_in(text, field):
+                key = (link.url.rstrip("/").lower(), link.own)
+                if link.url != PLACEHOLDER and key in seen:
+                    continue
+                seen.add(key)
+                links.append(link)
         promises.extend(_promises_in(text))
     return Openness(links=tuple(links), promises=tuple(promises))
 

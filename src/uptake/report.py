@@ -287,10 +287,23 @@ def _adoption_summary(trend: Trend) -> tuple[str, dict[str, Any] | None]:
         }
         if len(trend.series) > 1 and hasattr(adoption, "rank_by_speed"):
             data["ranking"] = [r.as_dict() for r in adoption.rank_by_speed(results)]
+        data = _finite(data)  # an unbounded estimate (inf) or an undefined one (nan) becomes null in JSON
         json.dumps(data, allow_nan=False)
     except Exception as exc:  # an analytics failure must not lose the figure and the numbers
         return f"failed: {type(exc).__name__}: {exc}", None
     return "included: adoption.json", data
+
+
+def _finite(value: Any) -> Any:
+    import math
+
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _readme(query: str, o: ReportOptions, fp: Fingerprint, trend: Trend, adoption_status: str, created: datetime) -> str:

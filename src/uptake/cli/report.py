@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import console, console_err, corpus_for, db_parent, format_parent, pct, query_parent, range_parent, write_json, write_text
+from .common import console, console_err, corpus_for, db_parent, format_parent, query_parent, range_parent, write_json, write_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -97,7 +97,7 @@ def cmd_openness(args: argparse.Namespace) -> int:
         for i, label in enumerate(table.labels):
             c = table.cell(period, label)
             style = "dim" if label == table.labels[-1] and len(table.labels) > 1 else None
-            t.add_row(period if i == 0 else "", label, f"{c.papers:,}", *[pct(c.share(k), 2) for k in HAS_KINDS],
+            t.add_row(period if i == 0 else "", label, f"{c.papers:,}", *[_pct(c.share(k)) for k in HAS_KINDS],
                       style=style, end_section=i == len(table.labels) - 1)
     out = console()
     out.print(t)
@@ -106,11 +106,18 @@ def cmd_openness(args: argparse.Namespace) -> int:
         n = totals[label]
         if not n:
             continue
-        parts = [f"{k} {pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n, 3)}" for k in HAS_KINDS]
+        parts = [f"{k} {_pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n)}" for k in HAS_KINDS]
         out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
     out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
               "links. Method and measured precision: docs/openness.md[/]")
     return 0
+
+
+def _pct(value: float | None) -> str:
+    if value is None:
+        return "–"
+    v = value * 100
+    return f"{v:.0f}%" if v >= 10 or v == 0 else f"{v:.1f}%"
 
 
 # -- report / reproduce ----------------------------------------------------------------
