@@ -151,6 +151,15 @@ def test_given_a_path_the_store_is_free_to_read_while_the_harvester_waits(tmp_pa
     assert seen_by_reader == [2, 3] and summary.sets[0].complete
 
 
+def test_a_server_repeating_a_token_is_stopped_not_looped(tmp_path: Path) -> None:
+    class Looping(FixtureRepository):
+        TOKENS = {"raw-2": "arxivraw-1.xml"}  # page 2 hands out "raw-2" again
+
+    with OAIServer(Looping()) as server, pytest.raises(HarvestError, match="twice"):
+        run(tmp_path / "l.duckdb", server, ["cs"])
+    assert len(server.seen) == 2
+
+
 def test_bad_resumption_token_restarts_the_window(tmp_path: Path) -> None:
     db = tmp_path / "b.duckdb"
     with OAIServer(FixtureRepository()) as server:

@@ -342,6 +342,7 @@ class Harvester:
         result.window_from = state.get("window_from")
         result.window_until = state.get("window_until")
         restarts = 0
+        used_tokens: set[str] = set()
         while True:
             if token:
                 params = {"verb": "ListRecords", "resumptionToken": token}
@@ -369,6 +370,7 @@ class Harvester:
                     if self.progress:
                         self.progress(HarvestProgress(spec, 0, 0, 0, None, note=f"resumption token refused ({exc.code}); restarting the window"))
                     token = None
+                    used_tokens.clear()
                     state.update(window_started=None, pages=0, window_records=0)
                     continue
                 raise HarvestError(_explain_oai_error(exc, spec, self.prefix)) from exc
@@ -381,6 +383,12 @@ class Harvester:
                 result.complete = True
                 result.last_datestamp = state.get("last_datestamp")
                 return result
+            if page.token in used_tokens:  # a server bug that would otherwise loop for ever
+                raise HarvestError(
+                    f"the server handed out resumption token {page.token!r} twice for set {spec or '(all)'}; "
+                    f"the pages so far are kept. Try again later, or report it to the repository"
+                )
+            used_tokens.add(page.token)
             token = page.token
 
     def _commit_page(self, page: OAIPage, state: dict[str, Any], result: SetSummary) -> None:
