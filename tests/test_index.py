@@ -389,3 +389,17 @@ def test_semantics_agree_on_unicode_edge_cases(tmp_path: Path) -> None:
     for q in ["strasse", "=Straße", "fine tuning", "x", "y", "lora", "=LoRa", "ǆ", "=Ǆ", '"lora lora"']:
         assert observed(corpus, q) == brute_trend(papers, q), q
     assert date(2025, 2, 3) == corpus.papers("=LoRa").papers[0].published
+
+
+def test_without_tantivy_everything_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index is an accelerator: with the engine missing, imports and queries still work, by scanning."""
+    path = tmp_path / "s.duckdb"
+    corpus = _build_indexed(path, [make_paper("2501.00001", title="GRPO one")])
+    monkeypatch.setattr(ix, "available", lambda: False)
+    with Store.open(path, write=True) as store:
+        store.begin()
+        store.upsert([make_paper("2501.00002", title="GRPO two")])
+        store.commit()
+        assert ix.sync(store) is None
+        assert ix.open_fresh(store) is None
+    assert corpus.trend("GRPO", measure="count").series[0].total_count == 2

@@ -61,6 +61,15 @@ _SOURCE_COLUMNS = {"t": "title_tok", "a": "abstract_tok", "tc": "title_tok_cs", 
 ProgressFn = Callable[[int, int], None]
 
 
+def available() -> bool:
+    """Whether the index engine (the ``tantivy`` package) is installed; without it every query scans."""
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def index_dir(store_path: str | Path) -> Path:
     """Where the index of the store at ``store_path`` lives."""
     return Path(str(store_path) + ".index")
@@ -314,7 +323,7 @@ def _read_current(root: Path) -> tuple[str, dict[str, Any]] | None:
 def open_index(store_path: str | Path) -> TermIndex | None:
     """The current complete index of the store at ``store_path``, or None when there is none."""
     root = index_dir(store_path)
-    if not (root / "CURRENT").exists():
+    if not (root / "CURRENT").exists() or not available():
         return None
     found = _read_current(root)
     if found is None:
@@ -352,7 +361,7 @@ def open_fresh(store: Store) -> TermIndex | None:
     """The index of ``store`` if it reflects the store exactly, else None (callers then scan)."""
     if os.environ.get("UPTAKE_NO_INDEX"):
         return None
-    if not (index_dir(store.path) / "CURRENT").exists():
+    if not (index_dir(store.path) / "CURRENT").exists() or not available():
         return None
     sig = _signature(store.path)  # taken before checking, so a change during the check invalidates it
     idx = open_index(store.path)
@@ -461,6 +470,11 @@ def rebuild(store: Store, *, progress: ProgressFn | None = None) -> IndexInfo:
     """
     import tantivy
 
+    if not available():
+        from .errors import UsageError
+
+        raise UsageError("the term index needs the tantivy package: pip install tantivy "
+                         "(without it every query scans the store, with the same counts)")
     t0 = time.perf_counter()
     root = index_dir(store.path)
     root.mkdir(parents=True, exist_ok=True)
@@ -493,6 +507,8 @@ def sync(store: Store, *, create: bool = True, progress: ProgressFn | None = Non
     rebuilds when the store changed in a way the index cannot follow
     (another store, papers deleted, a new matching semantics).
     """
+    if not available():
+        return None
     import tantivy
 
     root = index_dir(store.path)

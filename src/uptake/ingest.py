@@ -79,9 +79,16 @@ def _update_index(store: Store) -> None:
 
     if os.environ.get("UPTAKE_NO_INDEX"):
         return
+    from .errors import StoreError
     from .index import sync
 
-    sync(store)
+    try:
+        sync(store)
+    except (OSError, ValueError, RuntimeError) as exc:  # the papers are committed; only the index lags
+        raise StoreError(
+            f"the papers were imported, but updating the term index failed ({exc}); queries scan the store "
+            f"(same counts, slower) until `uptake index --rebuild` succeeds"
+        ) from exc
 
 
 def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_transaction: bool) -> None:
