@@ -352,6 +352,7 @@ def test_interrupted_then_token_expired_restarts_the_window(tmp_path: Path) -> N
 _HARVEST_CMD = "import sys; from uptake.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_harvest(tmp_path: Path) -> None:
     papers = generated_papers(1500, seed=9, deleted_every=23)
     repo = GeneratedRepository(papers, page_size=25, latency=0.03)
