@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .trends import Trend
 
 MANIFEST = "manifest.json"
+REPORT_FILES = ("figure.png", "figure.svg", "data.csv", "data.json", "adoption.json", "README.md", MANIFEST)
 MANIFEST_FORMAT = 1
 EXPORT_ROWS_PER_FILE = 100_000
 CHECKSUMS = "SHA256SUMS"
@@ -208,6 +209,8 @@ def make_report(
         smooth=smooth, case_sensitive=case_sensitive, field=field,
     )
     out.mkdir(parents=True, exist_ok=True)
+    for stale in REPORT_FILES:  # a previous report in the same folder must not leave files this one did not write
+        (out / stale).unlink(missing_ok=True)
     written: list[str] = []
 
     def write(name: str, data: str | bytes) -> None:
