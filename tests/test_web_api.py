@@ -416,6 +416,31 @@ def test_adoption_endpoint_matches_the_library(client, db) -> None:  # type: ign
     assert client.get("/api/adoption").status_code == 400
 
 
+def test_emerging_endpoint_matches_the_library(client, db) -> None:  # type: ignore[no-untyped-def]
+    emerging = pytest.importorskip("uptake.emerging")
+    params = {"recent": "2025-01:2025-06", "baseline": "2024-01:2024-12", "limit": "5"}
+    r = client.get("/api/emerging", params=params)
+    assert r.status_code == 200, r.text
+    expected = emerging.emerging(Corpus(db), recent=params["recent"], baseline=params["baseline"], top=5).as_dict()
+    got = r.json()
+    timing = {"seconds", "stages"}
+    assert {k: v for k, v in got.items() if k not in timing} == json.loads(
+        json.dumps({k: v for k, v in expected.items() if k not in timing}, default=float))
+    assert client.get("/api/emerging", params=params).json() == got  # memoised: the same answer
+    bad = client.get("/api/emerging", params={"recent": "2024-01:2024-06", "baseline": "2025-01:2025-06"})
+    assert bad.status_code == 400 and "--baseline must end before --recent" in bad.json()["error"]
+    assert client.get("/api/emerging", params={"limit": "0"}).status_code == 400
+
+
+def test_emerging_default_windows() -> None:
+    from datetime import date
+
+    from uptake.web.analytics import default_windows
+
+    assert default_windows(date(2026, 7, 24)) == ("2026-01:2026-06", "2025-01:2025-12")
+    assert default_windows(date(2026, 6, 30)) == ("2026-01:2026-06", "2025-01:2025-12")
+
+
 # -- uptake serve ---------------------------------------------------------------------------------
 def test_serve_warns_on_all_interfaces_and_runs_uvicorn(db, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     import uvicorn

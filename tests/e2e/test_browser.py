@@ -236,3 +236,32 @@ def test_phone_width_and_keyboard(browser, server) -> None:  # type: ignore[no-u
         assert "sel=" in page.url
     finally:
         context.close()
+
+
+def test_analytics_panels(page, server) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("uptake.emerging") is None or importlib.util.find_spec("uptake.adoption") is None:
+        pytest.skip("this uptake has no adoption/emerging analytics")
+    # The emerging list comes from the real endpoint in the API tests; here a fixed answer, so the
+    # click-to-add behaviour is tested whatever a small synthetic corpus happens to rank.
+    fixed = {"recent": ["2025-01", "2025-05"], "baseline": ["2024-01", "2024-12"], "category": [],
+             "terms": [{"term": "DPO", "ratio": 3.2, "recent": 40, "aliases": []},
+                       {"term": "mixture of agents", "ratio": 12.0, "recent": 11, "aliases": []}]}
+    page.route("**/api/emerging*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                body=json.dumps(fixed)))
+    page.goto(server + "/?q=GRPO")
+    wait_for_series(page, 1)
+    buttons = page.locator("#emerging button")
+    buttons.first.wait_for()
+    assert buttons.count() == 2 and "×12" in buttons.nth(1).inner_text()
+    buttons.nth(1).click()
+    wait_for_series(page, 2)
+    assert page.input_value("#q") == 'GRPO, "mixture of agents"'
+    assert parse_qs(urlparse(page.url).query)["q"] == ['GRPO, "mixture of agents"']
+    # The adoption panel: one card per series, with the library's numbers.
+    page.wait_for_function("() => document.querySelectorAll('#adoption .series').length === 2", timeout=180_000)
+    first = page.locator("#adoption .series").first
+    assert first.locator("h3").inner_text() == "GRPO"
+    assert "Introduced" in first.inner_text() and "Papers" in first.inner_text()

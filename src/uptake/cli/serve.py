@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from ..web import Limits, create_app
 
-    app = create_app(corpus.path, limits=Limits(time_budget=args.budget))
+    app = create_app(corpus.path, limits=Limits(time_budget=args.budget), warm=True)
     shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     if binds_all_interfaces(args.host):
         shown = "127.0.0.1"

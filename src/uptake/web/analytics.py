@@ -7,9 +7,11 @@ into library calls and results into JSON-ready dicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from ..corpus import Corpus
+from ..periods import month_label, month_of
 from ..query import Query
 
 
@@ -35,8 +37,22 @@ def adoption_json(module: Any, corpus: Corpus, parsed: Query, params: Mapping[st
     return report.as_dict()
 
 
+def default_windows(last: date) -> tuple[str, str]:
+    """``(recent, baseline)``: the last 6 complete months, and the 12 months before them."""
+    lc = month_of(last) - (0 if (last + timedelta(days=1)).month != last.month else 1)
+    recent = f"{month_label(lc - 5)}:{month_label(lc)}"
+    baseline = f"{month_label(lc - 17)}:{month_label(lc - 6)}"
+    return recent, baseline
+
+
 def emerging_json(module: Any, corpus: Corpus, params: Mapping[str, Any], cats: list[str], limit: int) -> dict[str, Any]:
-    """The terms rising fastest, as ``{"terms": [{"term", "note", ...}], ...}``."""
-    result = module.emerging(corpus, category=cats, limit=limit)
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    return data
+    """``uptake emerging --format json`` for the request (default windows: see :func:`default_windows`)."""
+    recent, baseline = params.get("recent") or None, params.get("baseline") or None
+    if recent is None or baseline is None:
+        with corpus._read() as store:
+            store.require_papers()
+            _, last = store.span()
+        d_recent, d_baseline = default_windows(last)
+        recent, baseline = recent or d_recent, baseline or d_baseline
+    report = module.emerging(corpus, recent=recent, baseline=baseline, category=cats, top=limit)
+    return report.as_dict()

@@ -49,6 +49,7 @@ class Limits:
     max_smooth: int = 60
     max_categories: int = 20
     time_budget: float = 10.0  # seconds of work per request before a 503
+    analytics_budget: float = 120.0  # the same for /api/adoption and /api/emerging (model fits, corpus scans)
 
 
 class ApiError(Exception):
@@ -144,7 +145,18 @@ def _error(status: int, message: str, *, position: int | None = None, **extra: A
 def _json(data: Any) -> Response:
     import orjson
 
-    return Response(orjson.dumps(data), media_type="application/json")
+    return Response(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY, default=_plain), media_type="application/json")
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what orjson does not know: numpy scalars (from the analytics), tuples in sets, dates."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
 def _truthy(value: str | None, name: str) -> bool:
@@ -210,10 +222,13 @@ def create_app(
     limits: Limits | None = None,
     time_budget: float | None = None,
     default_query: str = "GRPO, DPO, PPO",
+    warm: bool = False,
 ) -> FastAPI:
     """The web app over the store at ``db_path`` (default: ``$UPTAKE_DB`` or the user's store).
 
     The store is opened read-only, once per request, so imports can run between requests.
+    Adoption and emerging results are memoised per store version (its file's size and mtime);
+    ``warm=True`` computes the default emerging list in the background at start-up.
     """
     lim = limits or Limits()
     if time_budget is not None:
@@ -259,9 +274,9 @@ def create_app(
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return _error(500, f"internal error ({type(exc).__name__}); please report it with the URL you asked for")
 
-    def run(fn: Callable[[Corpus, Budget], T]) -> T:
+    def run(fn: Callable[[Corpus, Budget], T], seconds: float | None = None) -> T:
         """Run ``fn`` against a budgeted read-only corpus, mapping library errors to API errors."""
-        budget = Budget(lim.time_budget)
+        budget = Budget(lim.time_budget if seconds is None else seconds)
         try:
             result = fn(_BudgetCorpus(path, budget), budget)
             budget.check()
@@ -269,10 +284,10 @@ def create_app(
         except (ApiError, UptakeError):
             raise  # mapped by the exception handlers above
         except BudgetExceeded:
-            raise _budget_error(lim) from None
+            raise _budget_error(budget.seconds) from None
         except Exception:
             if budget.expired:
-                raise _budget_error(lim) from None
+                raise _budget_error(budget.seconds) from None
             raise
         finally:
             budget.cancel()
@@ -360,31 +375,55 @@ def create_app(
     def api_stats() -> Response:
         return _json(run(lambda c, b: c.stats()).as_dict())
 
+    memo = _Memo()
+
+    def analytics(name: str, key: tuple[Any, ...], compute: Callable[[Any, Corpus], dict[str, Any]]) -> dict[str, Any]:
+        module = _optional(name)
+        return memo.get((name, _store_version(path), key),
+                        lambda: run(lambda c, b: compute(module, c), lim.analytics_budget))
+
+    def _key(request: Request) -> tuple[Any, ...]:
+        return tuple(sorted(request.query_params.multi_items()))
+
     @app.get("/api/adoption", summary="Adoption summary for each series of q", description=
-             "First mention, milestones, doubling time and fit summary (needs uptake's adoption analytics). "
-             + trend_params)
+             "Exactly `adoption(corpus, q, ...).as_dict()` from uptake.adoption: first mention, milestones, "
+             "doubling time and fit summaries per series. Parameters: q, from, to, category (repeatable), "
+             "case_sensitive, field, introduced (YYYY-MM), origin (arXiv id), senses (true|false). "
+             "501 when this uptake has no adoption analytics.")
     def api_adoption(request: Request) -> Response:
-        module = _optional("adoption")
         from .analytics import adoption_json
 
         params = dict(request.query_params)
-        params["category"] = request.query_params.getlist("category")
         parsed = parse_api_query(params.get("q"), lim)
-        cats = _categories(params["category"], lim)
-        return _json(run(lambda c, b: adoption_json(module, c, parsed, params, cats)))
+        cats = _categories(request.query_params.getlist("category"), lim)
+        _truthy(params.get("case_sensitive"), "case_sensitive")
+        _field(params.get("field"))
+        return _json(analytics("adoption", _key(request),
+                               lambda m, c: adoption_json(m, c, parsed, params, cats)))
 
     @app.get("/api/emerging", summary="Terms rising fastest now", description=
-             "Terms whose share is rising fastest (needs uptake's emerging-terms analytics). "
-             "Optional: category, from, to, limit.")
+             "Exactly `emerging(corpus, ...).as_dict()` from uptake.emerging. Parameters: recent and baseline "
+             "(YYYY-MM:YYYY-MM; default the last 6 complete months against the 12 before), category (repeatable), "
+             "limit (default 20). 501 when this uptake has no emerging-terms analytics.")
     def api_emerging(request: Request) -> Response:
-        module = _optional("emerging")
         from .analytics import emerging_json
 
         params = dict(request.query_params)
-        params["category"] = request.query_params.getlist("category")
-        cats = _categories(params["category"], lim)
+        cats = _categories(request.query_params.getlist("category"), lim)
         n_limit = _int(params.get("limit"), "limit", 20, 1, lim.max_limit)
-        return _json(run(lambda c, b: emerging_json(module, c, params, cats, n_limit)))
+        return _json(analytics("emerging", _key(request),
+                               lambda m, c: emerging_json(m, c, params, cats, n_limit)))
+
+    if warm and _available("emerging"):
+        def _warm() -> None:
+            from .analytics import emerging_json
+
+            try:
+                analytics("emerging", (("limit", "15"),), lambda m, c: emerging_json(m, c, {}, [], 15))
+            except Exception:  # the page will show the error when it asks
+                pass
+
+        threading.Thread(target=_warm, name="uptake-warm-emerging", daemon=True).start()
 
     @app.get("/api/config", include_in_schema=False)
     def api_config() -> Response:
@@ -449,8 +488,57 @@ def _static_files() -> dict[str, Path]:
     return out
 
 
-def _budget_error(lim: Limits) -> ApiError:
-    return ApiError(503, f"this request needed more than the server's {lim.time_budget:g} s budget: "
+class _Memo:
+    """Compute-once results: concurrent requests for the same key wait for one computation."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._done: dict[Any, Any] = {}
+        self._running: dict[Any, threading.Event] = {}
+
+    def get(self, key: Any, compute: Callable[[], T]) -> T:
+        while True:
+            with self._lock:
+                if key in self._done:
+                    return self._done[key]  # type: ignore[no-any-return]
+                event = self._running.get(key)
+                if event is None:
+                    event = self._running[key] = threading.Event()
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                event.wait()
+                with self._lock:
+                    if key in self._done:
+                        return self._done[key]  # type: ignore[no-any-return]
+                continue  # the other computation failed: try ourselves
+            try:
+                value = compute()
+                with self._lock:
+                    if len(self._done) >= self.size:
+                        self._done.pop(next(iter(self._done)))
+                    self._done[key] = value
+                return value
+            finally:
+                with self._lock:
+                    self._running.pop(key, None)
+                event.set()
+
+
+def _store_version(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)
+    wal = path.with_name(path.name + ".wal")
+    wal_m = wal.stat().st_mtime_ns if wal.exists() else 0
+    return (st.st_mtime_ns, st.st_size + wal_m)
+
+
+def _budget_error(seconds: float) -> ApiError:
+    return ApiError(503, f"this request needed more than the server's {seconds:g} s budget: "
                     "narrow it (fewer series, a shorter date range, a category) and try again")
 
 

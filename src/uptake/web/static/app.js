@@ -430,18 +430,19 @@ function est(e, { pct = false, unit = "" } = {}) {
 
 function adoptionFacts(s) {
   const facts = [];
-  facts.push(["Introduced", s.introduction ? `${s.introduction}${s.introduction_rule && s.introduction_rule !== "none" ? ` (${s.introduction_rule})` : ""}` : "no sustained use yet"]);
-  if (s.first_mention) facts.push(["First mention", { text: `${s.first_mention.date} · ${s.first_mention.id}`, href: s.first_mention.url, title: s.first_mention.title }]);
-  facts.push(["Papers", fmt(s.total_matches) + (s.matches_before_introduction ? ` (${fmt(s.matches_before_introduction)} before)` : "")]);
+  const rule = s.introduction_rule === "sustained onset" ? "onset" : s.introduction_rule;
+  facts.push(["Introduced", s.introduction ? `${s.introduction}${rule && rule !== "none" ? ` (${rule})` : ""}` : "no sustained use yet"]);
+  if (s.first_mention) facts.push(["First mention", { text: `${s.first_mention.id}, ${s.first_mention.date}`, href: s.first_mention.url, title: s.first_mention.title }]);
+  facts.push(["Papers", fmt(s.total_matches) + (s.matches_before_introduction ? ` (${fmt(s.matches_before_introduction)} earlier)` : "")]);
   const ms = s.milestones;
   if (ms) {
     const m = (v) => (v === null || v === undefined ? "–" : String(v));
-    facts.push(["Months to 10 / 100 / 1000", `${m(ms.months_to_10)} / ${m(ms.months_to_100)} / ${m(ms.months_to_1000)}`]);
-    if (ms.peak_share !== null && ms.peak_share !== undefined) facts.push(["Peak share", `${formatPct(ms.peak_share)} in ${ms.peak_month}`]);
+    facts.push(["To 10/100/1k", `${m(ms.months_to_10)} / ${m(ms.months_to_100)} / ${m(ms.months_to_1000)} months`]);
+    if (ms.peak_share !== null && ms.peak_share !== undefined) facts.push(["Peak share", `${formatPct(ms.peak_share)} (${ms.peak_month})`]);
   }
-  if (s.growth) facts.push(["Doubling time", est(s.growth.doubling_months, { unit: " mo" })]);
-  if (s.trend_test) facts.push(["Last 12 months", `${s.trend_test.direction} (Mann-Kendall p ${fmt(s.trend_test.p_value)})`]);
-  if (s.logistic) facts.push(["Logistic ceiling", `${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}`]);
+  if (s.growth) facts.push(["Doubling time", est(s.growth.doubling_months, { unit: " months" })]);
+  if (s.trend_test) facts.push(["Last 12 mo", `${s.trend_test.direction}, p ${fmt(s.trend_test.p_value)}`]);
+  if (s.logistic) facts.push(["Logistic fit", `ceiling ${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}`]);
   if (s.bass && s.bass.peak_month) facts.push(["Bass peak", s.bass.peak_month + (s.bass.identifiable ? "" : " (not identifiable yet)")]);
   return facts;
 }
@@ -486,6 +487,8 @@ async function loadEmerging() {
   if (!config.analytics.emerging) return;
   const card = $("emerging-card");
   const list = $("emerging");
+  list.replaceChildren(Object.assign(document.createElement("li"), { className: "hint", textContent: "Finding rising terms… (the first time can take a minute on a large corpus)" }));
+  card.hidden = false;
   try {
     const u = new URLSearchParams({ limit: "15" });
     for (const c of state.category.split(",").map((s) => s.trim()).filter(Boolean)) u.append("category", c);
@@ -496,8 +499,9 @@ async function loadEmerging() {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = item.term;
-      b.title = `add “${item.term}” to the chart`;
-      if (item.note) b.appendChild(Object.assign(document.createElement("span"), { className: "growth", textContent: item.note }));
+      b.title = `add “${item.term}” to the chart: ${fmt(item.recent)} papers recently, share ×${fmt(item.ratio)} since ${data.baseline[0]}–${data.baseline[1]}` +
+        (item.aliases && item.aliases.length ? ` (also written ${item.aliases.join(", ")})` : "");
+      if (item.ratio) b.appendChild(Object.assign(document.createElement("span"), { className: "growth", textContent: `×${item.ratio >= 10 ? Math.round(item.ratio) : item.ratio.toFixed(1)}` }));
       b.addEventListener("click", () => {
         const term = /[\s,|()"]/.test(item.term) || /^(AND|OR|NOT)$/.test(item.term) ? `"${item.term.replace(/"/g, "")}"` : item.term;
         state.q = state.q.trim() ? `${state.q.trim()}, ${term}` : term;
@@ -509,6 +513,9 @@ async function loadEmerging() {
       li.appendChild(b);
       list.appendChild(li);
     }
+    $("emerging-note").textContent = `Share in ${data.recent[0]}–${data.recent[1]} against ${data.baseline[0]}–${data.baseline[1]}` +
+      `${data.category && data.category.length ? ` in ${data.category.join(", ")}` : ""}. Click a term to add it to the chart.`;
+    if (!(data.terms || []).length) list.appendChild(Object.assign(document.createElement("li"), { className: "hint", textContent: "Nothing rises significantly in this window." }));
     card.hidden = false;
   } catch (err) {
     list.replaceChildren(Object.assign(document.createElement("li"), { className: "error-box", textContent: err.message }));
