@@ -184,11 +184,11 @@ class Corpus:
         with nullcontext(held) if held is not None else self._read() as store:
             n = store.require_papers()
             first, last = store.span()
-            self._check_categories(store, cats, parsed)
+            idx = held if held is not None else (None if uses_has else _fresh_index(store))
+            self._check_categories(idx if idx is not None else store, cats, parsed)  # the index lists them too
             if uses_has:
                 _require_openness(store)
             start_m, end_m = _resolve_range(start, end, first, last)
-            idx = held if held is not None else (None if uses_has else _fresh_index(store))
             if wildcards:
                 parsed, expansions = expand_query(parsed, k=expand, case_sensitive=case_sensitive, field=field,
                                                   index=idx, store=store)
@@ -268,7 +268,8 @@ class Corpus:
         with self._read() as store:
             store.require_papers()
             first, last = store.span()
-            self._check_categories(store, cats, parsed)
+            idx = None if uses_has else _fresh_index(store)
+            self._check_categories(idx if idx is not None else store, cats, parsed)
             if uses_has:
                 _require_openness(store)
             if period is not None:
@@ -276,7 +277,6 @@ class Corpus:
                 lo, hi = period_first_month(p, by), period_last_month(p, by)
             else:
                 lo, hi = _resolve_range(start, end, first, last)
-            idx = None if uses_has else _fresh_index(store)
             from .query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
 
             if has_wildcards(parsed):  # the papers behind the plotted completions
