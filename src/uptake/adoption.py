@@ -82,7 +82,9 @@ class Estimate:
 
     def text(self, fmt: str = "{:.3g}") -> str:
         def f(v: float | None) -> str:
-            return "∞" if v is None or math.isinf(v) else fmt.format(v)
+            if v is None:
+                return "–"
+            return "∞" if math.isinf(v) else fmt.format(v)
 
         if self.lower_bound:
             return f"≥ {f(self.low)}" if self.low is not None else "not identifiable"
@@ -585,8 +587,8 @@ def fit_logistic(ms: MonthlySeries, intro: int, *, k_cap: float = 1.0) -> Logist
 
     smax = float(np.max(np.convolve(share, np.ones(3) / 3, mode="same")))
     best_x, best_f = None, math.inf
-    for kf in (1.1, 2.0, 5.0):
-        for r0 in (0.1, 0.3, 0.8):
+    for kf in (1.1, 3.0):
+        for r0 in (0.15, 0.5):
             K0 = min(max(smax * kf, 1e-9), k_cap * 0.99)
             # put t0 where the smoothed share is closest to half of K0
             t_half = float(t[np.argmin(np.abs(share - K0 / 2))]) if kf < 1.5 else T + math.log(kf - 1) / r0
@@ -682,9 +684,9 @@ def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> 
         return nll_params(*unpack(x))
 
     best_x, best_f = None, math.inf
-    for p0 in (0.001, 0.01, 0.05):
-        for q0 in (0.1, 0.4, 1.0):
-            for mf in (1.2, 3.0, 20.0):
+    for p0 in (0.003, 0.03):
+        for q0 in (0.2, 0.6):
+            for mf in (1.5, 10.0):
                 x, f = _minimize(nll, np.array([math.log(p0), math.log(q0), math.log(cum * mf)]))
                 if f < best_f:
                     best_x, best_f = x, f

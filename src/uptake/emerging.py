@@ -344,8 +344,8 @@ def emerging(
             first = "<=" + first
         survivors.append(EmergingTerm(
             term=g, kind="acronym" if is_acronym(g) else ("phrase" if " " in g else "token"), aliases=(),
-            recent=int(r_ex[i]), baseline=int(b_ex[i]), recent_share=r_ex[i] / n_recent,
-            baseline_share=b_ex[i] / n_base, ratio=float(ratio[i]), log_ratio_low=float(low[i]),
+            recent=int(r_ex[i]), baseline=int(b_ex[i]), recent_share=float(r_ex[i] / n_recent),
+            baseline_share=float(b_ex[i] / n_base), ratio=float(ratio[i]), log_ratio_low=float(low[i]),
             p_value=float(p[i]), q_value=float(q[i]), first_seen=first, months_present=present,
             sparkline=sparkline(shares), monthly=tuple(series),
         ))
@@ -545,11 +545,15 @@ def _merge(terms: list[EmergingTerm], co: dict[tuple[str, str], int]) -> list[Em
             loop = seen[seen.index(cur):]
             root = min((by[n] for n in loop), key=pref).term
             host.pop(root, None)
+    # Fold only into a root the term is directly inside: "beta gamma" inside "beta" inside "alpha beta" does not
+    # make "beta gamma" part of "alpha beta".
+    final = {x: _root(x, host) for x in host}
+    final = {x: r for x, r in final.items() if r != x and inside(by[x], by[r])}
     out = []
     for t in terms:
-        if t.term in host:
+        if t.term in final:
             continue
-        aliases = tuple(sorted((p for p in host if _root(p, host) == t.term), key=lambda p: (-by[p].recent, p)))
+        aliases = tuple(sorted((p for p, r in final.items() if r == t.term), key=lambda p: (-by[p].recent, p)))
         out.append(replace(t, aliases=aliases))
     return out
 

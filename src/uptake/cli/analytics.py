@@ -71,7 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 # -- adoption --------------------------------------------------------------------
 def cmd_adoption(args: argparse.Namespace) -> int:
     from ..adoption import adoption
+    from ..query import parse_query
 
+    if args.substitution is not None and len(parse_query(args.query).series) < 2:
+        from ..errors import UsageError
+
+        raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
     report = adoption(
         corpus_for(args), args.query, category=args.category, case_sensitive=args.case_sensitive,
         field=args.field or "any", start=args.start, end=args.end, introduced=args.introduced, origin=args.origin,
