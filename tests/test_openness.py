@@ -195,6 +195,20 @@ def test_hugging_face_organisation_and_collection_pages() -> None:
     assert o.has_data and not o.has_weights
 
 
+def test_hugging_face_page_after_another_link_uses_the_sentence() -> None:
+    o = detect("Our code and data are available at https://github.com/j991/mirb and "
+               "https://huggingface.co/collections/hcju/mirb-6827001711")
+    assert o.link_labels() == ["code:https://github.com/j991/mirb", "data:https://huggingface.co/collections/hcju/mirb-6827001711"]
+    assert not o.has_weights
+
+
+def test_curated_reading_lists_are_not_code() -> None:
+    o = detect("We are maintaining a \\href{https://github.com/fbg/Awesome-DL-for-Segmentation}{GitHub Repository} "
+               "to track innovations. Code for our experiments: https://github.com/fbg/seg-bench")
+    assert o.link_labels() == ["other:https://github.com/fbg/Awesome-DL-for-Segmentation", "code:https://github.com/fbg/seg-bench"]
+    assert not detect("A list of papers: https://github.com/x/awesome-llm-agents").has_code
+
+
 # -- promises ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 #: Bumped whenever a change here could change which papers are flagged.
-OPENNESS_VERSION = "1"
+OPENNESS_VERSION = "2"
 
 ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
 #: What ``has:`` accepts: the artifact kinds plus ``promise``.
@@ -252,6 +252,7 @@ _CODE_HOSTS = {
 }
 _DATA_HOSTS = {"zenodo.org", "figshare.com", "osf.io", "data.mendeley.com", "datadryad.org", "openneuro.org"}
 _AMBIGUOUS = "ambiguous"
+_CURATED_LIST = re.compile(r"^awesome(?:[-_.]|$)|[-_]awesome$|^awesome[A-Z]", re.I)
 _NONE = "none"
 
 
@@ -273,6 +274,8 @@ def classify_url(url: str) -> str:
     if host == "github.com":
         if not parts or p0 in _GITHUB_RESERVED:
             return _NONE
+        if len(parts) >= 2 and _CURATED_LIST.match(parts[1]):
+            return _NONE  # an "Awesome-..." reading list, not code
         return "code"
     if host in _CODE_HOSTS or host.endswith(".sourceforge.net") or host.endswith(".sourceforge.io"):
         return "code" if parts or host == "git.io" else _NONE
@@ -405,11 +408,17 @@ def _links_in(text: str, field: str) -> list[Link]:
         lead = text[max(s, prev_end, m.start() - _LEAD_CHARS) : m.start()]
         before = text[s : m.start()]
         kind = classify_url(url)
-        if kind in ("other", _AMBIGUOUS):
-            offered = kind == _AMBIGUOUS and not placeholder or bool(_AVAILABLE.search(lead))
+        if kind == _AMBIGUOUS and not placeholder:
+            # a Hugging Face organisation or collection holds models or datasets: the words just before it
+            # decide, else those earlier in the sentence ("code and data are at <github> and <hf>"), else models
+            hub = ("weights", "data")
+            cues = tuple(k for k in hub if _KIND_CUES[k].search(lead)) or tuple(
+                k for k in hub if _KIND_CUES[k].search(before[-200:])
+            )
+            kinds = cues or ("weights",)
+        elif kind in ("other", _AMBIGUOUS):
+            offered = bool(_AVAILABLE.search(lead))
             cues = tuple(k for k in ARTIFACT_KINDS if _KIND_CUES[k].search(lead)) if offered else ()
-            if kind == _AMBIGUOUS and not cues and not placeholder:
-                cues = ("weights",)  # a Hugging Face organisation or collection: models, unless the words say otherwise
             kinds = cues or ("other",)
         elif kind == _NONE:
             kinds = ("other",)
