@@ -443,10 +443,10 @@ def test_emerging_default_windows() -> None:
 
 # -- uptake serve ---------------------------------------------------------------------------------
 def test_serve_warns_on_all_interfaces_and_runs_uvicorn(db, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    import uvicorn
+    from uptake.cli import serve
 
     calls: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setattr(serve, "run_server", lambda app, host, port: calls.append({"app": app, "host": host, "port": port}))
     assert main(["serve", "--db", str(db), "--port", "8123"]) == 0
     err = capsys.readouterr().err
     assert "warning" not in err and "http://127.0.0.1:8123/" in err

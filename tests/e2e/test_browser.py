@@ -59,8 +59,10 @@ def server(store: Path) -> Iterator[str]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
+    # uvicorn finishes the requests still running (adoption fits take a few seconds) before it stops;
+    # waiting here means no DuckDB query is left running in a thread when the test process exits.
     srv.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -56,8 +56,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif not is_loopback(args.host):
         err.print(f"[bold yellow]warning:[/] --host {args.host} is reachable from other machines on that network; "
                   "use --host 127.0.0.1 to keep it local.")
-    import uvicorn
-
     from ..web import Limits, create_app
 
     app = create_app(corpus.path, limits=Limits(time_budget=args.budget), warm=True)
@@ -66,5 +64,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         shown = "127.0.0.1"
     err.print(f"uptake: serving {stats.papers:,} papers from {corpus.path} (read-only)\n"
               f"  open http://{shown}:{args.port}/   ·   API docs http://{shown}:{args.port}/docs   ·   Ctrl+C stops")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    run_server(app, args.host, args.port)
     return 0
+
+
+def run_server(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Serve until Ctrl+C, then leave at once.
+
+    The store is only read, so nothing is lost by not waiting for a long analytics query
+    still running in a worker thread (DuckDB would otherwise finish it before the process ends).
+    """
+    import os
+    import sys
+
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

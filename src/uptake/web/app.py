@@ -418,6 +418,7 @@ def create_app(
         def _warm() -> None:
             from .analytics import emerging_json
 
+            time.sleep(2.0)  # let a first page load have the CPU for its chart
             try:
                 analytics("emerging", (("limit", "15"),), lambda m, c: emerging_json(m, c, {}, [], 15))
             except Exception:  # the page will show the error when it asks

@@ -144,7 +144,7 @@ export function renderChart(container, trend, opts) {
         if (run.length < 2) continue;
         const top = run.map((i) => `${x(i).toFixed(1)},${y(s.points[i].share_ci95[1]).toFixed(1)}`);
         const bottom = run.slice().reverse().map((i) => `${x(i).toFixed(1)},${y(s.points[i].share_ci95[0]).toFixed(1)}`);
-        el("polygon", { points: top.concat(bottom).join(" "), fill: colour(si), "fill-opacity": 0.11, stroke: "none", class: "band" }, g);
+        el("polygon", { points: top.concat(bottom).join(" "), fill: colour(si), "fill-opacity": 0.11, stroke: "none", class: "band", "pointer-events": "none" }, g);
       }
     }
     const pts = s.points;
@@ -156,8 +156,8 @@ export function renderChart(container, trend, opts) {
       const seg = `M${x(i - 1).toFixed(1)},${y(a).toFixed(1)}L${x(i).toFixed(1)},${y(b).toFixed(1)}`;
       if (pts[i - 1].complete && pts[i].complete) solid += seg; else dashed += seg;
     }
-    el("path", { d: solid || "M0,0", fill: "none", stroke: colour(si), "stroke-width": 2.2, "stroke-linejoin": "round", "stroke-linecap": "round", class: "line" }, g);
-    if (dashed) el("path", { d: dashed, fill: "none", stroke: colour(si), "stroke-width": 2, "stroke-dasharray": "5 4", class: "line-incomplete" }, g);
+    el("path", { d: solid || "M0,0", fill: "none", stroke: colour(si), "stroke-width": 2.2, "stroke-linejoin": "round", "stroke-linecap": "round", class: "line", "pointer-events": "none" }, g);
+    if (dashed) el("path", { d: dashed, fill: "none", stroke: colour(si), "stroke-width": 2, "stroke-dasharray": "5 4", class: "line-incomplete", "pointer-events": "none" }, g);
     const r = n > 120 ? 1.6 : n > 60 ? 2.2 : 3;
     pts.forEach((p, i) => {
       const v = val(i);
