@@ -21,9 +21,11 @@ Rules used (stated here once, repeated in the JSON under ``rules``):
 - **Logistic** fits the share ``K / (1 + exp(-r (t - t0)))`` by binomial maximum likelihood from
   the introduction on; **Bass** fits the counts ``m (F(t) - F(t-1))`` by Poisson maximum likelihood.
   Intervals are profile-likelihood 95% intervals, widened by the Pearson dispersion when the data
-  are over-dispersed. When the inflection (logistic ``t0``; Bass peak) is not behind the last
-  complete month with 95% confidence, or the profile of K (m) stays flat up to its cap, the
-  ceiling is not identifiable: ``K`` (``m``) is reported as a lower bound only.
+  are over-dispersed. The ceiling is not identifiable, and ``K`` (``m``) is reported as a lower
+  bound only, when: (logistic) ``t0``'s 95% upper bound is not behind the last complete month, or
+  an interval is unbounded, or the share is still rising (Mann-Kendall) above the fitted K;
+  (Bass) the fitted peak is not behind the last complete month, or m's interval is unbounded or
+  reaches beyond ``BASS_M_SPREAD`` (4) times m.
 - **Bursts** are Kleinberg's two-state automaton over monthly (count, total) batches, from the
   introduction on, computed with log-probabilities only (no binomial coefficients), so batches of
   any size are safe.
@@ -49,6 +51,7 @@ ONSET_RUN = 3
 ONSET_MIN_SUM = 5
 TAKEOFF_MIN_MONTHS = 6
 MK_MONTHS = 12
+BASS_M_SPREAD = 4.0
 Z95 = 1.959963984540054
 CHI2_95 = 3.841458820694124  # chi-square(1) 95% quantile: the profile-likelihood threshold
 
@@ -62,7 +65,8 @@ RULES = {
     "trend_test": f"Mann-Kendall on the share of the last {MK_MONTHS} complete months, two-sided, alpha 0.05",
     "fits": "maximum likelihood (logistic: binomial on share; Bass: Poisson on counts) from the introduction on; "
     "95% profile-likelihood intervals scaled by the Pearson dispersion; K or m is a lower bound when the "
-    "inflection is not behind the last complete month with 95% confidence",
+    "inflection is not behind the last complete month with 95% confidence (Bass: the fitted peak is not behind it, "
+    f"or m's interval is unbounded or reaches beyond {BASS_M_SPREAD:g}x m)",
     "bursts": "Kleinberg two-state automaton (s=2, gamma=1) on monthly (count, total) from the introduction on",
 }
 
@@ -718,12 +722,14 @@ def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> 
     q_lo, q_hi = _profile_interval(prof(1), float(best_x[1]), best_f, thr, float(best_x[1]) - 8, min(3.0, best_x[1] + 6))
     peak_t = math.log(q_hat / p_hat) / (p_hat + q_hat) if q_hat > p_hat else 0.0
     # Peak month index: adoptions in month t cover (t-1, t]; the peak instant falls in month ceil(peak_t).
-    past = m_hi is not None and peak_t + 1 <= T
+    # Identified: the fitted peak is behind the last month and m's 95% interval is bounded and not wider than
+    # BASS_M_SPREAD times the estimate (a flat-topped profile means the data cannot tell the market size yet).
+    past = m_hi is not None and peak_t + 1 <= T and math.exp(m_hi) <= BASS_M_SPREAD * m_hat
     m_est = (Estimate(m_hat, math.exp(m_lo) if m_lo is not None else None, math.exp(m_hi))
              if past else Estimate(None, math.exp(m_lo) if m_lo is not None else cum, None, lower_bound=True))
     note = ("adoptions have peaked: p, q and m identified" if past else
-            "adoptions have not yet peaked (or m's profile is flat up to its cap): m is not identifiable and is "
-            "reported as a lower bound")
+            "adoptions have not yet peaked, or m's 95% interval is unbounded or wider than "
+            f"{BASS_M_SPREAD:g}x the estimate: m is not identifiable and is reported as a lower bound")
 
     def ex(lo: float | None, hi: float | None, v: float) -> Estimate:
         return Estimate(v, math.exp(lo) if lo is not None else None, math.exp(hi) if hi is not None else None)
@@ -853,6 +859,9 @@ def analyze_series(
         if logistic is None:
             notes.append("too few months or papers since the introduction for a logistic fit (needs 6 complete "
                          "months and 10 papers)")
+    tt = trend_test(ms)
+    if logistic is not None and logistic.identifiable and tt is not None and tt.direction == "rising":
+        logistic = _still_rising(ms, logistic)
     return SeriesAdoption(
         label=series.label,
         introduction=month_label(int(ms.months[intro])) if introduced is None or introduced >= ms.months[0]
@@ -862,11 +871,28 @@ def analyze_series(
         total_matches=total,
         milestones=milestones(ms, intro),
         growth=growth(ms, intro),
-        trend_test=trend_test(ms),
+        trend_test=tt,
         logistic=logistic,
         bass=bass,
         bursts=bursts(ms, intro),
         notes=tuple(notes),
+    )
+
+
+def _still_rising(ms: MonthlySeries, fit: LogisticFit) -> LogisticFit:
+    """A fitted ceiling the share already exceeds while still rising is not a ceiling: report a lower bound."""
+    from dataclasses import replace
+
+    ok = np.flatnonzero(ms.complete & (ms.totals > 0))[-3:]
+    level = float(ms.counts[ok].sum() / ms.totals[ok].sum()) if len(ok) else 0.0
+    if fit.K.value is None or level <= fit.K.value:
+        return fit
+    return replace(
+        fit, identifiable=False, K=Estimate(None, level, None, lower_bound=True),
+        t0=Estimate(None, fit.t0.value, None, lower_bound=True),
+        note="the share is still rising (Mann-Kendall, last 12 months) and its last 3 months are above the fitted "
+        "ceiling: one logistic does not describe this curve (a second wave?); K is reported as a "
+        "lower bound, the last 3 months' share",
     )
 
 

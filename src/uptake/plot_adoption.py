@@ -105,7 +105,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
         ax.set_yscale("log")
     else:
         # Headroom for the legend, which sits in the upper left.
-        ax.set_ylim(0, top * (1.15 + 0.09 * (drawn + 2)) if top > 0 else 1)
+        ax.set_ylim(0, top * (1.12 + 0.065 * (drawn + 2)) if top > 0 else 1)
     ax.set_xlim(-0.5, max(longest, 1) + 0.5)
     _style(ax)
     if title is None:
