@@ -406,7 +406,7 @@ def _add_rows(writer: Any, store: Store, after_doc: int, *, delete_old: bool, pr
 
     sql = (
         "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs "
-        "FROM papers WHERE NOT deleted AND doc > ? ORDER BY doc"
+        "FROM papers WHERE NOT deleted AND doc > ?"  # no ORDER BY: one row per id, order is irrelevant
     )
     cur = store.con.cursor()  # its own result stream, independent of the store's connection
     reader = cur.sql(sql, params=[after_doc]).to_arrow_reader(CHUNK)
