@@ -135,7 +135,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
     return ax
 
 
-def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_family: int = 3):  # type: ignore[no-untyped-def]
+def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_family: int = 5):  # type: ignore[no-untyped-def]
     """Each series' share of the family over time (Wilson bands), with the family's monthly papers below."""
     _use_agg()
     import matplotlib.dates as mdates
@@ -160,11 +160,13 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
     xs_all = [_period_date(p.period, "month") for p in pts]
     for i, lab in enumerate(sub.labels):
         colour = PALETTE[i % len(PALETTE)]
-        keep = [k for k, p in enumerate(pts) if p.family_total >= min_family and p.complete]
-        xs = [xs_all[k] for k in keep]
-        ax.plot(xs, [pts[k].shares[i] * 100 for k in keep], color=colour, linewidth=2.2, label=lab,
-                marker="o" if len(xs) <= 40 else None, markersize=3.5)
-        ax.fill_between(xs, [pts[k].lows[i] * 100 for k in keep], [pts[k].highs[i] * 100 for k in keep],
+        nan = float("nan")
+        ok = [p.family_total >= min_family and p.complete for p in pts]  # gaps stay gaps (NaN breaks the line)
+        ys = [p.shares[i] * 100 if good else nan for p, good in zip(pts, ok)]
+        ax.plot(xs_all, ys, color=colour, linewidth=2.2, label=lab, marker="o" if len(pts) <= 40 else None,
+                markersize=3.5)
+        ax.fill_between(xs_all, [p.lows[i] * 100 if good else nan for p, good in zip(pts, ok)],
+                        [p.highs[i] * 100 if good else nan for p, good in zip(pts, ok)],
                         color=colour, alpha=0.15, linewidth=0)
         part = [k for k, p in enumerate(pts) if p.family_total >= min_family and not p.complete]
         if part:

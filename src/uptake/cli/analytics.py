@@ -284,15 +284,18 @@ def cmd_emerging(args: argparse.Namespace) -> int:
         f"{report.baseline[0]}..{report.baseline[1]} ({report.baseline_papers:,} papers)",
         title_justify="left", box=None, header_style="bold",
     )
-    for col, just in (("#", "right"), ("term", "left"), ("recent", "right"), ("share", "right"),
-                      ("baseline", "right"), ("share", "right"), ("ratio", "right"), ("q", "right"),
-                      ("first seen", "left"), ("monthly share", "left")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    wide = out.width >= 110  # narrow terminals get the essential columns only
+    cols = [("#", "right"), ("term", "left"), ("recent", "right")] + ([("share", "right")] if wide else []) + \
+        [("baseline", "right")] + ([("share", "right")] if wide else []) + [("ratio", "right"), ("q", "right")] + \
+        ([("first seen", "left")] if wide else []) + [("monthly share", "left")]
+    for col, just in cols:
+        t.add_column(col, justify=just, no_wrap=col != "term")  # type: ignore[arg-type]
     for i, x in enumerate(report.terms, start=1):
-        name = x.term + (f" [dim](= {', '.join(x.aliases[:2])}{', …' if len(x.aliases) > 2 else ''})[/]"
-                         if x.aliases else "")
-        t.add_row(str(i), name, f"{x.recent:,}", pct(x.recent_share), f"{x.baseline:,}", pct(x.baseline_share),
-                  f"{x.ratio:.1f}×", f"{x.q_value:.1g}", x.first_seen, x.sparkline)
+        name = x.term + (f" [dim](= {x.aliases[0]}{' …' if len(x.aliases) > 1 else ''})[/]" if x.aliases else "")
+        cells = [str(i), name, f"{x.recent:,}"] + ([pct(x.recent_share)] if wide else []) + [f"{x.baseline:,}"] + \
+            ([pct(x.baseline_share)] if wide else []) + [f"{x.ratio:.1f}×", f"{x.q_value:.1g}"] + \
+            ([x.first_seen] if wide else []) + [x.sparkline]
+        t.add_row(*cells)
     out.print(t)
     if not report.terms:
         out.print("[yellow]nothing rises significantly[/]: widen the windows, lower --min-support, or drop --category")
