@@ -37,7 +37,7 @@ RECENT, BASELINE = "2026-01:2026-05", "2025-01:2025-12"
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    synth = SyntheticCorpus(n_papers=40_000, start="2024-07", end="2026-06", seed=21, planted=RISING + FLAT,
+    synth = SyntheticCorpus(n_papers=30_000, start="2024-07", end="2026-06", seed=21, planted=RISING + FLAT,
                             vocabulary_size=20_000, sentence_pool=5_000)
     papers = list(synth.papers())
     corpus = store_with(tmp_path_factory.mktemp("emerging") / "e.duckdb", papers)
