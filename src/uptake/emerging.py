@@ -13,7 +13,8 @@ Method (two stages, so it stays fast on a full arXiv):
    each window, keep those with enough support, and rank them by the lower 95% bound of the
    log ratio of shares.
 2. **Recount exactly** the best ``recount`` candidates over every paper of both windows,
-   month by month (the same substring test the query engine uses), and compute:
+   month by month, in one scan (RE2 alternations over token strings with doubled spaces, which
+   finds exactly what the query engine's substring test finds), and compute:
    recent and baseline counts and shares, the ratio of shares (so the growth of the whole
    corpus cancels), a one-sided conditional binomial test (given the candidate's papers
    in both windows, is the recent window's part larger than its share of all papers?),
@@ -21,10 +22,9 @@ Method (two stages, so it stays fast on a full arXiv):
    as p = 1, which only makes q larger), a minimum support in the recent window, and
    persistence (present in at least two thirds of the recent complete months).
 
-Survivors are ranked by the lower 95% bound of the log ratio. A phrase nested in another
-survivor and mostly explained by it is folded into it, and a phrase whose initials spell
-(part of) an acronym survivor and which mostly occurs in the same papers is merged into
-that acronym as an alias ("group relative policy" -> GRPO).
+Survivors are ranked by the lower 95% bound of the log ratio. A survivor that mostly occurs
+inside another (80% of its recent papers also contain it; 50% when its initials spell part of
+an acronym survivor: "group relative policy" -> GRPO) is folded into it as an alias.
 """
 
 from __future__ import annotations
