@@ -157,7 +157,7 @@ class TrendTest:
 class LogisticFit:
     K: Estimate
     r: Estimate
-    t0: Estimate  # month index (float)
+    t0: Estimate  # month index (year * 12 + month - 1, fractional); t0_month / t0_ci95_months give labels
     identifiable: bool
     note: str
     dispersion: float
@@ -171,6 +171,7 @@ class LogisticFit:
     def as_dict(self) -> dict[str, Any]:
         return {
             "K": self.K.as_dict(), "r": self.r.as_dict(), "t0": self.t0.as_dict(), "t0_month": self.t0_label(),
+            "t0_ci95_months": [None if v is None else month_label(int(round(v))) for v in (self.t0.low, self.t0.high)],
             "identifiable": self.identifiable, "note": self.note, "dispersion": self.dispersion,
             "window": list(self.window),
         }
