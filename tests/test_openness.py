@@ -109,8 +109,12 @@ def test_broken_project_pages_are_repaired() -> None:
     assert labels("More details and videos can be found at https://assistantx-agent. github.io/AssistantX/.") == [
         "demo:https://assistantx-agent.github.io/AssistantX/"
     ]
+    # a project page the words say holds code and data counts for those too
     assert labels("The code and dataset are available at: https://iitp-cse.github.io/ ArogyaSutra/") == [
-        "demo:https://iitp-cse.github.io/ArogyaSutra/"
+        "demo+code+data:https://iitp-cse.github.io/ArogyaSutra/"
+    ]
+    assert labels("Videos on our project page https://x-lab.github.io/robot/ show the code in action.") == [
+        "demo:https://x-lab.github.io/robot/"
     ]
 
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 #: Bumped whenever a change here could change which papers are flagged.
-OPENNESS_VERSION = "2"
+OPENNESS_VERSION = "3"
 
 ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
 #: What ``has:`` accepts: the artifact kinds plus ``promise``.
@@ -422,6 +422,9 @@ def _links_in(text: str, field: str) -> list[Link]:
             kinds = cues or ("other",)
         elif kind == _NONE:
             kinds = ("other",)
+        elif kind == "demo" and _AVAILABLE.search(lead):
+            # a project page the words say holds more: "Code and checkpoints are available at https://x.github.io/"
+            kinds = ("demo",) + tuple(k for k in ("code", "weights", "data") if _KIND_CUES[k].search(lead))
         else:
             kinds = (kind,)
         own = _own(before)
