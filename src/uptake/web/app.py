@@ -281,7 +281,11 @@ def create_app(
             result = fn(_BudgetCorpus(path, budget), budget)
             budget.check()
             return result
-        except (ApiError, UptakeError):
+        except ApiError:
+            raise
+        except UptakeError as exc:
+            if budget.expired and isinstance(exc, StoreError):  # interrupted while opening the store
+                raise _budget_error(budget.seconds) from None
             raise  # mapped by the exception handlers above
         except BudgetExceeded:
             raise _budget_error(budget.seconds) from None

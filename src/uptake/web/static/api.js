@@ -11,9 +11,9 @@ fetch("/openapi.json").then((r) => r.json()).then((spec) => {
       if (op.description) card.append(h("p", { className: "hint" }, op.description));
       const params = op.parameters || [];
       if (params.length) {
-        const ul = h("ul");
-        for (const p of params) ul.append(h("li", {}, h("code", {}, p.name), p.required ? " (required)" : ""));
-        card.append(ul);
+        const line = h("p", {}, "Parameters: ");
+        params.forEach((p, i) => line.append(i ? ", " : "", h("code", {}, p.name)));
+        card.append(line);
       }
       const example = path === "/api/trend" ? "/api/trend?q=GRPO,DPO&from=2024-01" : path === "/api/papers" ? "/api/papers?q=GRPO&period=2025-05&limit=5" : path === "/api/stats" ? "/api/stats" : null;
       if (example) card.append(h("p", {}, "Try: ", h("a", { href: example }, example)));

@@ -50,7 +50,7 @@ export function renderChart(container, trend, opts) {
   const hidden = opts.hidden || new Set();
   const width = Math.max(300, Math.round(container.clientWidth || 800));
   const phone = width < 520;
-  const height = Math.round(Math.min(520, Math.max(phone ? 260 : 300, width * (phone ? 0.75 : 0.6))));
+  const height = Math.round(Math.min(520, Math.max(phone ? 260 : 300, width * (phone ? 0.9 : 0.6))));
   const m = { left: phone ? 44 : 60, right: phone ? 10 : 18, top: 18, bottom: phone ? 40 : 44 };
   const W = width - m.left - m.right, H = height - m.top - m.bottom;
   const series = trend.series;
