@@ -111,7 +111,8 @@ class Openness:
 
 # -- cleaning --------------------------------------------------------------------
 # Cheap substring tests (on the lower-cased text) that decide whether the regular expressions run at all.
-_LINK_HINTS = ("http", "www.", ".com", ".org", ".io", ".co", ".net", ".cn", "zenodo", "figshare", "10.")
+_LINK_HINTS = ("http", "www.", ".com", ".org", ".io", ".co/", ".co ", ".net", ".cn", "zenodo", "figshare", "doi",
+               "10.5281", "10.6084", "10.17605", "10.7910")
 _PROMISE_HINTS = ("will", "shall", "request", "soon", "shortly", "upon", "to be released", "going to", "later")
 _JOIN_HINTS = ("://", "www.", "github", "gitlab", "huggingface", "hf.co")
 _HREF = re.compile(r"\\href\s*\{([^{}]*)\}")
