@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .query.ast import And, Expr, Field, Not, Or, Query, Term
+from .query.ast import And, Expr, Field, Or, Query, Term
 from .text import token_spans, tokens
 
 

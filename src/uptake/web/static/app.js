@@ -300,7 +300,10 @@ function attachChartEvents() {
     const fromPoint = seriesFromTarget(e.target);
     const i = fromPoint !== null ? Number(e.target.dataset.index) : chart.indexAt(e.clientX);
     const si = fromPoint ?? chart.nearestSeries(i, e.clientY);
-    if (si >= 0) select(si, i);
+    if (si >= 0) {
+      select(si, i);
+      hover(i, si, e.clientX, e.clientY); // touch screens have no hover: show the numbers on tap too
+    }
   });
   // Keyboard: arrows move along the periods (left/right) and between series (up/down); Enter lists the papers.
   svg.addEventListener("keydown", (e) => {
