@@ -447,16 +447,36 @@ def test_serve_warns_on_all_interfaces_and_runs_uvicorn(db, monkeypatch, capsys)
 
     calls: list[dict] = []
     monkeypatch.setattr(serve, "run_server", lambda app, host, port: calls.append({"app": app, "host": host, "port": port}))
-    assert main(["serve", "--db", str(db), "--port", "8123"]) == 0
+    import socket
+
+    from uptake.cli import build_parser
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["serve", "--db", str(db), "--port", str(port)]) == 0
     err = capsys.readouterr().err
-    assert "warning" not in err and "http://127.0.0.1:8123/" in err
-    assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == 8123
-    assert main(["serve", "--db", str(db), "--host", "0.0.0.0"]) == 0
+    assert "warning" not in err and f"http://127.0.0.1:{port}/" in err
+    assert calls[-1]["host"] == "127.0.0.1" and calls[-1]["port"] == port
+    assert main(["serve", "--db", str(db), "--host", "0.0.0.0", "--port", str(port)]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "warning" in err and "ALL network interfaces" in err
-    assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 8000
+    assert calls[-1]["host"] == "0.0.0.0"
+    defaults = build_parser().parse_args(["serve"])
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
     app = calls[-1]["app"]
     assert TestClient(app).get("/api/stats").json()["papers"] == 15
+
+
+def test_serve_refuses_a_port_in_use(db, capsys) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert main(["serve", "--db", str(db), "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in " ".join(capsys.readouterr().err.split())
 
 
 def test_serve_without_a_corpus_exits_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

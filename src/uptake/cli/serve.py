@@ -47,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
     if args.budget <= 0:
         raise UsageError("--budget must be a positive number of seconds")
+    _check_port(args.host, args.port)
     corpus = Corpus(args.db)
     stats = corpus.stats(top_categories=1)  # fails here, with the CLI's message, if there is no corpus
     err = console_err()
@@ -66,6 +67,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
               f"  open http://{shown}:{args.port}/   ·   API docs http://{shown}:{args.port}/docs   ·   Ctrl+C stops")
     run_server(app, args.host, args.port)
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail early, with advice, when the address is taken or unknown (uvicorn would only log it)."""
+    import socket
+
+    from ..errors import UsageError
+
+    h = host.strip().strip("[]") or "0.0.0.0"
+    try:
+        infos = socket.getaddrinfo(h, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise UsageError(f"--host {host} is not an address of this machine: use 127.0.0.1 (or 0.0.0.0 for all)") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}): another program (another "
+                             f"uptake serve?) may use it; choose another --port") from None
 
 
 def run_server(app, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
