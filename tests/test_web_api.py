@@ -308,6 +308,13 @@ def test_page_and_assets_are_served_with_a_strict_policy(client) -> None:  # typ
         assert a.status_code == 200, name
         text = a.text.replace("http://www.w3.org/2000/svg", "").replace("https://arxiv.org/abs/", "")
         assert "http://" not in text and "https://" not in text, f"{name} must not load anything remote"
+    import html as html_mod
+    import re as re_mod
+
+    cfg = json.loads(html_mod.unescape(re_mod.search(r'<body data-config="([^"]*)">', html).group(1)))
+    assert cfg == client.get("/api/config").json()
+    assert cfg["default_query"] == "GRPO, DPO, PPO"
+    assert cfg["default_from"] == "2024-01"  # three years before the last paper, but not before the first
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert {"/api/trend", "/api/papers", "/api/stats", "/api/adoption", "/api/emerging"} <= set(spec["paths"])
@@ -430,6 +437,16 @@ def test_emerging_endpoint_matches_the_library(client, db) -> None:  # type: ign
     bad = client.get("/api/emerging", params={"recent": "2024-01:2024-06", "baseline": "2025-01:2025-06"})
     assert bad.status_code == 400 and "--baseline must end before --recent" in bad.json()["error"]
     assert client.get("/api/emerging", params={"limit": "0"}).status_code == 400
+
+
+def test_default_from() -> None:
+    from datetime import date
+
+    from uptake.web.app import default_from
+
+    assert default_from(date(1992, 1, 1), date(2026, 7, 24)) == "2023-01"
+    assert default_from(date(2024, 5, 2), date(2025, 6, 10)) == "2024-05"
+    assert default_from(None, None) is None
 
 
 def test_emerging_default_windows() -> None:

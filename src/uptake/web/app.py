@@ -377,7 +377,7 @@ def create_app(
 
     @app.get("/api/stats", summary="What the store holds", description="Exactly `uptake stats --format json`.")
     def api_stats() -> Response:
-        return _json(run(lambda c, b: c.stats()).as_dict())
+        return _json(memo.get(("stats", _store_version(path)), lambda: run(lambda c, b: c.stats().as_dict())))
 
     memo = _Memo()
 
@@ -432,12 +432,21 @@ def create_app(
 
     @app.get("/api/config", include_in_schema=False)
     def api_config() -> Response:
-        return _json({
+        return _json(page_config())
+
+    def page_config() -> dict[str, Any]:
+        """What the page needs before its first request: defaults, limits, which analytics exist."""
+        try:
+            span = memo.get(("span", _store_version(path)), lambda: run(lambda c, b: _span(c)))
+        except (ApiError, UptakeError):
+            span = (None, None)
+        return {
             "default_query": default_query,
+            "default_from": default_from(*span),
             "limits": lim.__dict__,
             "analytics": {name: _available(name) for name in ("adoption", "emerging")},
             "version": _version(),
-        })
+        }
 
     # -- the page -------------------------------------------------------------------------
     files = _static_files()
@@ -451,7 +460,15 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:
-        return static("index.html")
+        """The page, with its configuration in ``<body data-config>`` so the first chart needs no extra round trip."""
+        import html
+
+        import orjson
+
+        page = files["index.html"].read_text(encoding="utf-8")
+        cfg = html.escape(orjson.dumps(page_config()).decode(), quote=True)
+        page = page.replace("<body>", f'<body data-config="{cfg}">', 1)
+        return Response(page, media_type=_MEDIA[".html"], headers=_PAGE_HEADERS)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:
@@ -530,6 +547,22 @@ class _Memo:
                 with self._lock:
                     self._running.pop(key, None)
                 event.set()
+
+
+def _span(corpus: Corpus) -> tuple[Any, Any]:
+    with corpus._read() as store:
+        store.require_papers()
+        return store.span()
+
+
+def default_from(first: Any, last: Any) -> str | None:
+    """The page's default first month: January three years before the corpus's last paper (or its first month)."""
+    if last is None:
+        return None
+    candidate = f"{last.year - 3:04d}-01"
+    if first is not None and f"{first.year:04d}-{first.month:02d}" > candidate:
+        return f"{first.year:04d}-{first.month:02d}"
+    return candidate
 
 
 def _store_version(path: Path) -> tuple[int, int]:

@@ -17,6 +17,7 @@ let hoverIndex = null;
 
 // ---------------------------------------------------------------------------------- state <-> URL
 function defaultFrom() {
+  if (config.default_from) return config.default_from;
   if (!stats || !stats.last) return "";
   const year = Number(stats.last.slice(0, 4)) - 3;
   const first = stats.first ? stats.first.slice(0, 7) : "";
@@ -450,8 +451,12 @@ function adoptionFacts(s) {
   return facts;
 }
 
+let adoptionKey = null;
 async function loadAdoption() {
-  if (!config.analytics.adoption) return;
+  if (!config.analytics || !config.analytics.adoption) return;
+  const key = apiParams().toString();
+  if (key === adoptionKey) return; // already shown or on its way
+  adoptionKey = key;
   const card = $("adoption-card");
   const box = $("adoption");
   const seq = trendSeq;
@@ -481,13 +486,14 @@ async function loadAdoption() {
     card.hidden = false;
   } catch (err) {
     if (seq !== trendSeq) return;
+    adoptionKey = null;
     box.replaceChildren(Object.assign(document.createElement("p"), { className: "error-box", textContent: `Adoption: ${err.message}` }));
     card.hidden = false;
   }
 }
 
 async function loadEmerging() {
-  if (!config.analytics.emerging) return;
+  if (!config.analytics || !config.analytics.emerging) return;
   const card = $("emerging-card");
   const list = $("emerging");
   list.replaceChildren(Object.assign(document.createElement("li"), { className: "hint", textContent: "Finding rising terms… (the first time can take a minute on a large corpus)" }));
@@ -597,8 +603,20 @@ async function start() {
   let resizeTimer = null;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (trend) drawTrend(); }, 120); });
 
-  const [cfg, st] = await Promise.allSettled([getJson("/api/config"), getJson("/api/stats")]);
-  if (cfg.status === "fulfilled") config = cfg.value;
+  // The server puts the configuration in <body data-config>, so the chart's request starts at once,
+  // in parallel with the corpus facts for the header.
+  let early = null;
+  try { config = { ...config, ...JSON.parse(document.body.dataset.config || "{}") }; } catch { /* fetched below */ }
+  const statsReq = getJson("/api/stats");
+  if (document.body.dataset.config) {
+    readUrl();
+    fillForm();
+    saveUrl(false);
+    early = loadTrend();
+  } else {
+    try { config = await getJson("/api/config"); } catch { /* keep the defaults */ }
+  }
+  const [st] = await Promise.allSettled([statsReq]);
   if (st.status === "fulfilled") {
     stats = st.value;
     $("corpus-info").textContent = `${stats.papers.toLocaleString("en")} papers · ${stats.first} to ${stats.last}`;
@@ -607,10 +625,13 @@ async function start() {
   } else {
     $("corpus-info").textContent = st.reason.message;
   }
-  readUrl();
-  fillForm();
-  saveUrl(false);
-  await loadTrend();
+  if (early) await early;
+  else {
+    readUrl();
+    fillForm();
+    saveUrl(false);
+    await loadTrend();
+  }
   loadEmerging();
   document.body.dataset.ready = "1";
 }
