@@ -375,3 +375,23 @@ def test_real_papers_checked_by_hand() -> None:
                 got[rec["id"]] = (o.has_code, o.has_weights)
     assert got == HAND_CHECKED
     assert 0.10 < flagged / total < 0.20  # 14.7% of the 14,523 papers of part02 link their own code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://github.com/a/" + " b/" * 30_000,  # a link that seems to go on forever
+        "https://x-" + " y-" * 30_000,
+        " https://github.com/a/b" * 20_000,
+        "Code is at" + " this https URL" * 20_000,
+        " code will be released." * 20_000,
+        "our code " * 50_000 + " https://github.com/a/b",
+        "$^" * 50_000 + " https://x.org",
+    ],
+)
+def test_pathological_text_stays_fast(text: str) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    detect(text, text[:1000])
+    assert time.perf_counter() - t0 < 3.0  # each takes well under a second; quadratic behaviour took minutes

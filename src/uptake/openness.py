@@ -37,13 +37,14 @@ ICML" is not one.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 #: Bumped whenever a change here could change which papers are flagged.
-OPENNESS_VERSION = "3"
+OPENNESS_VERSION = "4"
 
 ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
 #: What ``has:`` accepts: the artifact kinds plus ``promise``.
@@ -168,6 +169,7 @@ _URL_TOKEN = re.compile(
     re.I,
 )
 _NEXT_PIECE = re.compile(r"(\s+)(\S+)")
+_MAX_JOINS = 6
 
 
 def _join_broken_links(text: str) -> str:
@@ -177,9 +179,9 @@ def _join_broken_links(text: str) -> str:
         if m.start() < pos:
             continue
         cur, end = m.group(0), m.end()
-        while True:
+        for _ in range(_MAX_JOINS):  # a real link is broken a few times at most; this bounds the work too
             n = _NEXT_PIECE.match(text, end)
-            if not n or "\n\n" in n.group(1) or not _should_join(cur, n.group(2)):
+            if not n or "\n\n" in n.group(1) or len(cur) > 400 or not _should_join(cur, n.group(2)):
                 break
             cur += n.group(2)
             end = n.end()
@@ -378,12 +380,25 @@ _AVAILABLE = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n|\|\|\|")
 
 
-def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    s = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
-        s = m.end()
-    m = _SENTENCE_END.search(text, end)
-    return s, (m.start() if m else len(text))
+class _Sentences:
+    """Sentence boundaries of a text, found once; ``bounds`` is then a binary search."""
+
+    def __init__(self, text: str) -> None:
+        found = list(_SENTENCE_END.finditer(text))
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+        self.length = len(text)
+
+    def bounds(self, start: int, end: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.ends, start) - 1
+        j = bisect.bisect_left(self.starts, end)
+        return (self.ends[i] if i >= 0 else 0), (self.starts[j] if j < len(self.starts) else self.length)
+
+
+#: How far back from a link its own/cited cues are read (a bound on work for pathological texts).
+_CUE_CHARS = 600
+#: At most this many links are read per field (real abstracts have a handful).
+_MAX_LINKS = 200
 
 
 def _own(before: str) -> bool:
@@ -398,16 +413,19 @@ def _own(before: str) -> bool:
 def _links_in(text: str, field: str) -> list[Link]:
     out: list[Link] = []
     prev_end = 0
+    sentences = _Sentences(text)
     for m in _URL.finditer(text):
+        if len(out) >= _MAX_LINKS:
+            break
         raw = m.group(0)
         placeholder = raw.lower().startswith("this http")
         url = PLACEHOLDER if placeholder else clean_url(raw)
         if not url or (not placeholder and not re.search(r"[\w-]\.[a-z]{2,}", url, re.I)):
             prev_end = m.end()
             continue
-        s, _ = _sentence_bounds(text, m.start(), m.end())
+        s, _ = sentences.bounds(m.start(), m.end())
         lead = text[max(s, prev_end, m.start() - _LEAD_CHARS) : m.start()]
-        before = text[s : m.start()]
+        before = text[max(s, m.start() - _CUE_CHARS) : m.start()]
         kind = classify_url(url)
         if kind == _AMBIGUOUS and not placeholder:
             # a Hugging Face organisation or collection holds models or datasets: the words just before it
@@ -435,9 +453,12 @@ def _links_in(text: str, field: str) -> list[Link]:
 
 
 def _promises_in(text: str) -> list[str]:
-    found = []
+    found: list[str] = []
+    sentences = _Sentences(text)
     for m in _PROMISE.finditer(text):
-        s, e = _sentence_bounds(text, m.start(), m.end())
+        if len(found) >= _MAX_LINKS:
+            break
+        s, e = sentences.bounds(m.start(), m.end())
         if _ARTIFACT_WORD.search(text[s:e]):
             found.append(" ".join(m.group(0).split()))
     return found
