@@ -304,6 +304,23 @@ def test_openness_table(tmp_path: Path) -> None:
     assert table.to_csv().splitlines()[0].startswith("period,series,papers,code,code_share,weights")
 
 
+def test_links_behind_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from uptake.cli import main
+    from uptake.openness import paper_links
+
+    corpus = store_with(tmp_path / "s.duckdb", _papers())
+    total, rows = paper_links(corpus, "GRPO", period="2025-05")
+    assert total == 3
+    assert [(r.id, r.flags["code"], r.links) for r in rows] == [
+        ("2505.00004", False, ("cited-code:https://github.com/others/tool",)),
+        ("2505.00002", False, ("weights:https://huggingface.co/acme/grpo-7b",)),
+        ("2505.00001", True, ("code:https://github.com/a/grpo-math",)),
+    ]
+    assert main(["links", "GRPO", "--db", str(corpus.path), "--has", "weights"]) == 0
+    out = capsys.readouterr().out
+    assert "2505.00002" in out and "weights:https://huggingface.co/acme/grpo-7b" in out and "2505.00001" not in out
+
+
 def test_store_made_before_openness(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     store_with(path, _papers())

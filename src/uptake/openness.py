@@ -634,3 +634,51 @@ def openness_table(
         filters={"from": month_label(lo), "to": month_label(hi), "by": by, "category": cats,
                  "case_sensitive": case_sensitive, "field": field},
     )
+
+
+# -- the links behind the flags ---------------------------------------------------------
+@dataclass(frozen=True)
+class PaperLinks:
+    id: str
+    published: str
+    title: str
+    flags: dict[str, bool]
+    links: tuple[str, ...]  # as stored: ``kind:url``, ``cited-kind:url``
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "date": self.published, "title": self.title, "flags": self.flags,
+                "links": list(self.links), "url": f"https://arxiv.org/abs/{self.id}"}
+
+
+def paper_links(
+    corpus,  # type: ignore[no-untyped-def]
+    query: str,
+    *,
+    period: str | None = None,
+    by: str = "month",
+    start: str | None = None,
+    end: str | None = None,
+    category: str | list[str] | tuple[str, ...] = (),
+    has: str | list[str] | tuple[str, ...] = (),
+    case_sensitive: bool = False,
+    field: str = "any",
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[int, list[PaperLinks]]:
+    """The papers behind a point (as :meth:`Corpus.papers`) with their openness flags and stored links."""
+    from .corpus import _require_openness
+
+    result = corpus.papers(query, period=period, by=by, start=start, end=end, category=category, has=has,
+                           case_sensitive=case_sensitive, field=field, limit=limit, offset=offset)
+    ids = [p.id for p in result.papers]
+    cols = ", ".join(HAS_COLUMNS.values())
+    with corpus._read() as store:
+        _require_openness(store)
+        rows = store.query(f"SELECT id, {cols}, links FROM papers WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    by_id = {r[0]: r for r in rows}
+    out = []
+    for p in result.papers:
+        r = by_id.get(p.id)
+        flags = {k: bool(r[1 + i]) for i, k in enumerate(HAS_COLUMNS)} if r else {k: False for k in HAS_COLUMNS}
+        out.append(PaperLinks(p.id, p.published.isoformat(), p.title, flags, tuple(r[-1] or ()) if r else ()))
+    return result.total, out

@@ -26,6 +26,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_openness)
 
     p = sub.add_parser(
+        "links", parents=[db, q, format_parent("table", "json")],
+        help="the papers behind a point with the code/weights/data links found in them",
+        description="List papers matching QUERY with their openness flags and every link found in their abstract "
+        "and comments (cited-... marks links judged to be someone else's). "
+        "Example: uptake links GRPO --month 2025-05 --has weights",
+    )
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--month", "--period", dest="period", metavar="PERIOD", help="one period (YYYY-MM; YYYY-Qn or YYYY with --by)")
+    p.add_argument("--by", choices=["month", "quarter", "year"], default="month")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM")
+    p.add_argument("--has", action="append", default=[], choices=["code", "weights", "data", "demo", "promise"],
+                   help="only papers with this flag; repeatable")
+    p.add_argument("--limit", type=int, default=20, metavar="N")
+    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.set_defaults(handler=cmd_links)
+
+    p = sub.add_parser(
         "report", parents=[db, q, rng],
         help="a reproducible figure package: figure, data, README, manifest",
         description="Write figure.png/.svg, data.csv/.json, adoption.json (when available), README.md and "
@@ -118,6 +136,31 @@ def _pct(value: float | None) -> str:
         return "–"
     v = value * 100
     return f"{v:.0f}%" if v >= 10 or v == 0 else f"{v:.1f}%"
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from ..openness import paper_links
+
+    total, rows = paper_links(
+        corpus_for(args), args.query, period=args.period, by=args.by, start=args.start, end=args.end,
+        category=args.category, has=args.has, case_sensitive=args.case_sensitive, field=args.field or "any",
+        limit=args.limit, offset=args.offset,
+    )
+    if args.output_format == "json":
+        write_json({"query": args.query, "period": args.period, "total": total, "papers": [r.as_dict() for r in rows]})
+        return 0
+    out = console()
+    where = f" in {args.period}" if args.period else ""
+    out.print(f"[bold]{total:,} papers match {args.query}{where}[/] (newest first)")
+    for r in rows:
+        flags = " ".join(k for k, v in r.flags.items() if v) or "no artifact links"
+        out.print(f"{r.id} {r.published} {r.title}", markup=False, highlight=False, style="bold")
+        out.print(f"  [dim]{flags}[/]")
+        for link in r.links:
+            out.print(f"    {link}", markup=False, highlight=False, soft_wrap=True)
+    if total > len(rows) + args.offset:
+        out.print(f"[dim]showing {len(rows)} from {args.offset + 1}; more with --offset {args.offset + len(rows)}[/]")
+    return 0
 
 
 # -- report / reproduce ----------------------------------------------------------------
