@@ -157,6 +157,9 @@ def series_text(draw):
     case_sensitive=st.booleans(),
 )
 def test_trend_equals_brute_force(tmp_path_factory, papers, queries, case_sensitive):
+    # one paper per category, so every category a query names exists in the corpus
+    papers = papers + [make_paper(f"2412.{i:05d}", "anchor", categories=(c,), published="2024-12-01")
+                       for i, c in enumerate(CATS)]
     corpus = store_with(tmp_path_factory.mktemp("prop") / "p.duckdb", papers)
     query = ", ".join(queries)
     trend = corpus.trend(query, case_sensitive=case_sensitive)
