@@ -975,12 +975,20 @@ def adoption(
     for s_ast, s in zip(parsed.series, trend.series, strict=True):
         a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
         sub = Query(text=s_ast.label, series=(s_ast,))
-        first, early = _first_mentions(corpus, sub, a, trend, category, case_sensitive, field)
+        first, early = _first_mentions(corpus, sub, a, s, category, case_sensitive, field)
         senses_d = None
         if with_senses:
             from .senses import senses_for_series
 
-            sres = senses_for_series(corpus, s_ast, category=category)
+            # The term's matches all fall in the months the trend counted them (same semantics unless the
+            # query was case-sensitive or field-restricted), so the sense split reads only those months.
+            first_pt = next((p for p in s.points if p.count > 0), None)
+            same = not case_sensitive and field == "any"
+            sres = senses_for_series(
+                corpus, s_ast, category=category,
+                start=first_pt.period if (same and first_pt) else trend.filters.get("from"),
+                end=trend.filters.get("to"),
+            ) if first_pt is not None or not same else None
             senses_d = sres.as_dict() if sres is not None else None
         results.append(_replace(a, first_mention=first, early_papers=early, senses=senses_d))
     return AdoptionReport(
@@ -1019,21 +1027,27 @@ def corpus_origin_month(corpus: Corpus, arxiv_id: str) -> int:
     return month_of(rows[0][0])
 
 
-def _first_mentions(corpus: Corpus, sub: Any, a: SeriesAdoption, trend: Trend, category: Any, case_sensitive: bool,
-                    field: str, show: int = 5) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
-    if a.total_matches == 0:
+def _first_mentions(corpus: Corpus, sub: Any, a: SeriesAdoption, series: TrendSeries, category: Any,
+                    case_sensitive: bool, field: str, show: int = 5,
+                    ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+    """The earliest matching paper and the earliest ``show`` before the introduction.
+
+    The searches are limited to the months the trend says hold them, so the store only reads those months.
+    """
+    first_pt = next((p for p in series.points if p.count > 0), None)
+    if first_pt is None:
         return None, ()
-    f = trend.filters
-    total = a.total_matches
-    res = corpus.papers(sub, start=f.get("from"), end=f.get("to"), category=category, case_sensitive=case_sensitive,
-                        field=field, limit=1, offset=total - 1)  # type: ignore[arg-type]
+    res = corpus.papers(sub, start=first_pt.period, end=first_pt.period, category=category,
+                        case_sensitive=case_sensitive, field=field, limit=1,  # type: ignore[arg-type]
+                        offset=first_pt.count - 1)
     first = res.papers[0].as_dict() if res.papers else None
     early: tuple[dict[str, Any], ...] = ()
     if a.matches_before_introduction and a.introduction:
         before_end = month_label(parse_month(a.introduction) - 1)
         n = a.matches_before_introduction
         k = min(show, n)
-        lst = corpus.papers(sub, start=f.get("from"), end=before_end, category=category, case_sensitive=case_sensitive,
-                            field=field, limit=k, offset=max(0, n - k))  # type: ignore[arg-type]
+        lst = corpus.papers(sub, start=first_pt.period, end=before_end, category=category,
+                            case_sensitive=case_sensitive, field=field, limit=k,  # type: ignore[arg-type]
+                            offset=max(0, n - k))
         early = tuple(reversed([p.as_dict() for p in lst.papers]))
     return first, early

@@ -141,6 +141,7 @@ def senses(
         where += " AND month <= ?"
         params.append(parse_month(end, what="--to"))
     with Store.open(corpus.path) as store:
+        store.query("SET enable_progress_bar = false")
         store.require_papers()
         rows = store.query(
             f"SELECT title_tok_cs, abstract_tok_cs, title_tok || abstract_tok, categories, title, abstract "
@@ -197,11 +198,12 @@ def senses(
     )
 
 
-def senses_for_series(corpus: Corpus, series: Series, *, category: str | Sequence[str] = ()) -> SensesReport | None:
+def senses_for_series(corpus: Corpus, series: Series, *, category: str | Sequence[str] = (), start: str | None = None,
+                      end: str | None = None) -> SensesReport | None:
     """Senses of a series that is one bare single-token term (e.g. ``GRPO``); None for anything else."""
     from .query.ast import Term
 
     expr = series.expr
     if not isinstance(expr, Term) or expr.field != "any" or len(tokens(expr.text)) != 1:
         return None
-    return senses(corpus, expr.text, category=category)
+    return senses(corpus, expr.text, category=category, start=start, end=end)
