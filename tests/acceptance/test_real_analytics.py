@@ -1,0 +1,50 @@
+"""Acceptance: adoption, emerging and senses on the shared real corpus (what docs/analytics.md reports)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import real_data_files
+from uptake.adoption import adoption
+from uptake.corpus import Corpus
+from uptake.emerging import emerging
+from uptake.senses import senses
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):  # type: ignore[no-untyped-def]
+    corpus = Corpus(tmp_path_factory.mktemp("real-analytics") / "real.duckdb")
+    corpus.import_files(real_data_files())
+    return corpus
+
+
+def test_grpo_dpo_ppo_adoption(real) -> None:  # type: ignore[no-untyped-def]
+    report = adoption(real, "GRPO, DPO, PPO")
+    grpo, dpo, ppo = report.series
+    assert grpo.first_mention["id"] == "2402.03300"  # DeepSeekMath introduced GRPO
+    assert grpo.matches_before_introduction >= 1  # and is shown, not hidden, before the sustained onset
+    assert any(p["id"] == "2402.03300" for p in grpo.early_papers)
+    assert grpo.senses["variants"][0]["form"] == "GRPO"
+    assert grpo.senses["expansion"] == "group relative policy optimization"
+    # GRPO overtook DPO within the family during 2025 and leads it in the last complete months
+    last = [p for p in report.substitution.points if p.complete][-1]
+    assert last.shares[0] > last.shares[1] > 0
+    assert [r.label for r in report.ranking][0] == "GRPO"
+    # the origin anchors the clock
+    anchored = adoption(real, "GRPO", origin="2402.03300", with_senses=False).series[0]
+    assert anchored.introduction == "2024-02" and anchored.matches_before_introduction == 0
+
+
+def test_emerging_in_cs_cl(real) -> None:  # type: ignore[no-untyped-def]
+    rep = emerging(real, recent="2026-01:2026-06", baseline="2025-04:2025-12", category="cs.CL", top=20)
+    assert rep.terms
+    names = {t.term for t in rep.terms} | {a for t in rep.terms for a in t.aliases}
+    assert {"OpenClaw", "LoCoMo"} & names
+    assert all(t.q_value <= 0.05 and t.recent >= 10 for t in rep.terms)
+
+
+def test_lora_senses(real) -> None:  # type: ignore[no-untyped-def]
+    rep = senses(real, "LoRA")
+    assert rep.variants[0].form == "LoRA" and rep.expansion == "low rank adaptation"
