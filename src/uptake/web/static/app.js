@@ -2,7 +2,6 @@
 import { PALETTE, exportSvg, formatPct, formatValue, renderChart, valueOf } from "./chart.js";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["q", "from", "to", "by", "measure", "smooth", "category", "field", "cs"];
 const state = {
   q: "", from: "", to: "", by: "month", measure: "share", smooth: "1", category: "", field: "any", cs: false,
   hidden: new Set(), sel: null, // sel = {series, period}
@@ -13,7 +12,6 @@ let chart = null;      // handle from renderChart
 let trend = null;      // last /api/trend JSON
 let trendSeq = 0;      // to drop stale answers
 let papersSeq = 0;
-let hoverIndex = null;
 
 // ---------------------------------------------------------------------------------- state <-> URL
 function defaultFrom() {
@@ -267,14 +265,12 @@ function placeTooltip(clientX, clientY) {
 }
 
 function hover(i, active, clientX, clientY) {
-  hoverIndex = i;
   chart.showHover(i, active);
   tooltipFor(i, active);
   placeTooltip(clientX, clientY);
 }
 
 function unhover() {
-  hoverIndex = null;
   if (chart) chart.showHover(null);
   $("tooltip").hidden = true;
 }
