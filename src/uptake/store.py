@@ -177,6 +177,7 @@ class Store:
                         f"or a server while you try to write): wait for it to finish, stop it, or use another --db"
                     ) from exc
                 raise StoreError(f"cannot open {p}: {exc}. If it is not an uptake store, choose another --db") from exc
+        con.execute("SET enable_progress_bar = false")  # uptake draws its own progress; DuckDB's would interleave
         store = cls(con, p, writable=write)
         try:
             store._check_schema()

@@ -35,7 +35,9 @@ def wilson_interval(count: int, total: int, z: float = 1.959963984540054) -> tup
     denom = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denom
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if count == 0 else max(0.0, centre - half)  # exact bounds where rounding would leave 1e-17
+    high = 1.0 if count == total else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)

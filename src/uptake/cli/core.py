@@ -206,12 +206,19 @@ def _print_trend_table(trend: Any) -> None:
     smooth = f", {trend.smooth}-{trend.by} centred moving average" if trend.smooth > 1 else ""
     t = Table(title=f"{'Share of papers' if share else 'Papers'} per {trend.by}{smooth}: {trend.query}",
               title_justify="left", box=None, caption=None)
+    # Series with their own cat: filters have their own totals; show one totals column only when all agree.
+    shared_total = all(
+        s.points[i].total == trend.series[0].points[i].total for s in trend.series for i in range(len(trend.periods))
+    )
     t.add_column(trend.by)
     for s in trend.series:
         t.add_column(s.label, justify="right")
         if share:
             t.add_column("n", justify="right", style="dim")
-    t.add_column("all papers", justify="right", style="dim")
+        if not shared_total:
+            t.add_column("of", justify="right", style="dim")
+    if shared_total:
+        t.add_column("all papers", justify="right", style="dim")
     incomplete = False
     for i, period in enumerate(trend.periods):
         cells = []
@@ -221,14 +228,16 @@ def _print_trend_table(trend: Any) -> None:
             complete = complete and p.complete
             v = trend.value(p)
             if share:
-                ratio = (getattr(s, "unit", None) or "").startswith("ratio")
-                cells += [("–" if v is None else f"{v:.3g}") if ratio else pct(v), f"{p.count:,}"]
+                cells += [pct(v), f"{p.count:,}"]
             else:
                 cells.append("–" if v is None else (f"{v:,.1f}" if trend.smooth > 1 else f"{int(v):,}"))
-        total = trend.series[0].points[i].total if trend.series else 0
+            if not shared_total:
+                cells.append(f"{p.total:,}")
+        if shared_total:
+            cells.append(f"{trend.series[0].points[i].total if trend.series else 0:,}")
         mark = "" if complete else " *"
         incomplete = incomplete or not complete
-        t.add_row(period + mark, *cells, f"{total:,}")
+        t.add_row(period + mark, *cells)
     out = console()
     out.print(t)
     notes = [f"corpus: {trend.corpus.papers:,} papers, {trend.corpus.first} to {trend.corpus.last}; dated by first version"]
