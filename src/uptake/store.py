@@ -456,58 +456,6 @@ class Store:
             changed += len(row)
         return changed
 
-    # -- harvest state (see uptake.harvest) --------------------------------------
-    def _has_harvest_table(self) -> bool:
-        return bool(self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'harvest_state'"
-        ).fetchone()[0])
-
-    def harvest_states(self) -> list[dict[str, Any]]:
-        """Every harvest_state row as a dict (empty for stores never harvested)."""
-        if not self._has_harvest_table():
-            return []
-        cols = ", ".join(HARVEST_COLUMNS)
-        rows = self.con.execute(
-            f"SELECT {cols} FROM harvest_state ORDER BY set_spec, metadata_prefix, endpoint"
-        ).fetchall()
-        return [dict(zip(HARVEST_COLUMNS, r)) for r in rows]
-
-    def harvest_state(self, endpoint: str, set_spec: str, metadata_prefix: str) -> dict[str, Any] | None:
-        if not self._has_harvest_table():
-            return None
-        cols = ", ".join(HARVEST_COLUMNS)
-        row = self.con.execute(
-            f"SELECT {cols} FROM harvest_state WHERE endpoint = ? AND set_spec = ? AND metadata_prefix = ?",
-            [endpoint, set_spec, metadata_prefix],
-        ).fetchone()
-        return dict(zip(HARVEST_COLUMNS, row)) if row else None
-
-    def save_harvest_state(self, state: dict[str, Any]) -> None:
-        """Insert or replace one harvest_state row; call inside the page's transaction."""
-        if not self._has_harvest_table():
-            self.con.execute(_SCHEMA)  # a store made before harvesting existed; every statement is IF NOT EXISTS
-        self.con.execute(
-            f"INSERT OR REPLACE INTO harvest_state ({', '.join(HARVEST_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in HARVEST_COLUMNS)})",
-            [state.get(c) for c in HARVEST_COLUMNS],
-        )
-
-    def mark_deleted(self, deletions: Sequence[tuple[str, date]]) -> int:
-        """Mark papers deleted at the source (OAI ``status="deleted"``); returns how many changed.
-
-        A deletion applies only to a stored paper not updated after it, so the outcome does not
-        depend on the order records arrive in. Unknown ids are ignored. Run inside a transaction.
-        """
-        changed = 0
-        for ident, when in deletions:
-            row = self.con.execute(
-                "UPDATE papers SET deleted = true, updated = greatest(updated, ?) "
-                "WHERE id = ? AND NOT deleted AND updated <= ? RETURNING id",
-                [when, ident, when],
-            ).fetchall()
-            changed += len(row)
-        return changed
-
     def known_categories(self) -> list[str]:
         rows = self.con.execute(
             "SELECT DISTINCT unnest(categories) AS c FROM papers WHERE NOT deleted ORDER BY c"
