@@ -373,10 +373,8 @@ def test_slow_request_is_cut_off_by_the_budget(db, monkeypatch) -> None:  # type
     real_query = Store.query
 
     def slow_query(self, sql, params=()):  # type: ignore[no-untyped-def]
-        if "GROUP BY month" in sql:
-            sql = "SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3"
-            params = ()
-        return real_query(self, sql, params)
+        # Every query the request makes becomes one that would run for minutes.
+        return real_query(self, "SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3", ())
 
     monkeypatch.setattr(Store, "query", slow_query)
     c = TestClient(create_app(db, time_budget=0.5))
