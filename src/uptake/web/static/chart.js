@@ -50,7 +50,9 @@ export function renderChart(container, trend, opts) {
   const hidden = opts.hidden || new Set();
   const width = Math.max(300, Math.round(container.clientWidth || 800));
   const phone = width < 520;
-  const height = Math.round(Math.min(520, Math.max(phone ? 260 : 300, width * (phone ? 0.9 : 0.6))));
+  // Tall enough to read, short enough that the chart and its note fit a 1280x800 screen under the form.
+  const room = (typeof window !== "undefined" && window.innerHeight) ? window.innerHeight - 360 : 520;
+  const height = Math.round(Math.max(phone ? 260 : 300, Math.min(520, width * (phone ? 0.9 : 0.6), phone ? 1e9 : room)));
   const m = { left: phone ? 44 : 60, right: phone ? 10 : 18, top: 18, bottom: phone ? 40 : 44 };
   const W = width - m.left - m.right, H = height - m.top - m.bottom;
   const series = trend.series;
@@ -123,7 +125,8 @@ export function renderChart(container, trend, opts) {
     const show = every >= perYear && perYear > 1 ? isYearStart && (Number(label.slice(0, 4)) % (every / perYear) === 0) : i % every === 0;
     if (!show) return;
     el("line", { x1: x(i), x2: x(i), y1: m.top + H, y2: m.top + H + 4, stroke: "#9aa3b2" }, xt);
-    const t = el("text", { x: x(i), y: m.top + H + 17, "text-anchor": "middle", fill: "#5b6475" }, xt);
+    const anchor = x(i) > m.left + W - 24 ? "end" : x(i) < m.left + 24 && i > 0 ? "start" : "middle";
+    const t = el("text", { x: anchor === "end" ? Math.min(x(i) + 6, width - 2) : x(i), y: m.top + H + 17, "text-anchor": anchor, fill: "#5b6475" }, xt);
     t.textContent = every >= perYear && perYear > 1 ? label.slice(0, 4) : label;
   });
 
