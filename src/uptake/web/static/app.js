@@ -488,8 +488,11 @@ async function loadAdoption() {
   }
 }
 
+let emergingKey = null;
 async function loadEmerging() {
   if (!config.analytics || !config.analytics.emerging) return;
+  if (emergingKey === state.category) return; // the list depends only on the category filter
+  emergingKey = state.category;
   const card = $("emerging-card");
   const list = $("emerging");
   list.replaceChildren(Object.assign(document.createElement("li"), { className: "hint", textContent: "Finding rising terms… (the first time can take a minute on a large corpus)" }));
@@ -523,6 +526,7 @@ async function loadEmerging() {
     if (!(data.terms || []).length) list.appendChild(Object.assign(document.createElement("li"), { className: "hint", textContent: "Nothing rises significantly in this window." }));
     card.hidden = false;
   } catch (err) {
+    emergingKey = null;
     list.replaceChildren(Object.assign(document.createElement("li"), { className: "error-box", textContent: err.message }));
     card.hidden = false;
   }
@@ -582,7 +586,7 @@ function submit(e) {
   state.sel = null;
   saveUrl(true);
   clearPapers();
-  loadTrend();
+  loadTrend().then(loadEmerging);
 }
 
 async function start() {
