@@ -320,6 +320,16 @@ def test_page_and_assets_are_served_with_a_strict_policy(client) -> None:  # typ
     assert {"/api/trend", "/api/papers", "/api/stats", "/api/adoption", "/api/emerging"} <= set(spec["paths"])
 
 
+def test_host_check_refuses_other_names(db) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(db, allowed_hosts=["127.0.0.1", "localhost", "::1"])
+    for base in ("http://127.0.0.1:8000", "http://localhost", "http://[::1]:9000"):
+        assert TestClient(app, base_url=base).get("/api/stats").status_code == 200, base
+    r = TestClient(app, base_url="http://evil.example:8000").get("/api/stats")
+    assert r.status_code == 400 and "only answers requests addressed to" in r.json()["error"]
+    r = TestClient(app, base_url="http://127.0.0.1.evil.example").get("/")
+    assert r.status_code == 400
+
+
 def test_no_corpus_is_503_with_advice(tmp_path) -> None:  # type: ignore[no-untyped-def]
     c = TestClient(create_app(tmp_path / "missing.duckdb"))
     for path in ("/api/stats", "/api/trend?q=GRPO", "/api/papers?q=GRPO"):
@@ -480,7 +490,11 @@ def test_serve_warns_on_all_interfaces_and_runs_uvicorn(db, monkeypatch, capsys)
     defaults = build_parser().parse_args(["serve"])
     assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
     app = calls[-1]["app"]
-    assert TestClient(app).get("/api/stats").json()["papers"] == 15
+    assert TestClient(app).get("/api/stats").json()["papers"] == 15  # all interfaces: any Host
+    assert main(["serve", "--db", str(db), "--port", str(port)]) == 0
+    local = calls[-1]["app"]
+    assert TestClient(local).get("/api/stats").status_code == 400  # "testserver" is not a loopback name
+    assert TestClient(local, base_url=f"http://127.0.0.1:{port}").get("/api/stats").json()["papers"] == 15
 
 
 def test_serve_refuses_a_port_in_use(db, capsys) -> None:  # type: ignore[no-untyped-def]

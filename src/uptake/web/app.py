@@ -223,12 +223,15 @@ def create_app(
     time_budget: float | None = None,
     default_query: str = "GRPO, DPO, PPO",
     warm: bool = False,
+    allowed_hosts: list[str] | None = None,
 ) -> FastAPI:
     """The web app over the store at ``db_path`` (default: ``$UPTAKE_DB`` or the user's store).
 
     The store is opened read-only, once per request, so imports can run between requests.
     Adoption and emerging results are memoised per store version (its file's size and mtime);
     ``warm=True`` computes the default emerging list in the background at start-up.
+    ``allowed_hosts`` (e.g. ``["127.0.0.1", "localhost"]``) refuses requests whose ``Host`` header
+    names anything else, which stops DNS-rebinding pages from reading a local server.
     """
     lim = limits or Limits()
     if time_budget is not None:
@@ -245,6 +248,8 @@ def create_app(
     )
     app.state.db_path = path
     app.state.limits = lim
+    if allowed_hosts:
+        app.add_middleware(_HostCheck, allowed=allowed_hosts)
 
     # -- error handling ----------------------------------------------------------------
     @app.exception_handler(ApiError)
@@ -508,6 +513,29 @@ def _static_files() -> dict[str, Path]:
             if p.is_file() and p.suffix in _MEDIA and not p.name.startswith("."):
                 out[p.name] = p.resolve()
     return out
+
+
+class _HostCheck:
+    """Pure ASGI middleware: answer 400 (JSON) when the Host header is not one of ``allowed`` (any port)."""
+
+    def __init__(self, app: Any, allowed: list[str]) -> None:
+        self.app = app
+        self.allowed = {h.lower().strip("[]") for h in allowed}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = ""
+            for name, value in scope.get("headers", ()):
+                if name == b"host":
+                    host = value.decode("latin-1").lower()
+                    break
+            name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
+            if name not in self.allowed:
+                resp = _error(400, f"this server only answers requests addressed to {', '.join(sorted(self.allowed))} "
+                              f"(Host was {host or 'missing'!r}); start it with --host to serve another address")
+                await resp(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _Memo:
