@@ -2,7 +2,7 @@
 // Colours, strokes and fonts are SVG attributes, so an exported SVG/PNG looks the same as the screen.
 
 export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#B8A000",
-  "#7F3C8D", "#11A579", "#3969AC", "#E73F74"];
+  "#7F3C8D", "#8C564B", "#7F7F7F", "#E73F74"];
 const NS = "http://www.w3.org/2000/svg";
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, 'Liberation Sans', sans-serif";
 
