@@ -163,7 +163,13 @@ def phase_incremental(a: argparse.Namespace) -> list[dict]:
     from uptake.store import Store
     from uptake.synthetic import SyntheticCorpus, write_jsonl
 
-    synth = SyntheticCorpus(n_papers=20_000, start="2026-07", end="2026-09", seed=99)
+    from uptake.periods import month_label, month_of
+
+    with Store.open(a.db) as st:  # new papers: the three months after the store's last one
+        last = st.span()[1]
+    first_new = month_of(last) + 1
+    synth = SyntheticCorpus(n_papers=20_000, start=month_label(first_new), end=month_label(first_new + 2),
+                            seed=first_new)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "new.jsonl.gz"
         write_jsonl(synth, str(src))
