@@ -47,7 +47,7 @@ def table(rows: list[dict], n: int) -> str:
     for r in rows:
         ratio = lambda k: f"{r[k]:,.0f}×" if r.get(k) else "–"  # noqa: E731
         rss = f"{r['rss_mb']:,.0f} MB" if r.get("rss_mb") else "–"
-        lines.append(f"| {r['op']} | {n:,} | {fmt_s(r.get('median'))} | {fmt_s(r.get('p95'))} | {rss} | "
+        lines.append(f"| {r['op'].replace('|', chr(92) + '|')} | {n:,} | {fmt_s(r.get('median'))} | {fmt_s(r.get('p95'))} | {rss} | "
                      f"{ratio('x_duckdb')} | {ratio('x_pandas')} | {r.get('note', '')} |")
     return "\n".join(lines)
 

@@ -192,5 +192,6 @@ def test_cli_lists_expansion_and_unit(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert '"* policy optimization" expanded to the 1 most frequent completions: "proximal policy optimization"' in out
     assert "GRPO / PPO: ratio of paper counts" in out
+    assert "200%" not in out, "a ratio (GRPO / PPO = 2 in January) is shown as a number, not a percentage"
     assert main(["trend", "GRPO / PPO", "--db", str(path), "-f", "json"]) == 0
     assert '"unit": "ratio of paper counts' in capsys.readouterr().out

@@ -228,7 +228,8 @@ def _print_trend_table(trend: Any) -> None:
             complete = complete and p.complete
             v = trend.value(p)
             if share:
-                cells += [pct(v), f"{p.count:,}"]
+                ratio = (getattr(s, "unit", None) or "").startswith("ratio")  # GRPO / PPO: a ratio, not a share
+                cells += [("–" if v is None else f"{v:.3g}") if ratio else pct(v), f"{p.count:,}"]
             else:
                 cells.append("–" if v is None else (f"{v:,.1f}" if trend.smooth > 1 else f"{int(v):,}"))
             if not shared_total:
