@@ -116,6 +116,11 @@ def _store_uuid(store: Store) -> str | None:
     return store.get_meta("store_uuid")
 
 
+def ensure_store_identity(store: Store) -> str:
+    """Give ``store`` (open for writing) the random id its index records; returns it."""
+    return _ensure_store_uuid(store)
+
+
 def _ensure_store_uuid(store: Store) -> str:
     value = store.get_meta("store_uuid")
     if value is None:

@@ -35,8 +35,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             if show:
                 err.print(f"\rindexed {done:,} of {total:,} papers", end="")
 
-        with Store.open(args.db, write=True) as store:
+        with Store.open(args.db, write=True) as store:  # briefly: make sure the store has its identity
             store.require_papers()
+            index.ensure_store_identity(store)
+        # Indexing only reads the store: a read-only connection lets queries (and `uptake serve`) go on meanwhile,
+        # answered by the old index generation, while imports wait.
+        with Store.open(args.db, write=False) as store:
             info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
         if show:
             err.print()
