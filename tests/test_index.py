@@ -403,3 +403,29 @@ def test_without_tantivy_everything_scans(tmp_path: Path, monkeypatch: pytest.Mo
         assert ix.sync(store) is None
         assert ix.open_fresh(store) is None
     assert corpus.trend("GRPO", measure="count").series[0].total_count == 2
+
+
+@pytest.mark.acceptance
+def test_real_records_index_equals_scan(tmp_path: Path) -> None:
+    """On real arXiv records (accents, ligatures, Greek, LaTeX), the index counts exactly what the scan counts."""
+    from conftest import real_data_files
+
+    part = [f for f in real_data_files() if f.name.endswith("part02.jsonl.gz")] or real_data_files()[:1]
+    corpus = Corpus(tmp_path / "real.duckdb")
+    corpus.import_files(part[:1])
+    with Store.open(corpus.path) as store:
+        assert ix.open_fresh(store) is not None
+    queries = ["GRPO", "the", "=LoRA, =LoRa", '"large language model"', "reinforcement learning AND NOT PPO",
+               "(GRPO | DAPO) AND reasoning", "title:diffusion", 'abstract:"reward model"', "naïve", "schrödinger",
+               "ﬁne", "α", "2d", "=BERT", "-the", "transformer cat:cs.CL -cat:cs.LG", "(DPO + IPO + KTO)",
+               "GRPO / PPO", "GR*O", '"* policy optimization"', "=Lo*"]
+    for q in queries:
+        with_index = corpus.trend(q)
+        os.environ["UPTAKE_NO_INDEX"] = "1"
+        try:
+            scanned = corpus.trend(q)
+            scanned_papers = corpus.papers(q, limit=10, offset=3)
+        finally:
+            del os.environ["UPTAKE_NO_INDEX"]
+        assert with_index == scanned, q
+        assert corpus.papers(q, limit=10, offset=3) == scanned_papers, q
