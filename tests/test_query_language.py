@@ -195,3 +195,19 @@ def test_cli_lists_expansion_and_unit(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "200%" not in out, "a ratio (GRPO / PPO = 2 in January) is shown as a number, not a percentage"
     assert main(["trend", "GRPO / PPO", "--db", str(path), "-f", "json"]) == 0
     assert '"unit": "ratio of paper counts' in capsys.readouterr().out
+
+
+def test_plot_draws_ratios_on_their_own_axis_and_keeps_negative_differences(corpus: Corpus) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = corpus.trend("GRPO / PPO, PPO - GRPO, DPO")
+    ax = t.plot()
+    twins = [a for a in ax.figure.axes if a is not ax]
+    assert len(twins) == 1 and twins[0].get_ylabel() == "Ratio of paper counts"
+    assert twins[0].lines[0].get_label().startswith("GRPO / PPO")
+    assert max(twins[0].lines[0].get_ydata()) == pytest.approx(2.0)  # unscaled, not 200 %
+    assert ax.get_ylim()[0] < 0, "PPO - GRPO is below zero in January and must stay visible"
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)

@@ -52,14 +52,26 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
     share = trend.measure == "share"
     scale = 100.0 if share else 1.0
     any_incomplete = False
+    main_ax, ratio_ax, lowest = ax, None, 0.0
     for i, s in enumerate(trend.series):
         colour = PALETTE[i % len(PALETTE)]
+        # A derived ratio (GRPO / PPO) is not a share: it gets its own axis on the right, unscaled.
+        ratio = (getattr(s, "unit", None) or "").startswith("ratio")
+        if ratio and ratio_ax is None:
+            ratio_ax = main_ax.twinx()
+            ratio_ax.set_ylabel("Ratio of paper counts", fontsize=12)
+            ratio_ax.spines["top"].set_visible(False)
+        ax = ratio_ax if ratio else main_ax
         xs = [_period_date(p.period, trend.by) for p in s.points]
         ys = [trend.value(p) for p in s.points]
-        ys = [None if y is None else y * scale for y in ys]
+        ys = [None if y is None else y * (1.0 if ratio else scale) for y in ys]
+        if not ratio:
+            lowest = min([lowest, *(y for y in ys if y is not None)])
         done = [k for k, p in enumerate(s.points) if p.complete]
         partial = [k for k, p in enumerate(s.points) if not p.complete]
         label = s.label + (f"  ({s.total_count:,} papers)" if s.total_count else "  (no papers)")
+        if getattr(s, "unit", None):
+            label = s.label + ("  (ratio, right axis)" if ratio else "  (operands added/subtracted)")
         complete_x = [xs[k] for k in done]
         complete_y = [float("nan") if ys[k] is None else ys[k] for k in done]
         ax.plot(complete_x, complete_y, color=colour, linewidth=2.2, label=label,
@@ -78,6 +90,7 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
             ax.plot([xs[k] for k in partial], [float("nan") if ys[k] is None else ys[k] for k in partial],
                     linestyle="none", marker="o", markersize=7, markerfacecolor="white",
                     markeredgecolor=colour, markeredgewidth=1.6)
+    ax = main_ax
     unit = "Share of papers" if share else "Papers"
     if trend.smooth > 1:
         unit += f" ({trend.smooth}-{trend.by} centred moving average)"
@@ -87,7 +100,9 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}%" if v < 1 else f"{v:.3g}%"))
     else:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=min(0.0, lowest * 1.05))  # a difference (GRPO - PPO) can go below zero
+    if ratio_ax is not None:
+        ratio_ax.set_ylim(bottom=0)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -103,6 +118,9 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
         title = f"arXiv papers mentioning {_title_terms(trend)}: {what}"
     ax.set_title(title, fontsize=15, loc="left", pad=14, fontweight="bold")
     handles, labels = ax.get_legend_handles_labels()
+    if ratio_ax is not None:
+        more = ratio_ax.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
     if any_incomplete:
         from matplotlib.lines import Line2D
 
