@@ -395,3 +395,24 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_harvest(tm
     with Store.open(db) as st:
         n = st.query("SELECT count(*), count(DISTINCT id) FROM papers")[0]
     assert n[0] == n[1] and n[0] > 0
+
+
+def test_harvest_leaves_a_fresh_index_that_agrees_with_the_scan(tmp_path: Path) -> None:
+    import os
+
+    from uptake.corpus import Corpus
+    from uptake.index import open_fresh
+
+    db = tmp_path / "i.duckdb"
+    store_with(db, [make_paper("2301.00002", "Soon withdrawn", published="2023-01-01")])
+    with OAIServer(FixtureRepository()) as server:
+        run(db, server, ["cs"], from_="2024-01-01")
+    with Store.open(db) as st:
+        assert open_fresh(st) is not None  # queries after a harvest answer from the index
+    indexed = Corpus(db).trend("policy, the, cat:cs").to_json_dict()
+    os.environ["UPTAKE_NO_INDEX"] = "1"
+    try:
+        scanned = Corpus(db).trend("policy, the, cat:cs").to_json_dict()
+    finally:
+        del os.environ["UPTAKE_NO_INDEX"]
+    assert indexed == scanned

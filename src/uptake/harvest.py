@@ -495,6 +495,20 @@ def harvest(
     except HarvestError as exc:
         h.summary.elapsed = clock() - started
         exc.summary = h.summary  # type: ignore[attr-defined]
+        _sync_index(store)  # the pages committed so far are searchable through the index too
         raise
+    _sync_index(store)
     h.summary.elapsed = clock() - started
     return h.summary
+
+
+def _sync_index(store: Store | str | Path) -> None:
+    """Bring the term index up to date with the harvested pages, as an import does."""
+    from .ingest import sync_index
+    from .store import Store
+
+    if isinstance(store, Store):
+        sync_index(store)
+        return
+    with Store.open(store, write=True) as opened:
+        sync_index(opened)

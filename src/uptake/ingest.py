@@ -69,11 +69,11 @@ def import_files(
         if strict:
             store.rollback()
         raise
-    _update_index(store)
+    sync_index(store)
     return summary
 
 
-def _update_index(store: Store) -> None:
+def sync_index(store: Store) -> None:
     """Bring the term index up to date with what was just committed (built on first import)."""
     import os
 
