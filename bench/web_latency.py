@@ -1,6 +1,6 @@
 """Web viewer numbers: time to first chart in headless chromium, and /api/trend latency over HTTP.
 
-    python benchmarks/web_latency.py --db /tmp/real.duckdb [--requests 200] [--loads 10]
+    python bench/web_latency.py --db /tmp/real.duckdb [--requests 200] [--loads 10]
 
 Starts uvicorn on 127.0.0.1 (a free port) in this process, exactly as ``uptake serve`` builds
 the app, drives Debian's chromium through Playwright for page loads, and an httpx client for

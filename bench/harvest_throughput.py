@@ -1,6 +1,6 @@
 """Harvest throughput against a local OAI-PMH server with --delay 0 (records/s), and where the time goes.
 
-    /work/venv/bin/python benchmarks/harvest_throughput.py [N_PAPERS] [PAGE_SIZE]
+    python bench/harvest_throughput.py [N_PAPERS] [PAGE_SIZE]
 
 The server runs in a subprocess (so its XML rendering does not share this process's CPU);
 the harvester runs here under cProfile. Pages are arXivRaw, like arXiv's default for uptake.
