@@ -211,3 +211,12 @@ def test_plot_draws_ratios_on_their_own_axis_and_keeps_negative_differences(corp
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("use_index", [True, False])
+def test_phrase_wildcard_counts_overlapping_occurrences(tmp_path: Path, use_index: bool) -> None:
+    papers = [make_paper("2501.00001", "t", "a optimization optimization", published="2025-01-05")]
+    corpus = _build_indexed(tmp_path / "s.duckdb", papers)
+    t = corpus.trend('"* optimization"', expand=5) if use_index else _scan(
+        lambda: corpus.trend('"* optimization"', expand=5))
+    assert t.filters["expanded"]['"* optimization"'] == ['"a optimization"', '"optimization optimization"']

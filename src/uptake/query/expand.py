@@ -143,7 +143,8 @@ def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: boo
         rows = store.query(f"SELECT {', '.join(cols)} FROM papers WHERE NOT deleted AND ({' OR '.join(conds)})", params)
     before = re.escape(" ".join(left) + " ") if left else ""
     after = re.escape(" " + " ".join(right)) if right else ""
-    rx = re.compile(r"(?<= )" + before + "(" + slot + ")" + after + r"(?= )")
+    # Zero-width, so overlapping occurrences all count: " a x x " holds both "a x" and "x x".
+    rx = re.compile(r"(?<= )(?=" + before + "(" + slot + ")" + after + r" )")
     found: dict[str, int] = {}
     for row in rows:
         seen = set()
