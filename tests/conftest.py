@@ -80,3 +80,18 @@ def _no_user_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("UPTAKE_DB", str(tmp_path / "default.duckdb"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def real_corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """All of ../shared/data/arxiv-real imported once per test session: (corpus, files, summary, seconds).
+
+    Tests must not write to it.
+    """
+    import time
+
+    files = real_data_files()
+    corpus = Corpus(tmp_path_factory.mktemp("real") / "real.duckdb")
+    started = time.perf_counter()
+    summary = corpus.import_files(files)
+    return corpus, files, summary, time.perf_counter() - started

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import real_data_files
 from uptake.adoption import adoption
-from uptake.corpus import Corpus
 from uptake.emerging import emerging
 from uptake.senses import senses
 
@@ -14,10 +12,8 @@ pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):  # type: ignore[no-untyped-def]
-    corpus = Corpus(tmp_path_factory.mktemp("real-analytics") / "real.duckdb")
-    corpus.import_files(real_data_files())
-    return corpus
+def real(real_corpus):  # type: ignore[no-untyped-def]
+    return real_corpus[0]
 
 
 def test_grpo_dpo_ppo_adoption(real) -> None:  # type: ignore[no-untyped-def]

@@ -9,20 +9,14 @@ from collections import Counter
 import orjson
 import pytest
 
-from conftest import real_data_files
-from uptake.corpus import Corpus
 from uptake.text import contains_phrase, tokens
 
 pytestmark = pytest.mark.acceptance
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    files = real_data_files()
-    corpus = Corpus(tmp_path_factory.mktemp("real") / "real.duckdb")
-    started = time.perf_counter()
-    summary = corpus.import_files(files)
-    return corpus, files, summary, time.perf_counter() - started
+def real(real_corpus):
+    return real_corpus
 
 
 def brute_force_counts(files, needle: list[str], *, case_sensitive: bool) -> tuple[Counter, Counter]:
