@@ -11,7 +11,6 @@ from conftest import make_paper, store_with
 from uptake.errors import PeriodError, UnknownCategoryError, UsageError
 from uptake.periods import month_label
 from uptake.query import parse_query
-from uptake.records import Paper
 from uptake.trends import centred_moving_average, wilson_interval
 
 PAPERS = [

@@ -223,7 +223,6 @@ class SyntheticCorpus:
         self.monthly = dict(sizes)
         self.truth = {t.name: {} for t in self.planted}
         last_month = parse_month(self.end)
-        first_month = parse_month(self.start)
         counters: dict[tuple[str, int], int] = {}
         for month, n in sizes.items():
             if n == 0:
