@@ -293,10 +293,7 @@ class Corpus:
                     "WHERE doc IN (SELECT unnest(?::BIGINT[])) ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
                     [docs, limit, offset],
                 ) if docs else []
-                return PaperList(
-                    query=parsed.text, period=period, total=int(total),
-                    papers=tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows),
-                )
+                return PaperList(query=parsed.text, period=period, total=int(total), papers=_paper_rows(rows))
             match = SqlPredicate(
                 "(" + " OR ".join(pl.match.sql for pl in plans) + ")",
                 tuple(v for pl in plans for v in pl.match.params),
@@ -311,12 +308,7 @@ class Corpus:
                 f"ORDER BY published DESC, id DESC LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             )
-        return PaperList(
-            query=parsed.text,
-            period=period,
-            total=int(total),
-            papers=tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows),
-        )
+        return PaperList(query=parsed.text, period=period, total=int(total), papers=_paper_rows(rows))
 
     def _check_categories(self, store: Store, cats: Sequence[str], parsed: Query) -> None:
         wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
@@ -372,6 +364,11 @@ def _require_openness(store: Store) -> None:
             f"run `uptake openness --refresh --db {store.path}` once (it adds and fills the columns, about a minute "
             f"for 200k papers)"
         )
+
+
+def _paper_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[PaperRow, ...]:
+    """``(id, published, primary_category, title, categories)`` rows as PaperRows, titles on one line."""
+    return tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows)
 
 
 def _as_list(category: str | Sequence[str]) -> list[str]:
