@@ -242,7 +242,6 @@ class Store:
         import pyarrow as pa
 
         done = 0
-        self.con.execute("SET enable_progress_bar = false")  # a one-time upgrade must not draw on the user's terminal
         lo, hi = self.con.execute("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers").fetchone()
         step = 20_000
         self.begin()
