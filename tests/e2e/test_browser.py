@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
@@ -267,3 +267,26 @@ def test_analytics_panels(page, server) -> None:  # type: ignore[no-untyped-def]
     first = page.locator("#adoption .series").first
     assert first.locator("h3").inner_text() == "GRPO"
     assert "Introduced" in first.inner_text() and "Papers" in first.inner_text()
+
+
+def test_ratio_series_get_their_own_axis_and_format(page, server, store) -> None:  # type: ignore[no-untyped-def]
+    from uptake.corpus import Corpus
+
+    page.goto(server + "/?q=" + quote("GRPO, GRPO / PPO") + "&from=2024-06")
+    wait_for_series(page, 2)
+    # shares stay on the left axis in %, the ratio gets a right-hand axis in ×
+    assert page.locator("text.ratio-tick").count() >= 2
+    ticks = page.eval_on_selector_all("text.ratio-tick", "ts => ts.map(t => t.textContent)")
+    assert ticks and all(t.endswith("×") for t in ticks)
+    want = Corpus(store).trend("GRPO, GRPO / PPO", start="2024-06").to_json_dict()
+    ratio = want["series"][1]
+    assert ratio["unit"].startswith("ratio")
+    i, p = next((i, p) for i, p in enumerate(ratio["points"]) if p["share"] and p["complete"] and p["share"] > 1)
+    page.locator(f'circle.pt[data-series="1"][data-index="{i}"]').hover()
+    tip = page.locator("#tooltip")
+    tip.wait_for(state="visible")
+    assert "×" in tip.inner_text()
+    # the ratio's point sits where the right axis says, not at ratio*100% of the share axis
+    cy = float(page.locator(f'circle.pt[data-series="1"][data-index="{i}"]').get_attribute("cy"))
+    box = page.evaluate("() => { const s = document.querySelector('#chart svg'); return s.viewBox.baseVal.height; }")
+    assert 0 < cy < box

@@ -1,5 +1,5 @@
 // The uptake page: form <-> URL state, trend chart, papers behind a point, adoption and emerging panels.
-import { PALETTE, exportSvg, formatPct, formatValue, renderChart, valueOf } from "./chart.js";
+import { PALETTE, exportSvg, formatPct, formatRatio, formatValue, isRatio, renderChart, valueOf } from "./chart.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -235,11 +235,12 @@ function tooltipFor(i, active) {
     if (si === active) name.style.fontWeight = "700";
     const share = tr.insertCell();
     share.className = "num";
-    share.textContent = trend.filters.smooth > 1 ? formatValue(trend, valueOf(trend, p)) + " avg" : formatPct(p.share);
+    share.textContent = trend.filters.smooth > 1 ? formatValue(trend, valueOf(trend, p), 3, s) + " avg"
+      : isRatio(s) ? formatRatio(p.share) : formatPct(p.share);
     const counts = tr.insertCell();
     counts.className = "num";
     counts.textContent = `${p.count.toLocaleString("en")} / ${p.total.toLocaleString("en")}`;
-    if (p.share_ci95 && trend.filters.smooth <= 1) {
+    if (p.share_ci95 && trend.filters.smooth <= 1 && !isRatio(s)) {
       const ci = table.insertRow().insertCell();
       ci.colSpan = 3;
       ci.className = "ci";

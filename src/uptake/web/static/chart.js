@@ -18,8 +18,19 @@ export function valueOf(trend, p) {
   return trend.filters.measure === "count" ? p.count : p.share;
 }
 
-export function formatValue(trend, v, digits = 3) {
+// Series derived by division (GRPO / PPO) carry a ratio of paper counts in their share field.
+export function isRatio(s) {
+  return !!s && typeof s.unit === "string" && s.unit.startsWith("ratio");
+}
+
+export function formatRatio(v) {
   if (v === null || v === undefined) return "–";
+  return (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString()) + "×";
+}
+
+export function formatValue(trend, v, digits = 3, s = null) {
+  if (v === null || v === undefined) return "–";
+  if (isRatio(s)) return formatRatio(v);
   if (trend.filters.measure === "count") return trend.filters.smooth > 1 ? v.toFixed(1) : Math.round(v).toLocaleString("en");
   return formatPct(v, digits);
 }
@@ -38,7 +49,8 @@ function niceStep(range, target) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
 }
 
-function tickLabel(trend, v, step) {
+function tickLabel(trend, v, step, ratio = false) {
+  if (ratio) return v.toLocaleString("en", { maximumFractionDigits: Math.max(0, Math.min(3, -Math.floor(Math.log10(step) + 1e-9))) }) + "×";
   if (trend.filters.measure === "count") return v.toLocaleString("en", { maximumFractionDigits: step < 1 ? 1 : 0 });
   const pct = v * 100, stepPct = step * 100;
   const decimals = Math.max(0, Math.min(4, -Math.floor(Math.log10(stepPct) + 1e-9)));
@@ -53,29 +65,42 @@ export function renderChart(container, trend, opts) {
   // Tall enough to read, short enough that the chart and its note fit a 1280x800 screen under the form.
   const room = (typeof window !== "undefined" && window.innerHeight) ? window.innerHeight - 360 : 520;
   const height = Math.round(Math.max(phone ? 260 : 300, Math.min(520, width * (phone ? 0.9 : 0.6), phone ? 1e9 : room)));
-  const m = { left: phone ? 44 : 60, right: phone ? 10 : 18, top: 18, bottom: phone ? 40 : 44 };
-  const W = width - m.left - m.right, H = height - m.top - m.bottom;
   const series = trend.series;
+  // Ratio series (GRPO / PPO) get their own right-hand axis when shares or counts share the chart,
+  // and the left axis when they are alone.
+  const visibleAt = (i) => !hidden.has(i);
+  const anyLeft = series.some((s, i) => visibleAt(i) && !isRatio(s));
+  const onRight = (s) => isRatio(s) && anyLeft;
+  const rightAxis = series.some((s, i) => visibleAt(i) && onRight(s));
+  const leftRatio = !anyLeft && series.some((s, i) => visibleAt(i) && isRatio(s));
+  const m = { left: phone ? 44 : 60, right: rightAxis ? (phone ? 40 : 54) : (phone ? 10 : 18), top: 18, bottom: phone ? 40 : 44 };
+  const W = width - m.left - m.right, H = height - m.top - m.bottom;
   const periods = series.length ? series[0].points.map((p) => p.period) : [];
   const n = periods.length;
   const bands = trend.filters.measure === "share" && !(trend.filters.smooth > 1);
   const visible = series.map((s, i) => !hidden.has(i));
 
-  let ymax = 0;
+  let ymax = 0, ymax2 = 0;
   series.forEach((s, i) => {
     if (!visible[i]) return;
     for (const p of s.points) {
       const v = valueOf(trend, p);
+      if (onRight(s)) { if (v !== null && v !== undefined) ymax2 = Math.max(ymax2, v); continue; }
       if (v !== null && v !== undefined) ymax = Math.max(ymax, v);
+      if (isRatio(s)) continue;
       // Bands count toward the scale only where the series has data, so one noisy empty month cannot flatten the chart.
       if (bands && p.share_ci95 && p.count > 0) ymax = Math.max(ymax, Math.min(p.share_ci95[1], v * 3 + 1e-9));
     }
   });
-  if (ymax <= 0) ymax = trend.filters.measure === "count" ? 1 : 0.01;
+  if (ymax <= 0) ymax = leftRatio ? 1 : trend.filters.measure === "count" ? 1 : 0.01;
   const step = niceStep(ymax, phone ? 4 : 5);
   const ytop = Math.ceil((ymax * 1.04) / step) * step;
+  const step2 = niceStep(ymax2 > 0 ? ymax2 : 1, phone ? 4 : 5);
+  const ytop2 = Math.ceil(((ymax2 > 0 ? ymax2 : 1) * 1.04) / step2) * step2;
   const x = (i) => m.left + (n <= 1 ? W / 2 : (i * W) / (n - 1));
   const y = (v) => m.top + H - (Math.min(v, ytop) / ytop) * H;
+  const y2 = (v) => m.top + H - (Math.min(v, ytop2) / ytop2) * H;
+  const yOf = (si) => (onRight(series[si]) ? y2 : y);
 
   const svg = el("svg", {
     xmlns: NS, viewBox: `0 0 ${width} ${height}`, width, height, role: "img", tabindex: 0,
@@ -106,11 +131,21 @@ export function renderChart(container, trend, opts) {
     const yy = y(v);
     el("line", { x1: m.left, x2: m.left + W, y1: yy, y2: yy, stroke: v === 0 ? "#9aa3b2" : "#e6e9ef", "stroke-width": 1 }, grid);
     const t = el("text", { x: m.left - 6, y: yy + 4, "text-anchor": "end", fill: "#5b6475" }, grid);
-    t.textContent = tickLabel(trend, v, step);
+    t.textContent = tickLabel(trend, v, step, leftRatio);
+  }
+  if (rightAxis) {
+    for (let v = 0; v <= ytop2 + step2 / 2; v += step2) {
+      const t = el("text", { x: m.left + W + 6, y: y2(v) + 4, "text-anchor": "start", fill: "#5b6475", class: "ratio-tick" }, grid);
+      t.textContent = tickLabel(trend, v, step2, true);
+    }
+    const rlab = el("text", { x: width - 6, y: m.top + H / 2, transform: `rotate(90 ${width - 6} ${m.top + H / 2})`,
+      "text-anchor": "middle", fill: "#5b6475", "font-size": 11.5 }, svg);
+    rlab.textContent = "ratio of paper counts";
+    if (phone) rlab.setAttribute("display", "none");
   }
   const ylab = el("text", { x: 12, y: m.top + H / 2, transform: `rotate(-90 12 ${m.top + H / 2})`, "text-anchor": "middle",
     fill: "#5b6475", "font-size": 11.5 }, svg);
-  ylab.textContent = trend.filters.measure === "count" ? "papers" : "share of papers";
+  ylab.textContent = leftRatio ? "ratio of paper counts" : trend.filters.measure === "count" ? "papers" : "share of papers";
   if (phone) ylab.setAttribute("display", "none");
 
   // X axis ticks: about one label per 90 px, aligned to years when possible.
@@ -142,7 +177,8 @@ export function renderChart(container, trend, opts) {
   series.forEach((s, si) => {
     if (!visible[si]) return;
     const g = el("g", { class: "series", "data-series": si, "data-label": s.label }, layer);
-    if (bands) {
+    const y = yOf(si);
+    if (bands && !isRatio(s)) {
       for (const run of runs(s.points, (p) => p.share_ci95)) {
         if (run.length < 2) continue;
         const top = run.map((i) => `${x(i).toFixed(1)},${y(s.points[i].share_ci95[1]).toFixed(1)}`);
@@ -193,7 +229,7 @@ export function renderChart(container, trend, opts) {
         if (!visible[si]) return;
         const v = valueOf(trend, s.points[i]);
         if (v === null || v === undefined) return;
-        const d = Math.abs(y(v) - py);
+        const d = Math.abs(yOf(si)(v) - py);
         if (d < dist) { dist = d; best = si; }
       });
       return best;
@@ -206,7 +242,7 @@ export function renderChart(container, trend, opts) {
         if (!visible[si]) return;
         const v = valueOf(trend, s.points[i]);
         if (v === null || v === undefined) return;
-        el("circle", { cx: x(i), cy: y(v), r: si === activeSeries ? 5.5 : 4, fill: s.points[i].complete ? colour(si) : "#fff",
+        el("circle", { cx: x(i), cy: yOf(si)(v), r: si === activeSeries ? 5.5 : 4, fill: s.points[i].complete ? colour(si) : "#fff",
           stroke: si === activeSeries ? "#162033" : colour(si), "stroke-width": si === activeSeries ? 1.5 : 1.5 }, hoverDots);
       });
     },
@@ -214,12 +250,12 @@ export function renderChart(container, trend, opts) {
       if (si === null || si === undefined || si < 0 || !visible[si] || i === null || i < 0 || i >= n) { ring.setAttribute("visibility", "hidden"); return; }
       const v = valueOf(trend, series[si].points[i]);
       if (v === null || v === undefined) { ring.setAttribute("visibility", "hidden"); return; }
-      ring.setAttribute("cx", x(i)); ring.setAttribute("cy", y(v)); ring.setAttribute("stroke", colour(si)); ring.setAttribute("visibility", "visible");
+      ring.setAttribute("cx", x(i)); ring.setAttribute("cy", yOf(si)(v)); ring.setAttribute("stroke", colour(si)); ring.setAttribute("visibility", "visible");
     },
     screenPoint(si, i) {
       const box = svg.getBoundingClientRect();
       const v = valueOf(trend, series[si].points[i]) || 0;
-      return { x: box.left + (x(i) / width) * box.width, y: box.top + (y(v) / height) * box.height };
+      return { x: box.left + (x(i) / width) * box.width, y: box.top + (yOf(si)(v) / height) * box.height };
     },
   };
   return handle;
