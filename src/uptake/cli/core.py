@@ -147,9 +147,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
     t.add_column("month")
     t.add_column("papers", justify="right")
     t.add_column("")
-    for m, n in months:
-        t.add_row(m, f"{n:,}", "█" * max(1, round(30 * n / peak)))
+    from ..periods import parse_month
+    from ..trends import period_end
+
+    cut_short = stats.last is not None and period_end(parse_month(stats.months[-1][0]), "month") > stats.last
+    for k, (m, n) in enumerate(months):
+        mark = " *" if cut_short and k == len(months) - 1 else ""
+        t.add_row(m + mark, f"{n:,}", "█" * max(1, round(30 * n / peak)))
     out.print(t)
+    if cut_short:
+        out.print(f"[dim]* incomplete: the corpus ends on {stats.last}[/]")
     c = Table(title="Categories (papers listing each, primary or cross-list)", title_justify="left", box=None)
     c.add_column("category")
     c.add_column("papers", justify="right")
