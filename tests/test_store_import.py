@@ -132,3 +132,27 @@ def test_locked_by_another_writer(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_parallel_tokenising_gives_the_same_store(tmp_path):
+    from uptake.synthetic import SyntheticCorpus, write_jsonl
+
+    data = tmp_path / "synth.jsonl"
+    write_jsonl(SyntheticCorpus(n_papers=3000, start="2024-01", end="2025-06", seed=3, vocabulary_size=3000,
+                                sentence_pool=500), str(data))
+    with open(data, "a") as f:  # a duplicate id with a later update and a bad line, so batches differ in shape
+        f.write('{"id": "2401.00001", "title": "GRPO again", "abstract": "Code: https://github.com/a/b", '
+                '"categories": ["cs.LG"], "published": "2024-01-02", "updated": "2025-01-01"}\nnot json\n')
+    stores = []
+    for workers in (1, 2):
+        db = tmp_path / f"w{workers}.duckdb"
+        with Store.open(db, write=True) as s:
+            summary = import_files(s, [data], batch_size=700, workers=workers)
+        assert (summary.read, summary.inserted, summary.updated, summary.rejected) == (3002, 3000, 1, 1)
+        stores.append(rows_all(db))
+    assert stores[0] == stores[1]
+
+
+def rows_all(path):
+    with Store.open(path) as s:
+        return s.query("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")

@@ -99,16 +99,36 @@ _STAGE_COLUMNS = (
 )
 
 
-def _append_openness(cols: dict[str, list[Any]], abstract: str | None, comments: str | None) -> None:
+def _openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
+    """The OPENNESS_COLUMNS values of one paper, in that order."""
     from .openness import detect
 
     found = detect(abstract, comments)
-    cols["has_code"].append(found.has_code)
-    cols["has_weights"].append(found.has_weights)
-    cols["has_data"].append(found.has_data)
-    cols["has_demo"].append(found.has_demo)
-    cols["promise"].append(found.promise)
-    cols["links"].append(found.link_labels())
+    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
+
+
+def _append_openness(cols: dict[str, list[Any]], abstract: str | None, comments: str | None) -> None:
+    for col, value in zip(OPENNESS_COLUMNS, _openness_values(abstract, comments), strict=True):
+        cols[col].append(value)
+
+
+#: The columns computed from a paper's text: the four token strings, then OPENNESS_COLUMNS.
+DERIVED_COLUMNS = ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs", *OPENNESS_COLUMNS)
+
+
+def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
+    """Per paper, the DERIVED_COLUMNS values: the costly, pure part of an upsert.
+
+    A plain function of the papers, so an import can compute it in worker processes
+    (:func:`uptake.ingest.import_files` with ``workers``) while it reads the next batch.
+    """
+    out = []
+    for paper in papers:
+        title_folded, title_exact = token_strings(paper.title)
+        abstract_folded, abstract_exact = token_strings(paper.abstract)
+        out.append((title_folded, abstract_folded, title_exact, abstract_exact,
+                    *_openness_values(paper.abstract, paper.comments)))
+    return out
 
 
 def _openness_fields(pa: Any) -> list[tuple[str, Any]]:
@@ -289,30 +309,36 @@ class Store:
     def rollback(self) -> None:
         self.con.execute("ROLLBACK")
 
-    def upsert(self, papers: Sequence[Paper]) -> UpsertCounts:
+    def upsert(self, papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]] | None = None) -> UpsertCounts:
         """Insert new papers and replace stored ones by newer records; report what happened.
 
         A record replaces the stored paper with the same id when its ``updated``
         date is later, or (same date) when its content hash is greater, so the
         final state does not depend on import order. Must run inside a transaction
-        the caller controls (:meth:`begin` / :meth:`commit`).
+        the caller controls (:meth:`begin` / :meth:`commit`). ``derived`` is
+        ``derive(papers)`` when the caller computed it already (in parallel).
         """
         if not papers:
             return UpsertCounts(0, 0, 0)
         import pyarrow as pa
 
-        winners: dict[str, tuple[Paper, str]] = {}
+        winners: dict[str, tuple[Paper, str, int]] = {}
         duplicates_in_batch = 0
-        for paper in papers:
+        for position, paper in enumerate(papers):
             h = paper.content_hash()
             held = winners.get(paper.id)
             if held is not None:
                 duplicates_in_batch += 1
                 if (paper.updated, h) <= (held[0].updated, held[1]):
                     continue
-            winners[paper.id] = (paper, h)
+            winners[paper.id] = (paper, h, position)
+        if derived is None:
+            kept = list(winners.values())
+            derived_of = dict(zip((w[2] for w in kept), derive([w[0] for w in kept]), strict=True))
+        else:
+            derived_of = dict(enumerate(derived))
         cols: dict[str, list[Any]] = {c: [] for c in _STAGE_COLUMNS}
-        for paper, h in winners.values():
+        for paper, h, position in winners.values():
             cols["id"].append(paper.id)
             cols["title"].append(paper.title)
             cols["abstract"].append(paper.abstract)
@@ -328,13 +354,8 @@ class Store:
             cols["doi"].append(paper.doi)
             cols["source"].append(paper.source)
             cols["content_hash"].append(h)
-            title_folded, title_exact = token_strings(paper.title)
-            abstract_folded, abstract_exact = token_strings(paper.abstract)
-            cols["title_tok"].append(title_folded)
-            cols["abstract_tok"].append(abstract_folded)
-            cols["title_tok_cs"].append(title_exact)
-            cols["abstract_tok_cs"].append(abstract_exact)
-            _append_openness(cols, paper.abstract, paper.comments)
+            for col, value in zip(DERIVED_COLUMNS, derived_of[position], strict=True):
+                cols[col].append(value)
         schema = pa.schema(
             [
                 ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
