@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -156,3 +157,37 @@ def test_parallel_tokenising_gives_the_same_store(tmp_path):
 def rows_all(path):
     with Store.open(path) as s:
         return s.query("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_parallel_import_is_clean_and_a_rerun_completes(tmp_path):
+    import signal
+    import time
+
+    from uptake.synthetic import SyntheticCorpus, write_jsonl
+
+    data = tmp_path / "synth.jsonl"
+    n = write_jsonl(SyntheticCorpus(n_papers=30_000, start="2023-01", end="2025-06", seed=4, vocabulary_size=5000,
+                                    sentence_pool=2000), str(data))
+    db = tmp_path / "s.duckdb"
+    argv = [sys.executable, "-m", "uptake", "import", "-q", "--workers", "2", "--db", str(db), str(data)]
+    for delay in (0.5, 2.0):  # Ctrl-C reaches the whole process group, as from a terminal
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not db.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the import has started once it has opened the store
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode == 0:
+            continue  # it finished first on a fast machine; the rerun below still checks the store
+        assert proc.returncode == 130, err.decode()
+        assert b"Traceback" not in err and b"run the same command again" in err
+    done = subprocess.run(argv[:-1] + ["--json", str(data)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    summary = json.loads(done.stdout)
+    assert summary["inserted"] + summary["unchanged"] == n
+    with Store.open(db) as s:
+        assert s.query("SELECT count(*), count(DISTINCT id) FROM papers") == [(n, n)]

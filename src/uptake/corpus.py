@@ -110,10 +110,11 @@ class Corpus:
         fmt: SourceFormat | None = None,
         strict: bool = False,
         progress: ProgressFn | None = None,
+        workers: int | None = None,
     ) -> ImportSummary:
         """Import record files (see :func:`uptake.ingest.import_files`)."""
         with Store.open(self.path, write=True) as store:
-            return import_files(store, paths, fmt=fmt, strict=strict, progress=progress)
+            return import_files(store, paths, fmt=fmt, strict=strict, progress=progress, workers=workers)
 
     # -- reading -------------------------------------------------------------
     def stats(self, *, top_categories: int = 25) -> Stats:

@@ -48,6 +48,10 @@ def import_files(
     if workers is None:
         big = sum(s.total_bytes for s in sources) >= PARALLEL_FROM_BYTES
         workers = min(2, os.cpu_count() or 1) if big else 1
+    if workers < 1:
+        from .errors import UsageError
+
+        raise UsageError(f"--workers must be 1 or more, not {workers}")
     summary = ImportSummary()
     writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers)
     if strict:
@@ -114,8 +118,10 @@ class _BatchWriter:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # spawn, not fork: the parent holds DuckDB's threads and locks
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            # spawn, not fork: the parent holds DuckDB's threads and locks. Workers ignore Ctrl-C: the
+            # parent handles it, and shutting down waits only for the batch each worker is on.
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_ignore_interrupts)
 
     def write(self, batch: list[Paper], after: Callable[[], None] | None) -> None:
         if not batch:
@@ -163,6 +169,12 @@ def sync_index(store: Store) -> None:
             f"the papers were imported, but updating the term index failed ({exc}); queries scan the store "
             f"(same counts, slower) until `uptake index --rebuild` succeeds"
         ) from exc
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_transaction: bool,

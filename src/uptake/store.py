@@ -307,7 +307,12 @@ class Store:
         self.con.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.con.execute("ROLLBACK")
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.TransactionException as exc:
+            if "no transaction is active" not in str(exc):
+                raise
+            # an interrupted or failed COMMIT has already ended the transaction: nothing was written
 
     def upsert(self, papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]] | None = None) -> UpsertCounts:
         """Insert new papers and replace stored ones by newer records; report what happened.
@@ -383,8 +388,13 @@ class Store:
                 FROM _stage_arrow s LEFT JOIN papers p ON p.id = s.id
                 """
             )
-        finally:
-            con.unregister("_stage_arrow")
+        except BaseException:
+            try:
+                con.unregister("_stage_arrow")
+            except duckdb.Error:
+                pass  # an interrupted query aborted the transaction; the original error says why
+            raise
+        con.unregister("_stage_arrow")
         counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
         if counts.get("update"):
             con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")

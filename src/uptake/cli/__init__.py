@@ -53,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console_err().print("interrupted: what was committed is kept; run the same command again to finish")
         return 130
+    except RuntimeError as exc:  # DuckDB turns Ctrl-C during a query into "Query interrupted"
+        if "interrupted" not in str(exc).lower():
+            raise
+        console_err().print("interrupted: what was committed is kept; run the same command again to finish")
+        return 130
     except BrokenPipeError:
         return 0
 

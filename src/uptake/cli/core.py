@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", dest="source_format", choices=["kaggle", "jsonl", "parquet", "csv", "atom", "oai"],
                    help="skip detection and read every file as this format")
     p.add_argument("--strict", action="store_true", help="abort at the first bad line, writing nothing")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes that tokenise while one reads and writes (default: 2 for imports over 32 MB, else 1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=cmd_import)
@@ -94,7 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if show:
         summary = _import_with_progress(corpus, args)
     else:
-        summary = corpus.import_files(args.files, fmt=args.source_format, strict=args.strict)
+        summary = corpus.import_files(args.files, fmt=args.source_format, strict=args.strict, workers=args.workers)
     if args.json:
         write_json(summary.as_dict())
         return 0
@@ -126,7 +128,8 @@ def _import_with_progress(corpus: Any, args: argparse.Namespace) -> Any:
                 tasks[name] = progress.add_task(Path(name).name, total=total, records=0)
             progress.update(tasks[name], completed=done, records=records)
 
-        return corpus.import_files(args.files, fmt=args.source_format, strict=args.strict, progress=update)
+        return corpus.import_files(args.files, fmt=args.source_format, strict=args.strict, progress=update,
+                                   workers=args.workers)
 
 
 # -- stats -----------------------------------------------------------------------
