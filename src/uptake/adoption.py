@@ -42,7 +42,7 @@ import numpy as np
 
 from .errors import UsageError
 from .periods import month_label, parse_month
-from .trends import Trend, TrendSeries, wilson_interval
+from .trends import Z95, Trend, TrendSeries, wilson_interval
 
 if TYPE_CHECKING:
     from .corpus import Corpus
@@ -52,7 +52,6 @@ ONSET_MIN_SUM = 5
 TAKEOFF_MIN_MONTHS = 6
 MK_MONTHS = 12
 BASS_M_SPREAD = 4.0
-Z95 = 1.959963984540054
 CHI2_95 = 3.841458820694124  # chi-square(1) 95% quantile: the profile-likelihood threshold
 
 RULES = {

@@ -40,11 +40,11 @@ import numpy as np
 from .errors import PeriodError, UsageError
 from .periods import month_label, parse_month
 from .text import phrase_key, tokens
+from .trends import Z95
 
 if TYPE_CHECKING:
     from .corpus import Corpus
 
-Z95 = 1.959963984540054
 SPARK = "▁▂▃▄▅▆▇█"
 
 STOP_WORDS = frozenset("""

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from .text import normalize
 
 #: Bumped whenever a change here could change which papers are flagged.
 OPENNESS_VERSION = "4"
@@ -137,7 +138,7 @@ _HOSTISH_CONT = re.compile(r"^[a-z0-9][\w-]*\.(?:github|gitlab|com|io|org|net|co
 
 def clean_text(text: str) -> str:
     """``text`` with LaTeX link markup removed and links broken by line breaks joined again."""
-    t = unicodedata.normalize("NFKC", text)
+    t = normalize(text)
     t = _HREF.sub(lambda m: f" {m.group(1)} ", t)
     t = _URL_CMD.sub(lambda m: f" {m.group(1)} ", t)
     t = _FOOTNOTE_MARK.sub(" ", t)

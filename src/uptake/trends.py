@@ -27,7 +27,11 @@ MEASURES: tuple[Measure, ...] = ("share", "count")
 CSV_HEADER = ("period", "series", "count", "total", "share")
 
 
-def wilson_interval(count: int, total: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+#: The standard normal quantile for two-sided 95% intervals, used by every interval uptake reports.
+Z95 = 1.959963984540054
+
+
+def wilson_interval(count: int, total: int, z: float = Z95) -> tuple[float, float] | None:
     """Wilson score interval for a binomial proportion (95% by default); None when total is 0."""
     if total <= 0:
         return None

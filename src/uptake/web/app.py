@@ -587,9 +587,11 @@ def default_from(first: Any, last: Any) -> str | None:
     """The page's default first month: January three years before the corpus's last paper (or its first month)."""
     if last is None:
         return None
-    candidate = f"{last.year - 3:04d}-01"
-    if first is not None and f"{first.year:04d}-{first.month:02d}" > candidate:
-        return f"{first.year:04d}-{first.month:02d}"
+    from ..periods import month_label, month_of
+
+    candidate = month_label((last.year - 3) * 12)
+    if first is not None and month_of(first) > (last.year - 3) * 12:
+        return month_label(month_of(first))
     return candidate
 
 
