@@ -15,10 +15,10 @@ import math
 import numpy as np
 import pytest
 
-from uptake import adoption as A
+from uptake.analytics import adoption as A
 from uptake.periods import month_label, parse_month
 from uptake.synthetic import FULL_SIZE, PlantedTerm, SyntheticCorpus
-from uptake.trends import CorpusInfo, Point, TrendSeries, build_trend
+from uptake.analytics.trends import CorpusInfo, Point, TrendSeries, build_trend
 
 N = 300_000
 PLANTED = (

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import make_paper, store_with
-from uptake.emerging import (
+from uptake.analytics.emerging import (
     benjamini_hochberg,
     emerging,
     keep_candidate,

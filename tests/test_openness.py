@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_paper, store_with
 from uptake.errors import QueryError, StoreError, UsageError
-from uptake.openness import clean_url, detect, openness_table
+from uptake.analytics.openness import clean_url, detect, openness_table
 from uptake.query import parse_query
 from uptake.query.ast import And, HasArtifact, Term
 from uptake.store import OPENNESS_COLUMNS, Store
@@ -306,7 +306,7 @@ def test_openness_table(tmp_path: Path) -> None:
 
 def test_links_behind_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from uptake.cli import main
-    from uptake.openness import paper_links
+    from uptake.analytics.openness import paper_links
 
     corpus = store_with(tmp_path / "s.duckdb", _papers())
     total, rows = paper_links(corpus, "GRPO", period="2025-05")

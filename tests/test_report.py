@@ -13,7 +13,7 @@ from conftest import make_paper, store_with
 from uptake.cli import main
 from uptake.corpus import Corpus
 from uptake.records import Paper
-from uptake.report import (
+from uptake.outputs.report import (
     corpus_fingerprint,
     export_corpus,
     make_report,

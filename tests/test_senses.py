@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from uptake.errors import UsageError
-from uptake.senses import find_expansions, initials_match, senses
+from uptake.analytics.senses import find_expansions, initials_match, senses
 from uptake.text import tokens
 
 

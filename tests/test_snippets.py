@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from uptake.query import parse_query
-from uptake.snippets import snippet, title_highlights
+from uptake.query.snippets import snippet, title_highlights
 from uptake.text import token_spans, tokens
 
 

@@ -11,7 +11,7 @@ from conftest import make_paper, store_with
 from uptake.errors import PeriodError, UnknownCategoryError, UsageError
 from uptake.periods import month_label
 from uptake.query import parse_query
-from uptake.trends import centred_moving_average, wilson_interval
+from uptake.analytics.trends import centred_moving_average, wilson_interval
 
 PAPERS = [
     make_paper("2501.00001", "GRPO for math", "We use group relative policy optimization.", published="2025-01-10",

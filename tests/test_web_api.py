@@ -410,18 +410,8 @@ def test_requests_from_many_threads(client, db) -> None:  # type: ignore[no-unty
 
 
 # -- analytics: optional modules -------------------------------------------------------------
-@pytest.mark.parametrize("name", ["adoption", "emerging"])
-def test_missing_analytics_answer_501(db, monkeypatch, name) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(sys.modules, f"uptake.{name}", None)  # as if the module were not installed
-    c = TestClient(create_app(db))
-    r = c.get(f"/api/{name}", params={"q": "GRPO"})
-    assert r.status_code == 501
-    body = r.json()
-    assert f"{name} analytics are not available" in body["error"] and body["feature"] == name
-
-
 def test_adoption_endpoint_matches_the_library(client, db) -> None:  # type: ignore[no-untyped-def]
-    adoption = pytest.importorskip("uptake.adoption")
+    adoption = pytest.importorskip("uptake.analytics.adoption")
     r = client.get("/api/adoption", params={"q": "GRPO, DPO"})
     assert r.status_code == 200, r.text
     expected = adoption.adoption(Corpus(db), "GRPO, DPO", with_senses=False).as_dict()
@@ -432,7 +422,7 @@ def test_adoption_endpoint_matches_the_library(client, db) -> None:  # type: ign
 
 
 def test_emerging_endpoint_matches_the_library(client, db) -> None:  # type: ignore[no-untyped-def]
-    emerging = pytest.importorskip("uptake.emerging")
+    emerging = pytest.importorskip("uptake.analytics.emerging")
     params = {"recent": "2025-01:2025-06", "baseline": "2024-01:2024-12", "limit": "5"}
     r = client.get("/api/emerging", params=params)
     assert r.status_code == 200, r.text

@@ -28,7 +28,7 @@ from .errors import (
 from .query import parse_query
 from .records import ImportSummary, Paper
 from .text import SEMANTICS_VERSION, tokens
-from .trends import Point, Trend, TrendSeries
+from .analytics.trends import Point, Trend, TrendSeries
 
 __version__ = "0.1.0"
 

@@ -33,7 +33,7 @@ from .query.plan import SqlPredicate, categories_predicate, has_predicate, plan_
 from .records import ImportSummary
 from .sources import SourceFormat
 from .store import Store
-from .trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
+from .analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class Corpus:
         """
         from contextlib import nullcontext
 
-        from .derived import apply_formulas, split_formulas
+        from .analytics.derived import apply_formulas, split_formulas
         from .index import verified_index
         from .query.expand import expand_query, has_wildcards
 
@@ -257,7 +257,7 @@ class Corpus:
         """The papers behind a point: those matching any series of ``query`` in ``period``, newest first.
 
         ``has`` keeps only papers linking their own artifact of each kind given (code, weights, data, demo,
-        promise; see :mod:`uptake.openness`).
+        promise; see :mod:`uptake.analytics.openness`).
         """
         parsed = query if isinstance(query, Query) else parse_query(query)
         cats = _as_list(category)
@@ -347,7 +347,7 @@ def _uses_openness(parsed: Query) -> bool:
 
 def _has_kinds(has: str | Sequence[str]) -> list[str]:
     from .errors import UsageError
-    from .openness import HAS_KINDS
+    from .analytics.openness import HAS_KINDS
 
     kinds = _as_list(has)
     for k in kinds:

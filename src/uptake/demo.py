@@ -68,7 +68,7 @@ def build_demo_store(path: Path, *, papers: int = 6000, seed: int = 7) -> int:
 def run_demo(*, db: str | Path | None = None, out_dir: str | Path = ".", papers: int = 6000) -> DemoResult:
     """Build the demo store and write ``grpo.png`` and ``grpo.csv`` into ``out_dir``."""
     from .corpus import Corpus
-    from .plot import save_figure
+    from .outputs.plot import save_figure
 
     if papers < 500:
         raise UsageError("--papers must be at least 500 for a readable demo")

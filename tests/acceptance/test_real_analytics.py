@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from uptake.adoption import adoption
-from uptake.emerging import emerging
-from uptake.senses import senses
+from uptake.analytics.adoption import adoption
+from uptake.analytics.emerging import emerging
+from uptake.analytics.senses import senses
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 

@@ -66,7 +66,7 @@ def test_monthly_counts_match_an_independent_scan(real, query, needle, cs):
 def test_grpo_figure(real, tmp_path):
     from PIL import Image
 
-    from uptake.plot import save_figure
+    from uptake.outputs.plot import save_figure
 
     corpus, *_ = real
     trend = corpus.trend("GRPO, PPO, DPO", start="2025-01", category="cs")

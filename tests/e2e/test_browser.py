@@ -244,7 +244,7 @@ def test_analytics_panels(page, server) -> None:  # type: ignore[no-untyped-def]
     import importlib.util
     import json
 
-    if importlib.util.find_spec("uptake.emerging") is None or importlib.util.find_spec("uptake.adoption") is None:
+    if importlib.util.find_spec("uptake.analytics.emerging") is None or importlib.util.find_spec("uptake.analytics.adoption") is None:
         pytest.skip("this uptake has no adoption/emerging analytics")
     # The emerging list comes from the real endpoint in the API tests; here a fixed answer, so the
     # click-to-add behaviour is tested whatever a small synthetic corpus happens to rank.

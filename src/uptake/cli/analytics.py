@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 # -- adoption --------------------------------------------------------------------
 def cmd_adoption(args: argparse.Namespace) -> int:
-    from ..adoption import adoption
+    from ..analytics.adoption import adoption
     from ..query import parse_query
 
     if args.substitution is not None and len(parse_query(args.query).series) < 2:
@@ -83,7 +83,7 @@ def cmd_adoption(args: argparse.Namespace) -> int:
         with_senses=not args.no_senses,
     )
     if args.plot:
-        from ..plot_adoption import plot_aligned, save
+        from ..outputs.plot_adoption import plot_aligned, save
 
         path = save(plot_aligned(report), args.plot)
         console_err().print(f"wrote {path}")
@@ -93,7 +93,7 @@ def cmd_adoption(args: argparse.Namespace) -> int:
 
         raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
     if sub_file:
-        from ..plot_adoption import plot_substitution, save
+        from ..outputs.plot_adoption import plot_substitution, save
 
         path = save(plot_substitution(report), sub_file)
         console_err().print(f"wrote {path}")
@@ -263,7 +263,7 @@ def _substitution_csv(report: Any) -> str:
 
 # -- emerging --------------------------------------------------------------------
 def cmd_emerging(args: argparse.Namespace) -> int:
-    from ..emerging import emerging
+    from ..analytics.emerging import emerging
 
     report = emerging(
         corpus_for(args), recent=args.recent, baseline=args.baseline, category=args.category, top=args.top,
@@ -311,7 +311,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
 
 # -- senses ----------------------------------------------------------------------
 def cmd_senses(args: argparse.Namespace) -> int:
-    from ..senses import senses
+    from ..analytics.senses import senses
 
     rep = senses(corpus_for(args), args.term, expansion=args.expansion, category=args.category, start=args.start,
                  end=args.end)

@@ -151,7 +151,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     t.add_column("papers", justify="right")
     t.add_column("")
     from ..periods import parse_month
-    from ..trends import period_end
+    from ..analytics.trends import period_end
 
     cut_short = stats.last is not None and period_end(parse_month(stats.months[-1][0]), "month") > stats.last
     for k, (m, n) in enumerate(months):
@@ -262,7 +262,7 @@ def _print_trend_table(trend: Any) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from ..plot import save_figure
+    from ..outputs.plot import save_figure
 
     trend = _trend(args)
     ax = trend.plot(title=args.title)

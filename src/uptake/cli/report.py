@@ -93,7 +93,7 @@ def cmd_openness(args: argparse.Namespace) -> int:
         console().print(f"{corpus.path}: openness columns present and filled for {n:,} papers")
         if not args.query:
             return 0
-    from ..openness import HAS_KINDS, openness_table
+    from ..analytics.openness import HAS_KINDS, openness_table
 
     table = openness_table(
         corpus_for(args), args.query, start=args.start, end=args.end, by=args.by, category=args.category,
@@ -139,7 +139,7 @@ def _pct(value: float | None) -> str:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
-    from ..openness import paper_links
+    from ..analytics.openness import paper_links
 
     total, rows = paper_links(
         corpus_for(args), args.query, period=args.period, by=args.by, start=args.start, end=args.end,
@@ -165,7 +165,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 
 # -- report / reproduce ----------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..report import make_report
+    from ..outputs.report import make_report
 
     rep = make_report(
         corpus_for(args), args.query, args.out, start=args.start, end=args.end, by=args.by, category=args.category,
@@ -190,7 +190,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..corpus import Corpus
-    from ..report import load_manifest, reproduce
+    from ..outputs.report import load_manifest, reproduce
 
     db = args.db
     if db is None:
@@ -235,7 +235,7 @@ def _print_reproduction(out: Any, r: Any) -> None:
 # -- export ----------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..report import export_corpus, verify_export
+    from ..outputs.report import export_corpus, verify_export
 
     if args.verify:
         bad = verify_export(args.verify)

@@ -41,7 +41,7 @@ class Category:
 class HasArtifact:
     """``has:code`` (weights, data, demo, promise): the paper links its own artifact of that kind.
 
-    See :mod:`uptake.openness` for what counts.
+    See :mod:`uptake.analytics.openness` for what counts.
     """
 
     kind: str

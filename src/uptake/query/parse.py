@@ -297,7 +297,7 @@ class _Parser:
         raise self.error(f"expected a term, found {tok.text or 'the end'!r}", tok.pos)
 
     def _has(self, tok: _Tok, nxt: _Tok) -> HasArtifact:
-        from ..openness import HAS_KINDS
+        from ..analytics.openness import HAS_KINDS
 
         kinds = ", ".join(f"has:{k}" for k in HAS_KINDS)
         if nxt.kind != "WORD" or nxt.pos != tok.pos + 4:

@@ -39,7 +39,7 @@ def category_predicate(code: str) -> SqlPredicate:
 
 def has_predicate(kind: str) -> SqlPredicate:
     """Papers linking their own artifact of ``kind`` (the column name comes from a fixed table, never the user)."""
-    from ..openness import HAS_COLUMNS
+    from ..analytics.openness import HAS_COLUMNS
 
     return SqlPredicate(f"coalesce({HAS_COLUMNS[kind]}, false)", ())
 

@@ -1,4 +1,4 @@
-"""Bridges from the API to the optional analytics modules (``uptake.adoption``, ``uptake.emerging``).
+"""Bridges from the API to the optional analytics modules (``uptake.analytics.adoption``, ``uptake.analytics.emerging``).
 
 They are imported lazily by the app; these functions only translate request parameters
 into library calls and results into JSON-ready dicts.

@@ -350,7 +350,7 @@ def create_app(
         to: Str = None, category: Cats = [], case_sensitive: Str = None, field: Str = None,  # noqa: B006
         series: Str = None, limit: Str = None, offset: Str = None,
     ) -> Response:
-        from ..snippets import snippet, title_highlights
+        from ..query.snippets import snippet, title_highlights
 
         parsed = parse_api_query(q, lim)
         if series not in (None, ""):
@@ -395,7 +395,7 @@ def create_app(
         return tuple(sorted(request.query_params.multi_items()))
 
     @app.get("/api/adoption", summary="Adoption summary for each series of q", description=
-             "Exactly `adoption(corpus, q, ...).as_dict()` from uptake.adoption: first mention, milestones, "
+             "Exactly `adoption(corpus, q, ...).as_dict()` from uptake.analytics.adoption: first mention, milestones, "
              "doubling time and fit summaries per series. Parameters: q, from, to, category (repeatable), "
              "case_sensitive, field, introduced (YYYY-MM), origin (arXiv id), senses (true|false). "
              "501 when this uptake has no adoption analytics.")
@@ -411,7 +411,7 @@ def create_app(
                                lambda m, c: adoption_json(m, c, parsed, params, cats)))
 
     @app.get("/api/emerging", summary="Terms rising fastest now", description=
-             "Exactly `emerging(corpus, ...).as_dict()` from uptake.emerging. Parameters: recent and baseline "
+             "Exactly `emerging(corpus, ...).as_dict()` from uptake.analytics.emerging. Parameters: recent and baseline "
              "(YYYY-MM:YYYY-MM; default the last 6 complete months against the 12 before), category (repeatable), "
              "limit (default 20). 501 when this uptake has no emerging-terms analytics.")
     def api_emerging(request: Request) -> Response:
@@ -613,9 +613,9 @@ def _budget_error(seconds: float) -> ApiError:
 def _optional(name: str):  # type: ignore[no-untyped-def]
     """Import ``uptake.<name>`` or answer 501 saying the feature is missing."""
     try:
-        return importlib.import_module(f"uptake.{name}")
+        return importlib.import_module(f"uptake.analytics.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name not in (f"uptake.{name}",):
+        if exc.name not in (f"uptake.analytics.{name}",):
             raise
         raise ApiError(501, f"{name} analytics are not available in this version of uptake "
                        f"(uptake.{name} is not installed); trends and papers work as usual",
@@ -626,7 +626,7 @@ def _available(name: str) -> bool:
     import importlib.util
 
     try:
-        return importlib.util.find_spec(f"uptake.{name}") is not None
+        return importlib.util.find_spec(f"uptake.analytics.{name}") is not None
     except (ImportError, ValueError):
         return False
 

@@ -1,7 +1,7 @@
 """Reproducible figure packages, corpus fingerprints, and corpus export.
 
 ``make_report`` writes a folder anyone can check: the figure (PNG and SVG), the
-numbers (CSV and JSON), the adoption summary when :mod:`uptake.adoption` is
+numbers (CSV and JSON), the adoption summary when :mod:`uptake.analytics.adoption` is
 installed, a README in plain words, and ``manifest.json`` recording the uptake
 version, the exact query and options, the matching-semantics version, the corpus
 fingerprint and a SHA-256 of every file. ``reproduce`` re-runs a manifest against
@@ -25,12 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, StoreError, UsageError
+from ..errors import InputError, StoreError, UsageError
 
 if TYPE_CHECKING:
-    from .corpus import Corpus
-    from .store import Store
-    from .trends import Trend
+    from ..corpus import Corpus
+    from ..store import Store
+    from ..analytics.trends import Trend
 
 MANIFEST = "manifest.json"
 REPORT_FILES = ("figure.png", "figure.svg", "data.csv", "data.json", "adoption.json", "README.md", MANIFEST)
@@ -78,7 +78,7 @@ class Fingerprint:
 
 def fingerprint(store: Store) -> Fingerprint:
     """The corpus fingerprint of ``store`` (see the module docstring)."""
-    from .periods import month_label
+    from ..periods import month_label
 
     row = store.query(
         "SELECT count(*), min(month), max(month), "
@@ -95,7 +95,7 @@ def fingerprint(store: Store) -> Fingerprint:
 
 
 def corpus_fingerprint(corpus: Corpus) -> Fingerprint:
-    from .store import Store
+    from ..store import Store
 
     with Store.open(corpus.path) as store:
         return fingerprint(store)
@@ -187,14 +187,14 @@ def make_report(
     now: datetime | None = None,
 ) -> Report:
     """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written."""
-    from . import __version__
-    from .openness import OPENNESS_VERSION
-    from .text import SEMANTICS_VERSION
+    from .. import __version__
+    from ..analytics.openness import OPENNESS_VERSION
+    from ..text import SEMANTICS_VERSION
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder: choose another --out")
-    from .corpus import _as_list
+    from ..corpus import _as_list
 
     cats = _as_list(category)
     before = corpus_fingerprint(corpus)
@@ -273,14 +273,14 @@ def _write_figures(trend: Trend, out: Path, title: str | None) -> None:
 
 
 def _adoption_summary(trend: Trend) -> tuple[str, dict[str, Any] | None]:
-    """The adoption analytics of ``trend`` when :mod:`uptake.adoption` is available, and a status line."""
+    """The adoption analytics of ``trend`` when :mod:`uptake.analytics.adoption` is available, and a status line."""
     try:
-        from . import adoption
+        from ..analytics import adoption
     except Exception as exc:  # not installed in this version, or broken: the report goes on without it
-        return f"unavailable: uptake.adoption could not be imported ({type(exc).__name__})", None
+        return f"unavailable: uptake.analytics.adoption could not be imported ({type(exc).__name__})", None
     analyze = getattr(adoption, "analyze_trend", None)
     if analyze is None:
-        return "unavailable: this uptake.adoption has no analyze_trend", None
+        return "unavailable: this uptake.analytics.adoption has no analyze_trend", None
     if trend.by != "month":
         return "not computed: adoption analytics need monthly periods (--by month)", None
     try:
@@ -512,8 +512,8 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from . import __version__
-    from .store import Store
+    from .. import __version__
+    from ..store import Store
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():

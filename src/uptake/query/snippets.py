@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .query.ast import And, Expr, Field, Or, Query, Term
-from .text import token_spans, tokens
+from .ast import And, Expr, Field, Or, Query, Term
+from ..text import token_spans, tokens
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .text import SEMANTICS_VERSION, tokens
+from ..text import SEMANTICS_VERSION, tokens
 
 if TYPE_CHECKING:
-    from .query.ast import Expr, Field, Term
-    from .store import Store
+    from ..query.ast import Expr, Field, Term
+    from ..store import Store
 
 #: Bumped when the index layout changes; an index of another format is rebuilt.
 INDEX_FORMAT = "1"
@@ -182,7 +182,7 @@ class TermIndex:
 
     def require_papers(self) -> int:
         if self.papers == 0:
-            from .errors import NoCorpusError
+            from ..errors import NoCorpusError
 
             raise NoCorpusError("the store has no papers yet: import some with `uptake import FILE`")
         return self.papers
@@ -224,7 +224,7 @@ class TermIndex:
     def compile(self, expr: Expr, *, case_sensitive: bool, field: Field):  # type: ignore[no-untyped-def]
         import tantivy
 
-        from .query.ast import And, Category, Not, Or, Term
+        from ..query.ast import And, Category, Not, Or, Term
 
         if isinstance(expr, Term):
             return self.term_query(expr, case_sensitive=case_sensitive, field=field)
@@ -476,7 +476,7 @@ def rebuild(store: Store, *, progress: ProgressFn | None = None) -> IndexInfo:
     import tantivy
 
     if not available():
-        from .errors import UsageError
+        from ..errors import UsageError
 
         raise UsageError("the term index needs the tantivy package: pip install tantivy "
                          "(without it every query scans the store, with the same counts)")
@@ -575,7 +575,7 @@ def _dir_size(path: Path) -> int:
 def series_queries(idx: TermIndex, series: Any, *, case_sensitive: bool, field: Field,
                    categories: Sequence[str]) -> tuple[Any, Any]:
     """(match, universe) tantivy queries of one parsed series; universe None = every paper."""
-    from .query.plan import split_series
+    from ..query.plan import split_series
 
     meta, rest = split_series(series)
     universe_parts = [idx.compile(m, case_sensitive=case_sensitive, field=field) for m in meta]
@@ -593,7 +593,7 @@ def series_queries(idx: TermIndex, series: Any, *, case_sensitive: bool, field: 
 def trend_counts(idx: TermIndex, series_list: Sequence[Any], *, case_sensitive: bool, field: Field,
                  categories: Sequence[str]) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
     """Per series: papers per month matching it, and papers per month in its universe."""
-    from .query.plan import split_series
+    from ..query.plan import split_series
 
     counts: list[dict[int, int]] = []
     totals: list[dict[int, int]] = []

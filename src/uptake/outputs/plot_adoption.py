@@ -1,6 +1,6 @@
 """Adoption figures: curves aligned on months since introduction, and substitution within a family.
 
-Only draws; the numbers come from :mod:`uptake.adoption`.
+Only draws; the numbers come from :mod:`uptake.analytics.adoption`.
 """
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from .periods import month_label, parse_month
+from ..periods import month_label, parse_month
 from .plot import PALETTE, _period_date, _use_agg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .adoption import AdoptionReport
+    from ..analytics.adoption import AdoptionReport
 
 
 def _style(ax: Axes) -> None:
@@ -143,7 +143,7 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
 
     sub = report.substitution
     if sub is None:
-        from .errors import UsageError
+        from ..errors import UsageError
 
         raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
     pts = list(sub.points)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from .periods import (
+from ..periods import (
     Granularity,
     month_start,
     period_first_month,
@@ -170,7 +170,7 @@ class Trend:
 
     def plot(self, ax=None, **kwargs: Any):  # type: ignore[no-untyped-def]
         """Draw on ``ax`` (or a new figure) and return the Axes."""
-        from .plot import plot_trend
+        from ..outputs.plot import plot_trend
 
         return plot_trend(self, ax=ax, **kwargs)
 

@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import PeriodError, UsageError
-from .periods import month_label, parse_month
-from .text import phrase_key, tokens
+from ..errors import PeriodError, UsageError
+from ..periods import month_label, parse_month
+from ..text import phrase_key, tokens
 from .trends import Z95
 
 if TYPE_CHECKING:
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -239,8 +239,8 @@ def emerging(
 
     By default ``recent`` is the last 6 complete months of the corpus and ``baseline`` the 12 months before.
     """
-    from .query.plan import categories_predicate
-    from .store import Store
+    from ..query.plan import categories_predicate
+    from ..store import Store
 
     t_start = time.perf_counter()
     if recent is None or baseline is None:
@@ -362,7 +362,7 @@ def emerging(
 
 def default_windows(corpus: Corpus) -> tuple[str, str]:
     """(recent, baseline): the last 6 complete months, and the 12 months before them."""
-    from .store import Store
+    from ..store import Store
 
     with Store.open(corpus.path) as store:
         store.require_papers()
@@ -372,7 +372,7 @@ def default_windows(corpus: Corpus) -> tuple[str, str]:
 
 
 def _empty_query():  # type: ignore[no-untyped-def]
-    from .query.ast import Query
+    from ..query.ast import Query
 
     return Query(text="", series=())
 

@@ -1,6 +1,6 @@
 """Adoption analytics: from a monthly trend to the numbers people argue about.
 
-Everything here is pure computation on :class:`~uptake.trends.Trend` values (monthly
+Everything here is pure computation on :class:`~uptake.analytics.trends.Trend` values (monthly
 counts of matching papers and monthly totals), except :func:`adoption`, which asks a
 :class:`~uptake.corpus.Corpus` for the trend and for the earliest matching papers.
 
@@ -40,12 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import UsageError
-from .periods import month_label, parse_month
+from ..errors import UsageError
+from ..periods import month_label, parse_month
 from .trends import Z95, Trend, TrendSeries, wilson_interval
 
 if TYPE_CHECKING:
-    from .corpus import Corpus
+    from ..corpus import Corpus
 
 ONSET_RUN = 3
 ONSET_MIN_SUM = 5
@@ -957,7 +957,7 @@ def adoption(
     fits: bool = True,
 ) -> AdoptionReport:
     """Adoption numbers for each series of ``query`` in ``corpus`` (see the module rules)."""
-    from .query import Query, parse_query
+    from ..query import Query, parse_query
 
     if introduced and origin:
         raise UsageError("give --introduced or --origin, not both")
@@ -1009,8 +1009,8 @@ def _replace(a: SeriesAdoption, **kw: Any) -> SeriesAdoption:
 
 def corpus_origin_month(corpus: Corpus, arxiv_id: str) -> int:
     """The v1 month of paper ``arxiv_id`` in ``corpus``."""
-    from .periods import month_of
-    from .store import Store
+    from ..periods import month_of
+    from ..store import Store
 
     key = arxiv_id.strip()
     for prefix in ("arXiv:", "arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import UsageError
-from .text import normalize, phrase_key, tokens
+from ..errors import UsageError
+from ..text import normalize, phrase_key, tokens
 
 if TYPE_CHECKING:
-    from .corpus import Corpus
-    from .query.ast import Series
+    from ..corpus import Corpus
+    from ..query.ast import Series
 
 #: Small words that may be skipped when matching an expansion's initials ("mixture of experts" -> MoE or ME).
 _GLUE = frozenset("of for and the a an in on to with via by".split())
@@ -120,9 +120,9 @@ def senses(
     top_categories: int = 5,
 ) -> SensesReport:
     """Split the papers matching ``term`` (case-insensitively) by case variant, category and expansion use."""
-    from .periods import parse_month
-    from .query.plan import categories_predicate
-    from .store import Store
+    from ..periods import parse_month
+    from ..query.plan import categories_predicate
+    from ..store import Store
 
     toks_cf = tokens(term)
     if not toks_cf:
@@ -201,7 +201,7 @@ def senses(
 def senses_for_series(corpus: Corpus, series: Series, *, category: str | Sequence[str] = (), start: str | None = None,
                       end: str | None = None) -> SensesReport | None:
     """Senses of a series that is one bare single-token term (e.g. ``GRPO``); None for anything else."""
-    from .query.ast import Term
+    from ..query.ast import Term
 
     expr = series.expr
     if not isinstance(expr, Term) or expr.field != "any" or len(tokens(expr.text)) != 1:

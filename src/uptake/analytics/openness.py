@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .text import normalize
+from ..text import normalize
 
 #: Bumped whenever a change here could change which papers are flagged.
 OPENNESS_VERSION = "4"
@@ -573,10 +573,10 @@ def openness_table(
     """Per period, the share of papers matching each series of ``query`` that link their own code, weights,
     data or demo page (and promise them), next to the same shares for all papers under the same filters.
     """
-    from .corpus import _as_list, _check_options, _require_openness, _resolve_range
-    from .periods import period_label, period_of
-    from .query import parse_query
-    from .query.plan import categories_predicate, has_predicate, plan_series
+    from ..corpus import _as_list, _check_options, _require_openness, _resolve_range
+    from ..periods import period_label, period_of
+    from ..query import parse_query
+    from ..query.plan import categories_predicate, has_predicate, plan_series
 
     cats = _as_list(category)
     _check_options(by=by, measure="share", smooth=1, field=field)
@@ -588,7 +588,7 @@ def openness_table(
         if parsed is not None:
             corpus._check_categories(store, cats, parsed)
         else:
-            from .query.ast import Query
+            from ..query.ast import Query
 
             corpus._check_categories(store, cats, Query(text="", series=()))
         lo, hi = _resolve_range(start, end, first, last)
@@ -625,7 +625,7 @@ def openness_table(
         for i, label in enumerate(labels):
             acc = per.get((p, i), [0] * width)
             cells.append(OpennessCell(period_label(p, by), label, acc[0], dict(zip(HAS_KINDS, acc[1:], strict=True))))  # type: ignore[arg-type]
-    from .periods import month_label
+    from ..periods import month_label
 
     return OpennessTable(
         query=parsed.text if parsed else None,
@@ -667,7 +667,7 @@ def paper_links(
     offset: int = 0,
 ) -> tuple[int, list[PaperLinks]]:
     """The papers behind a point (as :meth:`Corpus.papers`) with their openness flags and stored links."""
-    from .corpus import _require_openness
+    from ..corpus import _require_openness
 
     result = corpus.papers(query, period=period, by=by, start=start, end=end, category=category, has=has,
                            case_sensitive=case_sensitive, field=field, limit=limit, offset=offset)

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .errors import QueryError, UsageError
-from .query.ast import Arith, Formula, Operand, Query, Series
+from ..errors import QueryError, UsageError
+from ..query.ast import Arith, Formula, Operand, Query, Series
 from .trends import Point, Trend, TrendSeries, centred_moving_average
 
 _PREFIX = "\x00operand"

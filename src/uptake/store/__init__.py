@@ -21,9 +21,9 @@ from typing import Any
 
 import duckdb
 
-from .errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
-from .records import Paper
-from .text import SEMANTICS_VERSION, token_strings
+from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
+from ..records import Paper
+from ..text import SEMANTICS_VERSION, token_strings
 
 SCHEMA_VERSION = 1
 
@@ -88,7 +88,7 @@ HARVEST_COLUMNS = (
     "restarts", "updated_at",
 )
 
-#: Artifact-openness columns (see uptake.openness), filled at import; added to older stores on writable open.
+#: Artifact-openness columns (see uptake.analytics.openness), filled at import; added to older stores on writable open.
 OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links")
 
 _STAGE_COLUMNS = (
@@ -101,7 +101,7 @@ _STAGE_COLUMNS = (
 
 def _openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
     """The OPENNESS_COLUMNS values of one paper, in that order."""
-    from .openness import detect
+    from ..analytics.openness import detect
 
     found = detect(abstract, comments)
     return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
@@ -238,7 +238,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- artifact openness (see uptake.openness) ---------------------------------
+    # -- artifact openness (see uptake.analytics.openness) ---------------------------------
     def has_openness(self) -> bool:
         """Whether this store has the openness columns (stores made before them do not, until opened for writing)."""
         return bool(self.con.execute(
@@ -247,7 +247,7 @@ class Store:
 
     def upgrade_openness(self) -> int:
         """Add the openness columns if missing and (re)compute them where missing or outdated; returns rows done."""
-        from .openness import OPENNESS_VERSION
+        from ..analytics.openness import OPENNESS_VERSION
 
         for col in OPENNESS_COLUMNS:
             kind = "VARCHAR[]" if col == "links" else "BOOLEAN"

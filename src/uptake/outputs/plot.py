@@ -6,12 +6,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .periods import Granularity
+from ..periods import Granularity
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from .trends import Trend
+    from ..analytics.trends import Trend
 
 # Colour-blind-safe palette (Okabe & Ito), then matplotlib's defaults.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -170,7 +170,7 @@ def save_figure(ax: Axes, path: str | Path) -> Path:
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in (".png", ".svg"):
-        from .errors import UsageError
+        from ..errors import UsageError
 
         raise UsageError(f"{out}: figures are written as .png or .svg; change the file name's suffix")
     out.parent.mkdir(parents=True, exist_ok=True)
