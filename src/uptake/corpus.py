@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .deadline import NEVER, Deadline
 from .errors import PeriodError, UnknownCategoryError
 from .ingest import ProgressFn, import_files
 from .periods import (
@@ -32,7 +33,7 @@ from .query.ast import FIELDS, Field, walk
 from .query.plan import SqlPredicate, categories_predicate, has_predicate, plan_series
 from .records import ImportSummary
 from .sources import SourceFormat
-from .store import Store
+from .store import Store, default_path
 from .analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 
 
@@ -91,16 +92,25 @@ class Stats:
 class Corpus:
     """A corpus stored at ``path``. Each call opens the store briefly, so writers are not locked out."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        from .store import default_path
-
+    def __init__(self, path: str | Path | None = None, *, deadline: Deadline | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_path()
+        #: Every store this corpus opens is interrupted when ``deadline`` passes (the web's per-request budget).
+        self.deadline = deadline or NEVER
 
     def __repr__(self) -> str:
         return f"Corpus({str(self.path)!r})"
 
     def _read(self) -> Store:
-        return Store.open(self.path, write=False)
+        self.deadline.check()
+        store = Store.open(self.path, write=False)
+        if self.deadline is not NEVER:
+            try:
+                self.deadline.watch(store)
+            except BaseException:
+                store.close()
+                raise
+            store.on_close(lambda: self.deadline.unwatch(store))
+        return store
 
     # -- writing -------------------------------------------------------------
     def import_files(

@@ -10,6 +10,7 @@
     │   ├── UnrecognisedFormatError
     │   └── StrictImportError   --strict stopped at the first bad line
     ├── HarvestError            an OAI-PMH harvest could not finish (a rerun resumes it)
+    ├── DeadlineExceeded        the work took longer than the time it was given
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
@@ -79,6 +80,17 @@ class HarvestError(UptakeError):
 
     What was committed before is kept; running the same command again resumes.
     """
+
+
+class DeadlineExceeded(UptakeError):
+    """The work ran past its :class:`~uptake.deadline.Deadline` and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"this needed more than its {seconds:g} s time budget: narrow it (fewer series, a shorter date "
+            f"range, a category) and try again"
+        )
 
 
 class StoreError(UptakeError):

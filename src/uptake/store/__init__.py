@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -164,6 +164,7 @@ class Store:
         self.con = con
         self.path = path
         self.writable = writable
+        self._on_close: list[Callable[[], None]] = []
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -231,6 +232,17 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        for fn in self._on_close:
+            fn()
+        self._on_close.clear()
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when this store is closed."""
+        self._on_close.append(fn)
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this store now (from another thread); it raises in its caller."""
+        self.con.interrupt()
 
     def __enter__(self) -> Store:
         return self
