@@ -52,6 +52,7 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:  # type: ignore[no-un
 
 
 def phase_build(a: argparse.Namespace) -> list[dict]:
+    from uptake.ingest import upsert
     from uptake.store import Store
     from uptake.synthetic import SyntheticCorpus
 
@@ -68,9 +69,9 @@ def phase_build(a: argparse.Namespace) -> list[dict]:
         for p in synth.papers():
             batch.append(p)
             if len(batch) >= 5000:
-                st.begin(); st.upsert(batch); st.commit(); batch = []
+                st.begin(); upsert(st, batch); st.commit(); batch = []
         if batch:
-            st.begin(); st.upsert(batch); st.commit()
+            st.begin(); upsert(st, batch); st.commit()
     took = time.perf_counter() - t0
     return [{"op": "corpus build: generate + tokenise + store", "median": took, "rss_mb": rss_mb(),
              "note": f"{a.papers / took:,.0f} papers/s, one process"}]

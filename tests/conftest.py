@@ -12,6 +12,7 @@ import pytest
 from uptake.corpus import Corpus
 from uptake.records import Paper
 from uptake.store import Store
+from uptake.ingest import upsert
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REAL_DATA = SHARED / "data" / "arxiv-real"
@@ -40,7 +41,7 @@ def store_with(path: Path, papers: Iterable[Paper]) -> Corpus:
     """A store at ``path`` holding ``papers``; returns the Corpus over it."""
     with Store.open(path, write=True) as store:
         store.begin()
-        store.upsert(list(papers))
+        upsert(store, list(papers))
         store.commit()
     return Corpus(path)
 

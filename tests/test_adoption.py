@@ -275,7 +275,7 @@ def test_adoption_on_store_first_mention_is_the_earliest_paper(synthetic_corpus)
     from uptake.text import tokens
 
     corpus, synth = synthetic_corpus
-    report = A.adoption(corpus, "GRPO, DPO")
+    report = corpus.adoption("GRPO, DPO")
     earliest = None
     n = 0
     for p in synth.papers():

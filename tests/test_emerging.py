@@ -11,7 +11,6 @@ import pytest
 from conftest import make_paper, store_with
 from uptake.analytics.emerging import (
     benjamini_hochberg,
-    emerging,
     keep_candidate,
     parse_window,
     sparkline,
@@ -47,7 +46,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 @pytest.fixture(scope="module")
 def report(planted):  # type: ignore[no-untyped-def]
     corpus, _, _ = planted
-    return emerging(corpus, recent=RECENT, baseline=BASELINE, top=10)
+    return corpus.emerging(recent=RECENT, baseline=BASELINE, top=10)
 
 
 def names(rep) -> set[str]:  # type: ignore[no-untyped-def]
@@ -104,7 +103,7 @@ def test_counts_are_exact(planted, report) -> None:  # type: ignore[no-untyped-d
 
 def test_a_small_sample_still_finds_them(planted) -> None:  # type: ignore[no-untyped-def]
     corpus, _, _ = planted
-    rep = emerging(corpus, recent=RECENT, baseline=BASELINE, top=10, sample_docs=3000)
+    rep = corpus.emerging(recent=RECENT, baseline=BASELINE, top=10, sample_docs=3000)
     assert rep.sample_rate_baseline < 0.5
     assert {"QXRT", "glorpification", "sparse lattice gossip"} <= {t.term for t in rep.terms}
 
@@ -121,7 +120,7 @@ def test_overlapping_and_adjacent_candidates_count_exactly(make_store) -> None: 
     for i in range(40):
         recent.append(make_paper(f"2603.{i:05d}", "Other", "alpha beta again.", published="2026-03-10"))
     corpus = make_store(base + recent)
-    rep = emerging(corpus, recent="2026-02:2026-03", baseline="2025-01:2025-12", top=50, min_support=5)
+    rep = corpus.emerging(recent="2026-02:2026-03", baseline="2025-01:2025-12", top=50, min_support=5)
     listed = {t.term for t in rep.terms}
     assert {"alpha beta", "beta gamma"} <= listed | {a for t in rep.terms for a in t.aliases}
     assert len(rep.terms) >= 2
@@ -152,11 +151,11 @@ def test_pure_helpers() -> None:
 def test_errors_are_usage_errors(planted) -> None:  # type: ignore[no-untyped-def]
     corpus, _, _ = planted
     with pytest.raises(PeriodError):
-        emerging(corpus, recent="2025-01:2025-06", baseline="2025-03:2025-12")  # baseline must end first
+        corpus.emerging(recent="2025-01:2025-06", baseline="2025-03:2025-12")  # baseline must end first
     with pytest.raises(PeriodError):
-        emerging(corpus, recent="2030-01:2030-06", baseline="2029-01:2029-12")
+        corpus.emerging(recent="2030-01:2030-06", baseline="2029-01:2029-12")
     with pytest.raises(UsageError):
-        emerging(corpus, recent=RECENT, baseline=BASELINE, top=0)
+        corpus.emerging(recent=RECENT, baseline=BASELINE, top=0)
 
 
 def test_cli_emerging(planted, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ from uptake.query.ast import And, Category, Not, Or, Term
 from uptake.records import Paper
 from uptake.store import Store
 from uptake.text import contains_phrase, tokens
+from uptake.ingest import upsert
 
 # -- the brute-force reference --------------------------------------------------------------
 WORDS = ["LoRA", "lora", "LORA", "GRPO", "grpo", "policy", "optimization", "Straße", "STRASSE", "ﬁne", "fine",
@@ -200,7 +201,7 @@ def test_incremental_update_equals_brute_force(tmp_path_factory, first, second, 
     _build_indexed(path, first)
     with Store.open(path, write=True) as store:
         store.begin()
-        store.upsert(second)
+        upsert(store, second)
         store.commit()
         gen_before = ix.open_index(path).gen  # type: ignore[union-attr]
         info = ix.sync(store)
@@ -229,7 +230,7 @@ def test_updated_paper_stops_counting_in_old_form(tmp_path: Path) -> None:
     new = make_paper("2501.00001", title="PPO for agents", published="2025-01-10", updated="2025-03-01")
     with Store.open(path, write=True) as store:
         store.begin()
-        store.upsert([new])
+        upsert(store, [new])
         store.commit()
         assert ix.open_fresh(store) is None, "a store changed after indexing is not answered from the stale index"
         info = ix.sync(store)
@@ -247,7 +248,7 @@ def test_stale_index_falls_back_to_the_scan(tmp_path: Path) -> None:
     assert corpus.trend("GRPO", measure="count").series[0].total_count == 1
     with Store.open(path, write=True) as store:  # written without updating the index
         store.begin()
-        store.upsert([make_paper("2501.00002", title="GRPO two")])
+        upsert(store, [make_paper("2501.00002", title="GRPO two")])
         store.commit()
     assert corpus.trend("GRPO", measure="count").series[0].total_count == 2
     assert corpus.papers("GRPO").total == 2
@@ -398,7 +399,7 @@ def test_without_tantivy_everything_scans(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(ix, "available", lambda: False)
     with Store.open(path, write=True) as store:
         store.begin()
-        store.upsert([make_paper("2501.00002", title="GRPO two")])
+        upsert(store, [make_paper("2501.00002", title="GRPO two")])
         store.commit()
         assert ix.sync(store) is None
         assert ix.open_fresh(store) is None

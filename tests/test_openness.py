@@ -8,9 +8,10 @@ import pytest
 
 from conftest import make_paper, store_with
 from uptake.errors import QueryError, StoreError, UsageError
-from uptake.analytics.openness import clean_url, detect, openness_table
+from uptake.analytics.openness import clean_url, detect
 from uptake.query import parse_query
 from uptake.query.ast import And, HasArtifact, Term
+from uptake.ingest import refresh_openness
 from uptake.store import OPENNESS_COLUMNS, Store
 
 
@@ -293,7 +294,7 @@ def test_store_fills_columns_and_filters(tmp_path: Path) -> None:
 
 def test_openness_table(tmp_path: Path) -> None:
     corpus = store_with(tmp_path / "s.duckdb", _papers())
-    table = openness_table(corpus, "GRPO, DPO", start="2025-05", end="2025-06")
+    table = corpus.openness("GRPO, DPO", start="2025-05", end="2025-06")
     c = table.cell("2025-05", "GRPO")
     assert (c.papers, c.counts["code"], c.counts["weights"], c.counts["data"]) == (3, 1, 1, 0)
     assert c.share("code") == pytest.approx(1 / 3)
@@ -306,10 +307,9 @@ def test_openness_table(tmp_path: Path) -> None:
 
 def test_links_behind_the_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from uptake.cli import main
-    from uptake.analytics.openness import paper_links
 
     corpus = store_with(tmp_path / "s.duckdb", _papers())
-    total, rows = paper_links(corpus, "GRPO", period="2025-05")
+    total, rows = corpus.links("GRPO", period="2025-05")
     assert total == 3
     assert [(r.id, r.flags["code"], r.links) for r in rows] == [
         ("2505.00004", False, ("cited-code:https://github.com/others/tool",)),
@@ -339,7 +339,12 @@ def test_store_made_before_openness(tmp_path: Path) -> None:
         corpus.trend("GRPO has:code")
     with pytest.raises(StoreError, match="openness --refresh"):
         corpus.papers("GRPO", has="code")
-    with Store.open(path, write=True) as store:  # a writable open adds and fills the columns
+    with Store.open(path, write=True) as store:  # a writable open adds the columns, but unfilled they don't count
+        assert not store.has_openness()
+    with pytest.raises(StoreError, match="openness --refresh"):
+        corpus.papers("GRPO", has="code")
+    with Store.open(path, write=True) as store:  # what `uptake openness --refresh` (and every import) does
+        assert refresh_openness(store) == len(_papers())
         assert store.has_openness()
         assert store.get_meta("openness_version") is not None
     assert corpus.papers("GRPO", has="code").total == 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import make_paper
 from test_index import _build_indexed, brute_trend, corpus_st
+import uptake
 from uptake.corpus import Corpus
 from uptake.errors import QueryError, UsageError
 from uptake.query import parse_query
@@ -202,7 +203,7 @@ def test_plot_draws_ratios_on_their_own_axis_and_keeps_negative_differences(corp
 
     matplotlib.use("Agg")
     t = corpus.trend("GRPO / PPO, PPO - GRPO, DPO")
-    ax = t.plot()
+    ax = uptake.plot(t)
     twins = [a for a in ax.figure.axes if a is not ax]
     assert len(twins) == 1 and twins[0].get_ylabel() == "Ratio of paper counts"
     assert twins[0].lines[0].get_label().startswith("GRPO / PPO")

@@ -22,6 +22,7 @@ from uptake.outputs.report import (
     verify_export,
 )
 from uptake.store import Store
+from uptake.ingest import upsert
 
 
 def _paper(i: int, month: int, abstract: str, **kw) -> Paper:  # type: ignore[no-untyped-def]
@@ -91,7 +92,7 @@ def test_one_more_matching_paper_changes_the_fingerprint(reported, capsys: pytes
     corpus, rep = reported
     with Store.open(corpus.path, write=True) as store:
         store.begin()
-        store.upsert([_paper(999, 3, "A late GRPO paper.")])
+        upsert(store, [_paper(999, 3, "A late GRPO paper.")])
         store.commit()
     result = reproduce(rep.out_dir / "manifest.json", corpus)
     assert result.exit_code == 2
@@ -110,7 +111,7 @@ def test_same_count_different_content_is_named(reported) -> None:  # type: ignor
     corpus, rep = reported
     with Store.open(corpus.path, write=True) as store:  # a newer version of one paper, same count
         store.begin()
-        store.upsert([_paper(1, 1, "We train with GRPO, revised.", updated=date(2025, 12, 1))])
+        upsert(store, [_paper(1, 1, "We train with GRPO, revised.", updated=date(2025, 12, 1))])
         store.commit()
     result = reproduce(rep.out_dir / "manifest.json", corpus)
     assert result.exit_code == 2
@@ -152,7 +153,7 @@ def test_fingerprint_is_independent_of_import_order_and_source(tmp_path: Path) -
         rev = [replace(p, source="elsewhere") for p in reversed(papers)]
         for k in range(0, len(rev), 7):
             store.begin()
-            store.upsert(rev[k : k + 7])
+            upsert(store, rev[k : k + 7])
             store.commit()
     assert corpus_fingerprint(a) == corpus_fingerprint(Corpus(b_path))
     fa = corpus_fingerprint(a)

@@ -9,13 +9,13 @@ from collections import Counter
 import pytest
 
 from uptake.errors import UsageError
-from uptake.analytics.senses import find_expansions, initials_match, senses
+from uptake.analytics.senses import find_expansions, initials_match
 from uptake.text import tokens
 
 
 def test_lora_splits_into_its_two_meanings(synthetic_corpus) -> None:  # type: ignore[no-untyped-def]
     corpus, synth = synthetic_corpus
-    rep = senses(corpus, "LoRA")
+    rep = corpus.senses("LoRA")
     # brute force: papers per exact case variant of the token "lora"
     want: Counter[str] = Counter()
     total = 0
@@ -40,12 +40,12 @@ def test_lora_splits_into_its_two_meanings(synthetic_corpus) -> None:  # type: i
 
 def test_given_expansion_and_filters(synthetic_corpus) -> None:  # type: ignore[no-untyped-def]
     corpus, _ = synthetic_corpus
-    rep = senses(corpus, "LoRA", expansion="low-rank adaptation", category="eess.SP")
+    rep = corpus.senses("LoRA", expansion="low-rank adaptation", category="eess.SP")
     assert rep.expansion_source == "given"
     assert all(v.with_expansion == 0 for v in rep.variants if v.form == "LoRa")
     assert sum(v.papers for v in rep.variants) >= rep.papers > 0
     with pytest.raises(UsageError):
-        senses(corpus, "!!!")
+        corpus.senses("!!!")
 
 
 def test_expansion_detection() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FIXTURES, make_paper
 from uptake.errors import NoCorpusError, SchemaVersionError, StoreLockedError, StrictImportError
-from uptake.ingest import import_files
+from uptake.ingest import import_files, upsert
 from uptake.records import ImportSummary
 from uptake.store import Store
 
@@ -35,14 +35,14 @@ def test_newer_record_replaces_older_never_the_reverse(tmp_path):
     old = make_paper("2501.00001", "old title", published="2025-01-02", updated="2025-01-02")
     new = make_paper("2501.00001", "new title", published="2025-01-02", updated="2025-03-01")
     with Store.open(db, write=True) as s:
-        s.begin(); assert s.upsert([new]).inserted == 1; s.commit()
-        s.begin(); c = s.upsert([old]); s.commit()
+        s.begin(); assert upsert(s, [new]).inserted == 1; s.commit()
+        s.begin(); c = upsert(s, [old]); s.commit()
         assert (c.inserted, c.updated, c.unchanged) == (0, 0, 1)
         assert s.query("SELECT title FROM papers")[0][0] == "new title"
     db2 = tmp_path / "t.duckdb"
     with Store.open(db2, write=True) as s:
-        s.begin(); s.upsert([old]); s.commit()
-        s.begin(); c = s.upsert([new]); s.commit()
+        s.begin(); upsert(s, [old]); s.commit()
+        s.begin(); c = upsert(s, [new]); s.commit()
         assert (c.inserted, c.updated) == (0, 1)
         assert s.query("SELECT title, count(*) OVER () FROM papers") == [("new title", 1)]
 
@@ -55,7 +55,7 @@ def test_same_date_tie_does_not_depend_on_import_order(tmp_path):
         db = tmp_path / f"{order[0].title}.duckdb"
         with Store.open(db, write=True) as s:
             for p in order:
-                s.begin(); s.upsert([p]); s.commit()
+                s.begin(); upsert(s, [p]); s.commit()
             titles.append(s.query("SELECT title FROM papers")[0][0])
     assert titles[0] == titles[1]
 

@@ -5,14 +5,17 @@ The library is the product; the CLI and the web app are faces over it::
     import uptake
     corpus = uptake.open("arxiv.duckdb")
     trend = corpus.trend('GRPO, DPO | "direct preference optimization"', start="2025-01")
-    trend.to_pandas(); trend.plot()
+    trend.to_pandas(); uptake.plot(trend)
     corpus.papers("GRPO", period="2025-05")
 """
 
 from __future__ import annotations
 
+from .analytics.trends import Point, Trend, TrendSeries
 from .corpus import Corpus, PaperList, PaperRow, Stats, open
+from .deadline import Deadline
 from .errors import (
+    DeadlineExceeded,
     InputError,
     NoCorpusError,
     PeriodError,
@@ -27,13 +30,16 @@ from .errors import (
 )
 from .query import parse_query
 from .records import ImportSummary, Paper
+from .outputs.plot import plot_trend as plot
+from .scope import Scope
 from .text import SEMANTICS_VERSION, tokens
-from .analytics.trends import Point, Trend, TrendSeries
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Corpus",
+    "Deadline",
+    "DeadlineExceeded",
     "ImportSummary",
     "InputError",
     "NoCorpusError",
@@ -45,6 +51,7 @@ __all__ = [
     "QueryError",
     "SEMANTICS_VERSION",
     "SchemaVersionError",
+    "Scope",
     "Stats",
     "StoreError",
     "StoreLockedError",
@@ -57,5 +64,6 @@ __all__ = [
     "__version__",
     "open",
     "parse_query",
+    "plot",
     "tokens",
 ]

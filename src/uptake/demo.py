@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .ingest import upsert
 from .store import Store
 from .synthetic import PlantedTerm, SyntheticCorpus
 
@@ -58,9 +59,9 @@ def build_demo_store(path: Path, *, papers: int = 6000, seed: int = 7) -> int:
         for paper in corpus.papers():
             batch.append(paper)
             if len(batch) >= 2000:
-                store.upsert(batch)
+                upsert(store, batch)
                 batch = []
-        store.upsert(batch)
+        upsert(store, batch)
         store.commit()
     return papers
 
@@ -68,7 +69,7 @@ def build_demo_store(path: Path, *, papers: int = 6000, seed: int = 7) -> int:
 def run_demo(*, db: str | Path | None = None, out_dir: str | Path = ".", papers: int = 6000) -> DemoResult:
     """Build the demo store and write ``grpo.png`` and ``grpo.csv`` into ``out_dir``."""
     from .corpus import Corpus
-    from .outputs.plot import save_figure
+    from .outputs.plot import plot_trend, save_figure
 
     if papers < 500:
         raise UsageError("--papers must be at least 500 for a readable demo")
@@ -79,7 +80,7 @@ def run_demo(*, db: str | Path | None = None, out_dir: str | Path = ".", papers:
     trend = Corpus(path).trend("GRPO, PPO, DPO", start="2023-01", category="cs", by="quarter")
     png = out / "grpo.png"
     csv = out / "grpo.csv"
-    ax = trend.plot(title="SYNTHETIC demo corpus: papers mentioning GRPO, PPO and DPO (share of cs papers)")
+    ax = plot_trend(trend, title="SYNTHETIC demo corpus: papers mentioning GRPO, PPO and DPO (share of cs papers)")
     save_figure(ax, png)
     csv.write_text(trend.to_csv(), encoding="utf-8")
     return DemoResult(db=path, papers=papers, png=png, csv=csv)

@@ -29,13 +29,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import HarvestError, UsageError
+from .ingest import refresh_openness, sync_index, upsert
 from .records import Rejection
 from .sources.oai import METADATA_PREFIXES, MalformedResponse, OAIPage, OAIProtocolError, parse_list_records
+from .store import Store
 
 if TYPE_CHECKING:
     import httpx
-
-    from .store import Store
 
 DEFAULT_ENDPOINT = "https://oaipmh.arxiv.org/oai"
 DEFAULT_PREFIX = "arXivRaw"
@@ -208,13 +208,12 @@ class Harvester:
 
     @contextmanager
     def _session(self) -> Iterator[Store]:
-        from .store import Store
-
         if isinstance(self.store, Store):
             yield self.store
             return
         store = Store.open(self.store, write=True, wait=self.lock_wait)
         try:
+            refresh_openness(store)
             yield store
         finally:
             store.close()
@@ -414,7 +413,7 @@ class Harvester:
         with self._session() as store:
             store.begin()
             try:
-                counts = store.upsert(page.papers)
+                counts = upsert(store, page.papers)
                 store.mark_deleted(page.deleted)
                 store.save_harvest_state(state)
                 store.commit()
@@ -504,9 +503,6 @@ def harvest(
 
 def _sync_index(store: Store | str | Path) -> None:
     """Bring the term index up to date with the harvested pages, as an import does."""
-    from .ingest import sync_index
-    from .store import Store
-
     if isinstance(store, Store):
         sync_index(store)
         return

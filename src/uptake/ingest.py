@@ -12,7 +12,9 @@ from typing import Any
 from .errors import StrictImportError
 from .records import ImportSummary, Paper, Rejection
 from .sources import SourceFormat, read_records
-from .store import Store, derive
+from .analytics.openness import OPENNESS_VERSION, detect
+from .store import Store, UpsertCounts
+from .text import token_strings
 
 #: Called now and then with (file name, bytes read, file size, records read so far in that file).
 ProgressFn = Callable[[str, int, int, int], None]
@@ -53,6 +55,7 @@ def import_files(
 
         raise UsageError(f"--workers must be 1 or more, not {workers}")
     summary = ImportSummary()
+    refresh_openness(store)  # a store made by an older uptake gets its openness flags (re)computed once
     writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers)
     if strict:
         store.begin()
@@ -102,7 +105,7 @@ def _report(progress: ProgressFn | None, *args: Any) -> Callable[[], None] | Non
 class _BatchWriter:
     """Writes batches in the order they were read.
 
-    With ``workers`` > 1 each batch's text columns (:func:`uptake.store.derive`) are
+    With ``workers`` > 1 each batch's text columns (:func:`derive`) are
     computed in a process pool, at most ``workers`` batches ahead of the writes, so
     memory stays bounded and results land exactly as a one-process import's would.
     """
@@ -184,13 +187,43 @@ def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_tran
     if own_transaction:
         store.begin()
         try:
-            counts = store.upsert(batch, derived)
+            counts = store.upsert(batch, derived if derived is not None else derive(batch))
             store.commit()
         except BaseException:
             store.rollback()
             raise
     else:
-        counts = store.upsert(batch, derived)
+        counts = store.upsert(batch, derived if derived is not None else derive(batch))
     summary.inserted += counts.inserted
     summary.updated += counts.updated
     summary.unchanged += counts.unchanged
+
+
+def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
+    """A paper's OPENNESS_COLUMNS values, in that order (see :mod:`uptake.analytics.openness`)."""
+    found = detect(abstract, comments)
+    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
+
+
+def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
+    """Per paper, the store's derived columns (:data:`uptake.store.DERIVED_COLUMNS`): the four token
+    strings, then the openness values. A plain function of the papers, so large imports compute it
+    in worker processes while the main process reads the next batch."""
+    out = []
+    for paper in papers:
+        title_folded, title_exact = token_strings(paper.title)
+        abstract_folded, abstract_exact = token_strings(paper.abstract)
+        out.append((title_folded, abstract_folded, title_exact, abstract_exact,
+                    *openness_values(paper.abstract, paper.comments)))
+    return out
+
+
+def upsert(store: Store, papers: Sequence[Paper]) -> UpsertCounts:
+    """Insert or replace ``papers`` (inside the caller's transaction), computing their derived columns."""
+    return store.upsert(papers, derive(papers))
+
+
+def refresh_openness(store: Store) -> int:
+    """Fill the openness columns where missing or detected by an older rule set; returns papers done."""
+    return store.refresh_openness(OPENNESS_VERSION, openness_values)
+

@@ -114,3 +114,9 @@ class ImportSummary:
             "rejected": self.rejected,
             "rejections": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejections],
         }
+
+
+#: Kinds of artifact a paper can link as its own (see :mod:`uptake.analytics.openness`).
+ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
+#: What ``has:`` accepts: the artifact kinds plus ``promise``.
+HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("promise",)

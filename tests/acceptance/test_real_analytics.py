@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from uptake.analytics.adoption import adoption
-from uptake.analytics.emerging import emerging
-from uptake.analytics.senses import senses
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
 
@@ -17,7 +14,7 @@ def real(real_corpus):  # type: ignore[no-untyped-def]
 
 
 def test_grpo_dpo_ppo_adoption(real) -> None:  # type: ignore[no-untyped-def]
-    report = adoption(real, "GRPO, DPO, PPO")
+    report = real.adoption("GRPO, DPO, PPO")
     grpo, dpo, ppo = report.series
     assert grpo.first_mention["id"] == "2402.03300"  # DeepSeekMath introduced GRPO
     assert grpo.matches_before_introduction >= 1  # and is shown, not hidden, before the sustained onset
@@ -29,12 +26,12 @@ def test_grpo_dpo_ppo_adoption(real) -> None:  # type: ignore[no-untyped-def]
     assert last.shares[0] > last.shares[1] > 0
     assert [r.label for r in report.ranking][0] == "GRPO"
     # the origin anchors the clock
-    anchored = adoption(real, "GRPO", origin="2402.03300", with_senses=False).series[0]
+    anchored = real.adoption("GRPO", origin="2402.03300", with_senses=False).series[0]
     assert anchored.introduction == "2024-02" and anchored.matches_before_introduction == 0
 
 
 def test_emerging_in_cs_cl(real) -> None:  # type: ignore[no-untyped-def]
-    rep = emerging(real, recent="2026-01:2026-06", baseline="2025-04:2025-12", category="cs.CL", top=20)
+    rep = real.emerging(recent="2026-01:2026-06", baseline="2025-04:2025-12", category="cs.CL", top=20)
     assert rep.terms
     names = {t.term for t in rep.terms} | {a for t in rep.terms for a in t.aliases}
     assert {"OpenClaw", "LoCoMo"} & names
@@ -42,5 +39,5 @@ def test_emerging_in_cs_cl(real) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_lora_senses(real) -> None:  # type: ignore[no-untyped-def]
-    rep = senses(real, "LoRA")
+    rep = real.senses("LoRA")
     assert rep.variants[0].form == "LoRA" and rep.expansion == "low rank adaptation"

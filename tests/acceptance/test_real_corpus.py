@@ -9,6 +9,7 @@ from collections import Counter
 import orjson
 import pytest
 
+import uptake
 from uptake.text import contains_phrase, tokens
 
 pytestmark = pytest.mark.acceptance
@@ -70,7 +71,7 @@ def test_grpo_figure(real, tmp_path):
 
     corpus, *_ = real
     trend = corpus.trend("GRPO, PPO, DPO", start="2025-01", category="cs")
-    path = save_figure(trend.plot(), tmp_path / "grpo.png")
+    path = save_figure(uptake.plot(trend), tmp_path / "grpo.png")
     assert Image.open(path).size == (1200, 600)
     last = trend.series[0].points[-1]
     assert last.period == "2026-07" and not last.complete

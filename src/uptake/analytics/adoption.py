@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +44,6 @@ from ..errors import UsageError
 from ..periods import month_label, parse_month
 from .trends import Z95, Trend, TrendSeries, wilson_interval
 
-if TYPE_CHECKING:
-    from ..corpus import Corpus
 
 ONSET_RUN = 3
 ONSET_MIN_SUM = 5
@@ -939,114 +937,3 @@ def analyze_trend(trend: Trend, *, introduced: int | None = None, fits: bool = T
     if trend.by != "month":
         raise UsageError("adoption analytics need monthly periods: drop --by or use --by month")
     return tuple(analyze_series(s, introduced=introduced, fits=fits) for s in trend.series)
-
-
-# ----------------------------------------------------------------------------- the corpus-facing entry point
-def adoption(
-    corpus: Corpus,
-    query: str,
-    *,
-    category: str | Sequence[str] = (),
-    case_sensitive: bool = False,
-    field: str = "any",
-    start: str | None = None,
-    end: str | None = None,
-    introduced: str | None = None,
-    origin: str | None = None,
-    with_senses: bool = True,
-    fits: bool = True,
-) -> AdoptionReport:
-    """Adoption numbers for each series of ``query`` in ``corpus`` (see the module rules)."""
-    from ..query import Query, parse_query
-
-    if introduced and origin:
-        raise UsageError("give --introduced or --origin, not both")
-    parsed = parse_query(query)
-    trend = corpus.trend(parsed, start=start, end=end, category=category, case_sensitive=case_sensitive,
-                         field=field, measure="share")  # type: ignore[arg-type]
-    intro_month: int | None = None
-    rule = None
-    if introduced:
-        intro_month, rule = parse_month(introduced, what="--introduced"), "given"
-    elif origin:
-        intro_month, rule = corpus_origin_month(corpus, origin), f"origin {origin.strip()}"
-    results = []
-    for s_ast, s in zip(parsed.series, trend.series, strict=True):
-        a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
-        sub = Query(text=s_ast.label, series=(s_ast,))
-        first, early = _first_mentions(corpus, sub, a, s, category, case_sensitive, field)
-        senses_d = None
-        if with_senses:
-            from .senses import senses_for_series
-
-            # The term's matches all fall in the months the trend counted them (same semantics unless the
-            # query was case-sensitive or field-restricted), so the sense split reads only those months.
-            first_pt = next((p for p in s.points if p.count > 0), None)
-            same = not case_sensitive and field == "any"
-            sres = senses_for_series(
-                corpus, s_ast, category=category,
-                start=first_pt.period if (same and first_pt) else trend.filters.get("from"),
-                end=trend.filters.get("to"),
-            ) if first_pt is not None or not same else None
-            senses_d = sres.as_dict() if sres is not None else None
-        results.append(_replace(a, first_mention=first, early_papers=early, senses=senses_d))
-    return AdoptionReport(
-        query=parsed.text,
-        filters=dict(trend.filters) | {"introduced": introduced, "origin": origin},
-        corpus={"papers": trend.corpus.papers, "first": trend.corpus.first, "last": trend.corpus.last},
-        series=tuple(results),
-        ranking=rank_by_speed(results),
-        substitution=substitution(trend) if len(trend.series) > 1 else None,
-        trend=trend,
-    )
-
-
-def _replace(a: SeriesAdoption, **kw: Any) -> SeriesAdoption:
-    from dataclasses import replace
-
-    return replace(a, **kw)
-
-
-def corpus_origin_month(corpus: Corpus, arxiv_id: str) -> int:
-    """The v1 month of paper ``arxiv_id`` in ``corpus``."""
-    from ..periods import month_of
-    from ..store import Store
-
-    key = arxiv_id.strip()
-    for prefix in ("arXiv:", "arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    if len(key) > 3 and key[-2] == "v" and key[-1].isdigit():
-        key = key[:-2]
-    with Store.open(corpus.path) as store:
-        rows = store.query("SELECT published FROM papers WHERE id = ? AND NOT deleted", [key])
-    if not rows:
-        raise UsageError(f"paper {arxiv_id!r} is not in this corpus: check the id (e.g. 2402.03300) "
-                         f"or give the month directly with --introduced YYYY-MM")
-    return month_of(rows[0][0])
-
-
-def _first_mentions(corpus: Corpus, sub: Any, a: SeriesAdoption, series: TrendSeries, category: Any,
-                    case_sensitive: bool, field: str, show: int = 5,
-                    ) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
-    """The earliest matching paper and the earliest ``show`` before the introduction.
-
-    The searches are limited to the months the trend says hold them, so the store only reads those months.
-    """
-    first_pt = next((p for p in series.points if p.count > 0), None)
-    if first_pt is None:
-        return None, ()
-    res = corpus.papers(sub, start=first_pt.period, end=first_pt.period, category=category,
-                        case_sensitive=case_sensitive, field=field, limit=1,  # type: ignore[arg-type]
-                        offset=first_pt.count - 1)
-    first = res.papers[0].as_dict() if res.papers else None
-    early: tuple[dict[str, Any], ...] = ()
-    if a.matches_before_introduction and a.introduction:
-        before_end = month_label(parse_month(a.introduction) - 1)
-        n = a.matches_before_introduction
-        k = min(show, n)
-        lst = corpus.papers(sub, start=first_pt.period, end=before_end, category=category,
-                            case_sensitive=case_sensitive, field=field, limit=k,  # type: ignore[arg-type]
-                            offset=max(0, n - k))
-        early = tuple(reversed([p.as_dict() for p in lst.papers]))
-    return first, early

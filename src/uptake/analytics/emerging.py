@@ -30,20 +30,18 @@ an acronym survivor: "group relative policy" -> GRPO) is folded into it as an al
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
 from ..errors import PeriodError, UsageError
-from ..periods import month_label, parse_month
+from ..periods import month_label, month_of, parse_month
 from ..text import phrase_key, tokens
+from .senses import acronym_letter_sets, initials_match
 from .trends import Z95
-
-if TYPE_CHECKING:
-    from ..corpus import Corpus
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -222,111 +220,93 @@ def keep_candidate(gram: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- the corpus-facing function
-def emerging(
-    corpus: Corpus,
-    *,
-    recent: str | None = None,
-    baseline: str | None = None,
-    category: str | Sequence[str] = (),
-    top: int = 30,
-    min_support: int = 10,
-    alpha: float = 0.05,
-    sample_docs: int = 30_000,
-    recount: int | None = None,
-    max_words: int = 3,
-) -> EmergingReport:
-    """Terms whose share rose from ``baseline`` to ``recent`` (windows ``YYYY-MM:YYYY-MM``); see the module doc.
+@dataclass(frozen=True)
+class Windows:
+    """The two windows compared, as month indexes, with the corpus' last complete month."""
 
-    By default ``recent`` is the last 6 complete months of the corpus and ``baseline`` the 12 months before.
-    """
-    from ..query.plan import categories_predicate
-    from ..store import Store
+    recent: tuple[int, int]
+    baseline: tuple[int, int]
+    last_complete: int
 
-    t_start = time.perf_counter()
-    if recent is None or baseline is None:
-        d_recent, d_base = default_windows(corpus)
-        recent = recent or d_recent
-        baseline = baseline or d_base
-    r_lo, r_hi = parse_window(recent, what="--recent")
-    b_lo, b_hi = parse_window(baseline, what="--baseline")
-    if not b_hi < r_lo:
-        raise PeriodError("--baseline must end before --recent starts, e.g. --baseline 2025-01:2025-12 --recent 2026-01:2026-06")
+
+def check_options(*, top: int, min_support: int, alpha: float, sample_docs: int, max_words: int) -> None:
     if top < 1 or min_support < 1 or not 0 < alpha < 1 or sample_docs < 100 or not 1 <= max_words <= 3:
         raise UsageError("--top and --min-support must be at least 1, alpha between 0 and 1, sample_docs >= 100, "
                          "max_words 1..3")
-    recount_n = recount if recount is not None else max(3 * top, 100)
-    cats = ([category] if category else []) if isinstance(category, str) else [c for c in category if c]
-    glob = categories_predicate(cats)
-    notes: list[str] = []
-    stages: dict[str, float] = {}
-    with Store.open(corpus.path) as store:
-        store.query("SET enable_progress_bar = false")
-        store.require_papers()
-        _, last = store.span()
-        if cats:
-            corpus._check_categories(store, cats, _empty_query())
-        month_rows = store.query(
-            f"SELECT month, count(*) FROM papers WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.sql} "
-            f"GROUP BY month ORDER BY month", [b_lo, r_hi, *glob.params])
-        totals = {int(m): int(n) for m, n in month_rows}
-        n_recent = sum(n for m, n in totals.items() if r_lo <= m <= r_hi)
-        n_base = sum(n for m, n in totals.items() if b_lo <= m <= b_hi)
-        if n_recent == 0 or n_base == 0:
-            which = "--recent" if n_recent == 0 else "--baseline"
-            raise PeriodError(f"no papers in the {which} window{' in these categories' if cats else ''}: "
-                              f"choose months the corpus covers (`uptake stats` lists them)")
-        last_complete = parse_month(f"{last.year}-{last.month:02d}") - (0 if _month_is_complete(last) else 1)
-        if r_hi > last_complete:
-            notes.append(f"the recent window runs past the last complete month ({month_label(last_complete)}); "
-                         f"its last month is partial")
-        rate_r = min(1.0, sample_docs / n_recent)
-        rate_b = min(1.0, sample_docs / n_base)
-        # -- stage 1: screen on a deterministic sample --------------------------------------------
-        grams_sql = _grams_sql(max_words)
-        sample_pred = ("((month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?) OR "
-                       "(month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?))")
-        s_params = [r_lo, r_hi, int(rate_r * 1_000_000), b_lo, b_hi, int(rate_b * 1_000_000)]
-        min_screen = max(2, math.floor(min_support * rate_r * 0.5))
-        sql = (
-            f"WITH d0 AS (SELECT CASE WHEN month >= ? THEN 1 ELSE 0 END AS rec, "
-            f"string_split(trim(title_tok_cs || abstract_tok_cs), ' ') AS u, "
-            f"string_split(trim(title_tok), ' ') AS t, string_split(trim(abstract_tok), ' ') AS a "
-            f"FROM papers WHERE NOT deleted AND {sample_pred} AND {glob.sql}), "
-            f"d AS (SELECT rec, u, t, a, {_edge_flags_sql()} FROM d0), "
-            f"g AS (SELECT rec, unnest(list_distinct({grams_sql})) AS gram FROM d) "
-            f"SELECT gram, count(*) FILTER (WHERE rec = 1) AS r, count(*) FILTER (WHERE rec = 0) AS b "
-            f"FROM g WHERE length(gram) > 1 GROUP BY gram HAVING count(*) FILTER (WHERE rec = 1) >= ?"
-        )
-        t0 = time.perf_counter()
-        sample_rows = store.query(sql, [r_lo, *s_params, *glob.params, min_screen])
-        stages["screen"] = time.perf_counter() - t0
-        sn = store.query(
-            f"SELECT count(*) FILTER (WHERE month >= ?), count(*) FILTER (WHERE month < ?) FROM papers "
-            f"WHERE NOT deleted AND {sample_pred} AND {glob.sql}", [r_lo, r_lo, *s_params, *glob.params])[0]
-        ns_r, ns_b = max(int(sn[0]), 1), max(int(sn[1]), 1)
-        kept = [(g, r, b) for g, r, b in sample_rows if keep_candidate(g)]
-        screened = len(kept)
-        if not kept:
-            return EmergingReport(
-                recent=(month_label(r_lo), month_label(r_hi)), baseline=(month_label(b_lo), month_label(b_hi)),
-                category=tuple(cats), recent_papers=n_recent, baseline_papers=n_base, candidates_screened=0,
-                recounted=0, sample_rate_recent=rate_r, sample_rate_baseline=rate_b, min_support=min_support,
-                alpha=alpha, seconds=time.perf_counter() - t_start, terms=(),
-                notes=tuple(notes + ["no candidate has enough papers in the recent window; lower --min-support"]),
-            )
-        g_arr = [g for g, _, _ in kept]
-        rs = np.array([r for _, r, _ in kept], dtype=np.float64)
-        bs = np.array([b for _, _, b in kept], dtype=np.float64)
-        ratio_s, low_s, _ = rise_statistics(rs, bs, ns_r, ns_b)
-        rising = np.flatnonzero(ratio_s > 1.0)
-        order = rising[np.argsort(-low_s[rising], kind="stable")][:recount_n]
-        cands = [g_arr[i] for i in order]
-        # -- stage 2: exact monthly recount of the best candidates ---------------------------------
-        t0 = time.perf_counter()
-        monthly, co = _recount(store, cands, b_lo, r_hi, r_lo, glob)
-        stages["recount"] = time.perf_counter() - t0
+
+
+def windows(recent: str | None, baseline: str | None, last: date) -> Windows:
+    """The windows asked for; by default the last 6 complete months and the 12 months before them."""
+    end = month_of(last) - (0 if month_is_complete(last) else 1)
+    r_lo, r_hi = parse_window(recent, what="--recent") if recent else (end - 5, end)
+    b_lo, b_hi = parse_window(baseline, what="--baseline") if baseline else (end - 17, end - 6)
+    if not b_hi < r_lo:
+        raise PeriodError("--baseline must end before --recent starts, e.g. --baseline 2025-01:2025-12 "
+                          "--recent 2026-01:2026-06")
+    return Windows((r_lo, r_hi), (b_lo, b_hi), end)
+
+
+def sample_rates(n_recent: int, n_base: int, sample_docs: int) -> tuple[float, float]:
+    """The share of each window's papers the screening stage reads."""
+    return min(1.0, sample_docs / n_recent), min(1.0, sample_docs / n_base)
+
+
+def screen(sample_rows: Sequence[tuple[str, int, int]], sizes: tuple[int, int], limit: int) -> tuple[list[str], int]:
+    """(the ``limit`` most clearly rising candidates of the sample, how many candidates were screened)."""
+    ns_r, ns_b = max(sizes[0], 1), max(sizes[1], 1)
+    kept = [(g, r, b) for g, r, b in sample_rows if keep_candidate(g)]
+    if not kept:
+        return [], 0
+    g_arr = [g for g, _, _ in kept]
+    rs = np.array([r for _, r, _ in kept], dtype=np.float64)
+    bs = np.array([b for _, _, b in kept], dtype=np.float64)
+    ratio_s, low_s, _ = rise_statistics(rs, bs, ns_r, ns_b)
+    rising = np.flatnonzero(ratio_s > 1.0)
+    order = rising[np.argsort(-low_s[rising], kind="stable")][:limit]
+    return [g_arr[i] for i in order], len(kept)
+
+
+def recount_groups(cands: Sequence[str]) -> tuple[list[tuple[bool, list[str]]], dict[tuple[bool, str], str]]:
+    """The store's recount request for ``cands`` — ``(case_sensitive, phrases)`` groups whose members share no
+    token — and the way back from a (case, phrase) found to its candidate. Acronyms match exactly, the rest
+    casefolded, with the matching semantics of the query engine."""
+    keys = {g: _key(g) for g in cands}
+    back = {(cs, key.strip()): g for g, (key, cs) in keys.items()}
+    groups: list[tuple[bool, list[str]]] = []
+    for cs in (False, True):
+        terms = [keys[g][0].strip() for g in cands if keys[g][1] == cs]
+        groups.extend((cs, grp) for grp in _disjoint_groups(terms))
+    return groups, back
+
+
+def tally(rows: Sequence[tuple[int, list[str], int]], groups: Sequence[tuple[bool, Sequence[str]]],
+          back: dict[tuple[bool, str], str], cands: Sequence[str], recent_lo: int,
+          ) -> tuple[dict[str, dict[int, int]], dict[tuple[str, str], int]]:
+    """Papers per month containing each candidate, and recent-window co-occurrence of every pair."""
+    monthly: dict[str, dict[int, int]] = {g: {} for g in cands}
+    co: dict[tuple[str, str], int] = {}
+    case_of = {phrase: cs for cs, grp in groups for phrase in grp}
+    for month, found, n in rows:
+        names = sorted({back[(case_of[h], h)] for h in found})
+        for g in names:
+            monthly[g][month] = monthly[g].get(month, 0) + n
+        if month >= recent_lo and len(names) > 1:
+            for i, x in enumerate(names):
+                for y in names[i + 1:]:
+                    k = (x, y) if x < y else (y, x)
+                    co[k] = co.get(k, 0) + n
+    return monthly, co
+
+
+def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tuple[str, str], int],
+         totals: dict[int, int], w: Windows, *, screened: int, min_support: int, alpha: float,
+         ) -> list[EmergingTerm]:
+    """The survivors among the recounted candidates, most clearly rising first, aliases folded in."""
+    (r_lo, r_hi), (b_lo, b_hi) = w.recent, w.baseline
+    n_recent = sum(n for m, n in totals.items() if r_lo <= m <= r_hi)
+    n_base = sum(n for m, n in totals.items() if b_lo <= m <= b_hi)
     months = list(range(b_lo, r_hi + 1))
-    recent_months = [m for m in range(r_lo, r_hi + 1) if m <= last_complete] or list(range(r_lo, r_hi + 1))
+    recent_months = [m for m in range(r_lo, r_hi + 1) if m <= w.last_complete] or list(range(r_lo, r_hi + 1))
     r_ex = np.array([sum(monthly[g].get(m, 0) for m in range(r_lo, r_hi + 1)) for g in cands], dtype=np.float64)
     b_ex = np.array([sum(monthly[g].get(m, 0) for m in range(b_lo, b_hi + 1)) for g in cands], dtype=np.float64)
     ratio, low, p = rise_statistics(r_ex, b_ex, n_recent, n_base)
@@ -350,69 +330,16 @@ def emerging(
             sparkline=sparkline(shares), monthly=tuple(series),
         ))
     survivors.sort(key=lambda t: (-t.log_ratio_low, t.term))
-    merged = _merge(survivors, co)
-    return EmergingReport(
-        recent=(month_label(r_lo), month_label(r_hi)), baseline=(month_label(b_lo), month_label(b_hi)),
-        category=tuple(cats), recent_papers=n_recent, baseline_papers=n_base, candidates_screened=screened,
-        recounted=len(cands), sample_rate_recent=rate_r, sample_rate_baseline=rate_b, min_support=min_support,
-        alpha=alpha, seconds=time.perf_counter() - t_start, terms=tuple(merged[:top]), notes=tuple(notes),
-        stages=stages,
-    )
+    return _merge(survivors, co)
 
 
-def default_windows(corpus: Corpus) -> tuple[str, str]:
-    """(recent, baseline): the last 6 complete months, and the 12 months before them."""
-    from ..store import Store
-
-    with Store.open(corpus.path) as store:
-        store.require_papers()
-        _, last = store.span()
-    end = parse_month(f"{last.year}-{last.month:02d}") - (0 if _month_is_complete(last) else 1)
-    return (f"{month_label(end - 5)}:{month_label(end)}", f"{month_label(end - 17)}:{month_label(end - 6)}")
+#: Tokens that may never start or end a candidate (besides numbers and single characters).
+EDGE_WORDS = tuple(sorted(STOP_WORDS | BOILERPLATE))
 
 
-def _empty_query():  # type: ignore[no-untyped-def]
-    from ..query.ast import Query
-
-    return Query(text="", series=())
-
-
-def _month_is_complete(d) -> bool:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
+def month_is_complete(d: date) -> bool:
+    """Whether a corpus whose last paper is dated ``d`` holds all of d's month."""
     return (d + timedelta(days=1)).month != d.month
-
-
-def _edge_regex() -> str:
-    """One RE2 pattern for tokens that may not start or end a candidate (built from the fixed lists above)."""
-    words = sorted(STOP_WORDS | BOILERPLATE)
-    assert all(w.isalpha() and w.isascii() for w in words)
-    return "(" + "|".join(words) + r"|[0-9]+|.)"
-
-
-def _grams_sql(max_words: int) -> str:
-    """SQL for one paper's candidate list: case-ruled unigrams, then 2..max_words-grams inside each field.
-
-    Tokens that may not be an edge (stop words, boilerplate, numbers, one character) are flagged once per
-    paper with a single RE2 match, so such grams are never built or counted.
-    """
-    edge = _edge_regex()
-    uni = ("list_transform(list_filter(u, lambda x: NOT regexp_full_match(lower(x), '" + edge + "')), "
-           "lambda x: CASE WHEN length(regexp_replace(x, '[^A-Z]', '', 'g')) >= 2 THEN x ELSE lower(x) END)")
-    parts = [uni]
-    for n in range(2, max_words + 1):
-        for col in ("t", "a"):
-            ok = f"{col}ok"
-            joined = " || ' ' || ".join(f"{col}[i + {k}]" for k in range(n))
-            parts.append(f"list_filter(list_transform(range(1, len({col}) - {n - 2}), lambda i: CASE WHEN "
-                         f"{ok}[i] AND {ok}[i + {n - 1}] THEN {joined} END), lambda g: g IS NOT NULL)")
-    return "list_concat(" + ", ".join(parts) + ")"
-
-
-def _edge_flags_sql() -> str:
-    edge = _edge_regex()
-    return (f"list_transform(t, lambda x: NOT regexp_full_match(x, '{edge}')) AS tok, "
-            f"list_transform(a, lambda x: NOT regexp_full_match(x, '{edge}')) AS aok")
 
 
 def _key(gram: str) -> tuple[str, bool]:
@@ -437,59 +364,8 @@ def _disjoint_groups(grams: Sequence[str]) -> list[list[str]]:
     return [m for m, _ in groups]
 
 
-def _pattern(group: Sequence[str]) -> str:
-    """RE2 pattern matching any member as whole tokens in a token string whose spaces were doubled."""
-    import re
-
-    return " (" + "|".join(re.escape(g).replace("\\ ", " ").replace(" ", "  ") for g in group) + ") "
-
-
-def _recount(store, cands: Sequence[str], lo: int, hi: int, recent_lo: int, glob,  # type: ignore[no-untyped-def]
-             ) -> tuple[dict[str, dict[int, int]], dict[tuple[str, str], int]]:
-    """Exact papers per month containing each candidate, and recent-window co-occurrence of every pair, in one scan.
-
-    Token strings get their spaces doubled, so a match of " (a|b|...) " consumes one space on each side
-    and the next token keeps its own: every non-overlapping occurrence is found, and members of one group
-    share no token, so they never overlap. Acronyms match the case-sensitive columns, the rest the casefolded.
-    """
-    monthly: dict[str, dict[int, int]] = {g: {} for g in cands}
-    co: dict[tuple[str, str], int] = {}
-    if not cands:
-        return monthly, co
-    keys = {g: _key(g) for g in cands}
-    cs_terms = [g for g in cands if keys[g][1]]
-    cf_terms = [keys[g][0].strip() for g in cands if not keys[g][1]]
-    back = {keys[g][0].strip(): g for g in cands if not keys[g][1]}
-    back.update({keys[g][0].strip(): g for g in cs_terms})
-    parts, params = [], []
-    for col, terms in (("cf2", cf_terms), ("cs2", [keys[g][0].strip() for g in cs_terms])):
-        for group in _disjoint_groups(terms):
-            parts.append(f"regexp_extract_all({col}, ?, 1)")
-            params.append(_pattern(group))
-    hits = "list_concat(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
-    rows = store.query(
-        f"SELECT month, sig, count(*) FROM (SELECT month, list_sort(list_distinct({hits})) AS sig FROM "
-        f"(SELECT month, replace(title_tok || abstract_tok, ' ', '  ') AS cf2, "
-        f"replace(title_tok_cs || abstract_tok_cs, ' ', '  ') AS cs2 FROM papers "
-        f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.sql})) WHERE len(sig) > 0 GROUP BY month, sig",
-        [*params, lo, hi, *glob.params],
-    )
-    for month, sig, n in rows:
-        names = [back[h.replace("  ", " ")] for h in sig]
-        for g in names:
-            monthly[g][int(month)] = monthly[g].get(int(month), 0) + int(n)
-        if month >= recent_lo and len(names) > 1:
-            for i, x in enumerate(names):
-                for y in names[i + 1 :]:
-                    k = (x, y) if x < y else (y, x)
-                    co[k] = co.get(k, 0) + int(n)
-    return monthly, co
-
-
 def _initials_related(acronym: str, phrase: str) -> bool:
     """Do the phrase's initials spell a contiguous part (>= 2 letters) of the acronym (group relative -> GRPO)?"""
-    from .senses import acronym_letter_sets, initials_match
-
     words = phrase.split(" ")
     return any(initials_match(words, letters[i:j]) for letters in acronym_letter_sets(acronym)
                for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))

@@ -42,18 +42,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..records import ARTIFACT_KINDS, HAS_KINDS
 from ..text import normalize
 
 #: Bumped whenever a change here could change which papers are flagged.
 OPENNESS_VERSION = "4"
 
-ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
-#: What ``has:`` accepts: the artifact kinds plus ``promise``.
-HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("promise",)
-#: The store column behind each ``has:`` kind.
-HAS_COLUMNS: dict[str, str] = {
-    "code": "has_code", "weights": "has_weights", "data": "has_data", "demo": "has_demo", "promise": "promise",
-}
 
 PLACEHOLDER = "this https URL"
 
@@ -559,84 +553,6 @@ class OpennessTable:
         }
 
 
-def openness_table(
-    corpus,  # type: ignore[no-untyped-def]
-    query: str | None = None,
-    *,
-    start: str | None = None,
-    end: str | None = None,
-    by: str = "month",
-    category: str | list[str] | tuple[str, ...] = (),
-    case_sensitive: bool = False,
-    field: str = "any",
-) -> OpennessTable:
-    """Per period, the share of papers matching each series of ``query`` that link their own code, weights,
-    data or demo page (and promise them), next to the same shares for all papers under the same filters.
-    """
-    from ..corpus import _as_list, _check_options, _require_openness, _resolve_range
-    from ..periods import period_label, period_of
-    from ..query import parse_query
-    from ..query.plan import categories_predicate, has_predicate, plan_series
-
-    cats = _as_list(category)
-    _check_options(by=by, measure="share", smooth=1, field=field)
-    parsed = parse_query(query) if query else None
-    with corpus._read() as store:
-        store.require_papers()
-        _require_openness(store)
-        first, last = store.span()
-        if parsed is not None:
-            corpus._check_categories(store, cats, parsed)
-        else:
-            from ..query.ast import Query
-
-            corpus._check_categories(store, cats, Query(text="", series=()))
-        lo, hi = _resolve_range(start, end, first, last)
-        plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series] if parsed else []
-        labels = [p.label for p in plans] + [ALL_PAPERS]
-        matches = [p.match for p in plans] + [None]
-        select: list[str] = []
-        params: list[object] = []
-        for m in matches:
-            base_sql = m.sql if m is not None else "TRUE"
-            base_params = list(m.params) if m is not None else []
-            select.append(f"count(*) FILTER (WHERE {base_sql})")
-            params += base_params
-            for k in HAS_KINDS:
-                select.append(f"count(*) FILTER (WHERE ({base_sql}) AND {has_predicate(k).sql})")
-                params += base_params
-        glob = categories_predicate(cats)
-        rows = store.query(
-            f"SELECT month, {', '.join(select)} FROM papers WHERE NOT deleted AND month BETWEEN ? AND ? "
-            f"AND {glob.sql} GROUP BY month ORDER BY month",
-            [*params, lo, hi, *glob.params],
-        )
-    width = 1 + len(HAS_KINDS)
-    per: dict[tuple[int, int], list[int]] = {}
-    for r in rows:
-        p = period_of(r[0], by)  # type: ignore[arg-type]
-        for i in range(len(labels)):
-            acc = per.setdefault((p, i), [0] * width)
-            for j in range(width):
-                acc[j] += int(r[1 + i * width + j])
-    periods = list(range(period_of(lo, by), period_of(hi, by) + 1))  # type: ignore[arg-type]
-    cells = []
-    for p in periods:
-        for i, label in enumerate(labels):
-            acc = per.get((p, i), [0] * width)
-            cells.append(OpennessCell(period_label(p, by), label, acc[0], dict(zip(HAS_KINDS, acc[1:], strict=True))))  # type: ignore[arg-type]
-    from ..periods import month_label
-
-    return OpennessTable(
-        query=parsed.text if parsed else None,
-        labels=tuple(labels),
-        periods=tuple(period_label(p, by) for p in periods),  # type: ignore[arg-type]
-        cells=tuple(cells),
-        filters={"from": month_label(lo), "to": month_label(hi), "by": by, "category": cats,
-                 "case_sensitive": case_sensitive, "field": field},
-    )
-
-
 # -- the links behind the flags ---------------------------------------------------------
 @dataclass(frozen=True)
 class PaperLinks:
@@ -649,37 +565,3 @@ class PaperLinks:
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "date": self.published, "title": self.title, "flags": self.flags,
                 "links": list(self.links), "url": f"https://arxiv.org/abs/{self.id}"}
-
-
-def paper_links(
-    corpus,  # type: ignore[no-untyped-def]
-    query: str,
-    *,
-    period: str | None = None,
-    by: str = "month",
-    start: str | None = None,
-    end: str | None = None,
-    category: str | list[str] | tuple[str, ...] = (),
-    has: str | list[str] | tuple[str, ...] = (),
-    case_sensitive: bool = False,
-    field: str = "any",
-    limit: int = 20,
-    offset: int = 0,
-) -> tuple[int, list[PaperLinks]]:
-    """The papers behind a point (as :meth:`Corpus.papers`) with their openness flags and stored links."""
-    from ..corpus import _require_openness
-
-    result = corpus.papers(query, period=period, by=by, start=start, end=end, category=category, has=has,
-                           case_sensitive=case_sensitive, field=field, limit=limit, offset=offset)
-    ids = [p.id for p in result.papers]
-    cols = ", ".join(HAS_COLUMNS.values())
-    with corpus._read() as store:
-        _require_openness(store)
-        rows = store.query(f"SELECT id, {cols}, links FROM papers WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids])
-    by_id = {r[0]: r for r in rows}
-    out = []
-    for p in result.papers:
-        r = by_id.get(p.id)
-        flags = {k: bool(r[1 + i]) for i, k in enumerate(HAS_COLUMNS)} if r else {k: False for k in HAS_COLUMNS}
-        out.append(PaperLinks(p.id, p.published.isoformat(), p.title, flags, tuple(r[-1] or ()) if r else ()))
-    return result.total, out

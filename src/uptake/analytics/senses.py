@@ -14,14 +14,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import UsageError
 from ..text import normalize, phrase_key, tokens
-
-if TYPE_CHECKING:
-    from ..corpus import Corpus
-    from ..query.ast import Series
 
 #: Small words that may be skipped when matching an expansion's initials ("mixture of experts" -> MoE or ME).
 _GLUE = frozenset("of for and the a an in on to with via by".split())
@@ -109,44 +105,24 @@ def find_expansions(text: str, form: str, *, max_words: int = 8) -> list[str]:
     return found
 
 
-def senses(
-    corpus: Corpus,
-    term: str,
-    *,
-    expansion: str | None = None,
-    category: str | Sequence[str] = (),
-    start: str | None = None,
-    end: str | None = None,
-    top_categories: int = 5,
-) -> SensesReport:
-    """Split the papers matching ``term`` (case-insensitively) by case variant, category and expansion use."""
-    from ..periods import parse_month
-    from ..query.plan import categories_predicate
-    from ..store import Store
-
+def check_term(term: str) -> list[str]:
+    """The casefolded tokens of ``term``, or a :class:`UsageError` for what senses cannot split."""
     toks_cf = tokens(term)
     if not toks_cf:
         raise UsageError(f"{term!r} has no letters or digits to match: give an acronym such as LoRA")
     if len(toks_cf) > 6:
         raise UsageError("senses looks at one acronym or short term at a time, e.g. `uptake senses LoRA`")
-    cats = ([category] if category else []) if isinstance(category, str) else [c for c in category if c]
-    key = phrase_key(toks_cf)
-    glob = categories_predicate(cats)
-    where = f"NOT deleted AND (contains(title_tok, ?) OR contains(abstract_tok, ?)) AND {glob.sql}"
-    params: list[Any] = [key, key, *glob.params]
-    if start:
-        where += " AND month >= ?"
-        params.append(parse_month(start, what="--from"))
-    if end:
-        where += " AND month <= ?"
-        params.append(parse_month(end, what="--to"))
-    with Store.open(corpus.path) as store:
-        store.query("SET enable_progress_bar = false")
-        store.require_papers()
-        rows = store.query(
-            f"SELECT title_tok_cs, abstract_tok_cs, title_tok || abstract_tok, categories, title, abstract "
-            f"FROM papers WHERE {where}", params,
-        )
+    return toks_cf
+
+
+def summarise(term: str, rows: Sequence[tuple[Any, ...]], *, expansion: str | None = None,
+              top_categories: int = 5) -> SensesReport:
+    """Split the papers matching ``term`` by case variant, category and expansion use.
+
+    ``rows`` are the matching papers' ``(title_tok_cs, abstract_tok_cs, title_tok || abstract_tok,
+    categories, title, abstract)``.
+    """
+    toks_cf = check_term(term)
     n = len(toks_cf)
     per_variant: dict[str, list[int]] = {}
     all_cats: Counter[str] = Counter()
@@ -196,14 +172,3 @@ def senses(
         expansion=exp_text, expansion_source=source, expansion_candidates=tuple(exp_counter.most_common(5)),
         notes=tuple(notes),
     )
-
-
-def senses_for_series(corpus: Corpus, series: Series, *, category: str | Sequence[str] = (), start: str | None = None,
-                      end: str | None = None) -> SensesReport | None:
-    """Senses of a series that is one bare single-token term (e.g. ``GRPO``); None for anything else."""
-    from ..query.ast import Term
-
-    expr = series.expr
-    if not isinstance(expr, Term) or expr.field != "any" or len(tokens(expr.text)) != 1:
-        return None
-    return senses(corpus, expr.text, category=category, start=start, end=end)

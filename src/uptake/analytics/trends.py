@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from ..errors import UsageError
 from ..periods import (
     Granularity,
     month_start,
@@ -154,9 +155,13 @@ class Trend:
             "corpus": asdict(self.corpus),
         }
 
-    def to_pandas(self):  # type: ignore[no-untyped-def]
-        """A long table: period, series, count, total, share, complete, share_low, share_high."""
-        import pandas as pd
+    def to_pandas(self) -> Any:
+        """A long table: period, series, count, total, share, complete, share_low, share_high (needs pandas)."""
+        try:
+            import pandas as pd  # optional: only this conversion needs it
+        except ImportError:
+            raise UsageError("Trend.to_pandas() needs pandas: pip install 'uptake[pandas]' (or pip install pandas)"
+                             ) from None
 
         return pd.DataFrame(
             [
@@ -167,12 +172,6 @@ class Trend:
                 for p in s.points
             ]
         )
-
-    def plot(self, ax=None, **kwargs: Any):  # type: ignore[no-untyped-def]
-        """Draw on ``ax`` (or a new figure) and return the Axes."""
-        from ..outputs.plot import plot_trend
-
-        return plot_trend(self, ax=ax, **kwargs)
 
 
 def _fmt_number(value: Any) -> str:

@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import Any
 
-from .common import console, console_err, corpus_for, db_parent, format_parent, pct, query_parent, write_json, write_text
+from .common import console, console_err, corpus_for, scope_for, db_parent, format_parent, pct, query_parent, write_json, write_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -70,18 +70,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 # -- adoption --------------------------------------------------------------------
 def cmd_adoption(args: argparse.Namespace) -> int:
-    from ..analytics.adoption import adoption
     from ..query import parse_query
 
     if args.substitution is not None and len(parse_query(args.query).series) < 2:
         from ..errors import UsageError
 
         raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
-    report = adoption(
-        corpus_for(args), args.query, category=args.category, case_sensitive=args.case_sensitive,
-        field=args.field or "any", start=args.start, end=args.end, introduced=args.introduced, origin=args.origin,
-        with_senses=not args.no_senses,
-    )
+    report = corpus_for(args).adoption(args.query, scope=scope_for(args), introduced=args.introduced,
+                                       origin=args.origin, with_senses=not args.no_senses)
     if args.plot:
         from ..outputs.plot_adoption import plot_aligned, save
 
@@ -263,10 +259,8 @@ def _substitution_csv(report: Any) -> str:
 
 # -- emerging --------------------------------------------------------------------
 def cmd_emerging(args: argparse.Namespace) -> int:
-    from ..analytics.emerging import emerging
-
-    report = emerging(
-        corpus_for(args), recent=args.recent, baseline=args.baseline, category=args.category, top=args.top,
+    report = corpus_for(args).emerging(
+        recent=args.recent, baseline=args.baseline, category=args.category, top=args.top,
         min_support=args.min_support, alpha=args.alpha, sample_docs=args.sample,
     )
     if args.output_format == "json":
@@ -311,9 +305,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
 
 # -- senses ----------------------------------------------------------------------
 def cmd_senses(args: argparse.Namespace) -> int:
-    from ..analytics.senses import senses
-
-    rep = senses(corpus_for(args), args.term, expansion=args.expansion, category=args.category, start=args.start,
+    rep = corpus_for(args).senses(args.term, expansion=args.expansion, category=args.category, start=args.start,
                  end=args.end)
     if args.output_format == "json":
         write_json(rep.as_dict())

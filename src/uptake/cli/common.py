@@ -6,6 +6,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..corpus import Corpus
+from ..scope import Scope
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -42,10 +45,17 @@ def format_parent(*choices: str, default: str = "table") -> argparse.ArgumentPar
     return p
 
 
-def corpus_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..corpus import Corpus
-
+def corpus_for(args: argparse.Namespace) -> Corpus:
     return Corpus(args.db)
+
+
+def scope_for(args: argparse.Namespace) -> Scope:
+    """The :class:`~uptake.scope.Scope` of a command's shared options (those it has; defaults for the rest)."""
+    return Scope.build(
+        start=getattr(args, "start", None), end=getattr(args, "end", None), by=getattr(args, "by", "month"),
+        category=getattr(args, "category", ()), case_sensitive=getattr(args, "case_sensitive", False),
+        field=getattr(args, "field", None) or "any",
+    )
 
 
 def console() -> Console:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
+    scope_for,
     console,
     console_err,
     corpus_for,
@@ -183,11 +184,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 # -- trend -----------------------------------------------------------------------
 def _trend(args: argparse.Namespace) -> Any:
-    return corpus_for(args).trend(
-        args.query, start=args.start, end=args.end, by=args.by, category=args.category,
-        measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
-        expand=getattr(args, "expand", 10),
-    )
+    return corpus_for(args).trend(args.query, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
+                                  expand=getattr(args, "expand", 10))
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
@@ -262,10 +260,10 @@ def _print_trend_table(trend: Any) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from ..outputs.plot import save_figure
+    from ..outputs.plot import plot_trend, save_figure  # deferred: matplotlib is slow to import
 
     trend = _trend(args)
-    ax = trend.plot(title=args.title)
+    ax = plot_trend(trend, title=args.title)
     path = save_figure(ax, args.output)
     console_err().print(f"wrote {path}")
     return 0
@@ -273,11 +271,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 # -- papers ----------------------------------------------------------------------
 def cmd_papers(args: argparse.Namespace) -> int:
-    result = corpus_for(args).papers(
-        args.query, period=args.period, by=args.by, start=args.start, end=args.end, category=args.category,
-        case_sensitive=args.case_sensitive, field=args.field or "any", limit=args.limit, offset=args.offset,
-        has=args.has,
-    )
+    result = corpus_for(args).papers(args.query, scope=scope_for(args), period=args.period, limit=args.limit,
+                                     offset=args.offset, has=args.has)
     rows = [p.as_dict() for p in result.papers]
     if args.output_format == "json":
         write_json({"query": result.query, "period": result.period, "total": result.total, "papers": rows})

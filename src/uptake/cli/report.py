@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import console, console_err, corpus_for, db_parent, format_parent, query_parent, range_parent, write_json, write_text
+from .common import console, console_err, corpus_for, scope_for, db_parent, format_parent, query_parent, range_parent, write_json, write_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -85,20 +85,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 # -- openness --------------------------------------------------------------------------
 def cmd_openness(args: argparse.Namespace) -> int:
     if args.refresh:
+        from ..ingest import refresh_openness
         from ..store import Store
 
         corpus = corpus_for(args)
-        with Store.open(corpus.path, write=True) as store:  # opening for writing adds and fills the columns
+        with Store.open(corpus.path, write=True) as store:  # adds the columns if missing
+            refresh_openness(store)
             n = store.paper_count()
         console().print(f"{corpus.path}: openness columns present and filled for {n:,} papers")
         if not args.query:
             return 0
-    from ..analytics.openness import HAS_KINDS, openness_table
+    from ..records import HAS_KINDS
 
-    table = openness_table(
-        corpus_for(args), args.query, start=args.start, end=args.end, by=args.by, category=args.category,
-        case_sensitive=args.case_sensitive, field=args.field or "any",
-    )
+    table = corpus_for(args).openness(args.query, scope=scope_for(args))
     if args.output_format == "csv":
         write_text(table.to_csv())
         return 0
@@ -139,13 +138,8 @@ def _pct(value: float | None) -> str:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
-    from ..analytics.openness import paper_links
-
-    total, rows = paper_links(
-        corpus_for(args), args.query, period=args.period, by=args.by, start=args.start, end=args.end,
-        category=args.category, has=args.has, case_sensitive=args.case_sensitive, field=args.field or "any",
-        limit=args.limit, offset=args.offset,
-    )
+    total, rows = corpus_for(args).links(args.query, scope=scope_for(args), period=args.period, has=args.has,
+                                         limit=args.limit, offset=args.offset)
     if args.output_format == "json":
         write_json({"query": args.query, "period": args.period, "total": total, "papers": [r.as_dict() for r in rows]})
         return 0

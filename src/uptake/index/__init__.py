@@ -32,6 +32,7 @@ Consistency with the store:
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import shutil
@@ -40,13 +41,18 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..text import SEMANTICS_VERSION, tokens
+import tantivy
+
+from ..errors import NoCorpusError, UsageError
+from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
+from ..text import SEMANTICS_VERSION
 
 if TYPE_CHECKING:
-    from ..query.ast import Expr, Field, Term
     from ..store import Store
+
+Field = Literal["any", "title", "abstract"]
 
 #: Bumped when the index layout changes; an index of another format is rebuilt.
 INDEX_FORMAT = "1"
@@ -62,11 +68,7 @@ ProgressFn = Callable[[int, int], None]
 
 
 def available() -> bool:
-    """Whether the index engine (the ``tantivy`` package) is installed; without it every query scans."""
-    try:
-        import tantivy  # noqa: F401
-    except ImportError:
-        return False
+    """Whether the index engine is installed (it is a required dependency: always true)."""
     return True
 
 
@@ -76,8 +78,6 @@ def index_dir(store_path: str | Path) -> Path:
 
 
 def _schema():  # type: ignore[no-untyped-def]
-    import tantivy
-
     sb = tantivy.SchemaBuilder()
     for name in ("t", "a", "tc", "ac"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="position")
@@ -108,8 +108,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def _store_position(store: Store) -> tuple[int, int]:
     """(highest doc ever stored, live papers) of the store."""
-    row = store.con.execute("SELECT coalesce(max(doc), 0), count(*) FILTER (WHERE NOT deleted) FROM papers").fetchall()[0]
-    return int(row[0]), int(row[1])
+    return store.position()
 
 
 def _store_uuid(store: Store) -> str | None:
@@ -153,8 +152,6 @@ class TermIndex:
     """An open, complete index generation. Get one from :func:`open_index` or :func:`open_fresh`."""
 
     def __init__(self, root: Path, gen: str, state: dict[str, Any]) -> None:
-        import tantivy
-
         self.root = root
         self.gen = gen
         self.state = state
@@ -175,15 +172,12 @@ class TermIndex:
 
     def span(self) -> tuple[Any, Any]:
         """(first, last) published date of the live papers, as the store's :meth:`Store.span`."""
-        import datetime as _dt
 
         f, last = self.state.get("first"), self.state.get("last")
         return (_dt.date.fromisoformat(f) if f else None, _dt.date.fromisoformat(last) if last else None)
 
     def require_papers(self) -> int:
         if self.papers == 0:
-            from ..errors import NoCorpusError
-
             raise NoCorpusError("the store has no papers yet: import some with `uptake import FILE`")
         return self.papers
 
@@ -198,63 +192,42 @@ class TermIndex:
         return (int(self.state["max_doc"]), int(self.state["live"])) == _store_position(store)
 
     # -- query building ------------------------------------------------------
-    def term_query(self, term: Term, *, case_sensitive: bool, field: Field):  # type: ignore[no-untyped-def]
-        import tantivy
-
-        cs = term.case_sensitive if term.case_sensitive is not None else case_sensitive
-        toks = tokens(term.text, case_sensitive=cs)
-        where = term.field if term.field != "any" else field
-        fields = ["title", "abstract"] if where == "any" else [where]
-        parts = []
-        for f in fields:
-            name = _TEXT_FIELDS[(f, bool(cs))]
-            if len(toks) == 1:
-                parts.append(tantivy.Query.term_query(self.schema, name, toks[0]))
-            else:
-                parts.append(tantivy.Query.phrase_query(self.schema, name, toks))
-        if len(parts) == 1:
-            return parts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
-
-    def category_query(self, code: str):  # type: ignore[no-untyped-def]
-        import tantivy
-
-        return tantivy.Query.term_query(self.schema, "cat", code)
-
-    def compile(self, expr: Expr, *, case_sensitive: bool, field: Field):  # type: ignore[no-untyped-def]
-        import tantivy
-
-        from ..query.ast import And, Category, Not, Or, Term
-
-        if isinstance(expr, Term):
-            return self.term_query(expr, case_sensitive=case_sensitive, field=field)
-        if isinstance(expr, Category):
-            return self.category_query(expr.code)
-        if isinstance(expr, Not):
-            inner = self.compile(expr.item, case_sensitive=case_sensitive, field=field)
+    def node_query(self, node: Node):  # type: ignore[no-untyped-def]
+        """The tantivy query of one plan node (:mod:`uptake.plans`)."""
+        if isinstance(node, Phrase):
+            parts = []
+            for f in node.fields:
+                name = _TEXT_FIELDS[(f, node.case_sensitive)]
+                if len(node.tokens) == 1:
+                    parts.append(tantivy.Query.term_query(self.schema, name, node.tokens[0]))
+                else:
+                    parts.append(tantivy.Query.phrase_query(self.schema, name, list(node.tokens)))
+            if len(parts) == 1:
+                return parts[0]
+            return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+        if isinstance(node, InCategory):
+            return tantivy.Query.term_query(self.schema, "cat", node.code)
+        if isinstance(node, Negate):
+            inner = self.node_query(node.item)
             return tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, inner)]
             )
-        if isinstance(expr, And):
-            return self.all_of([self.compile(e, case_sensitive=case_sensitive, field=field) for e in expr.items])
-        if isinstance(expr, Or):
-            parts = [self.compile(e, case_sensitive=case_sensitive, field=field) for e in expr.items]
-            return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
-        raise TypeError(f"unknown query node {expr!r}")
+        if isinstance(node, AllOf):
+            return self.all_of([self.node_query(e) for e in node.items])
+        if isinstance(node, AnyOf):
+            if not node.items:
+                return tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Must, tantivy.Query.all_query()),
+                     (tantivy.Occur.MustNot, tantivy.Query.all_query())])
+            parts = [self.node_query(e) for e in node.items]
+            return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, p) for p in parts])
+        raise TypeError(f"the term index cannot answer {node!r} (has: filters are answered by the store)")
 
     def any_category(self, codes: Sequence[str]):  # type: ignore[no-untyped-def]
-        import tantivy
-
-        if not codes:
-            return None
-        parts = [self.category_query(c) for c in codes]
-        if len(parts) == 1:
-            return parts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+        return self.node_query(categories_node(codes)) if codes else None
 
     def all_of(self, queries: Iterable[Any]):  # type: ignore[no-untyped-def]
-        import tantivy
-
         qs = [q for q in queries if q is not None]
         if not qs:
             return tantivy.Query.all_query()
@@ -264,8 +237,6 @@ class TermIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in qs])
 
     def month_range(self, lo: int, hi: int):  # type: ignore[no-untyped-def]
-        import tantivy
-
         return tantivy.Query.range_query(self.schema, "month", tantivy.FieldType.Integer, lo, hi)
 
     # -- answering -----------------------------------------------------------
@@ -281,8 +252,6 @@ class TermIndex:
 
     def docs(self, query: Any, limit: int, *, newest_first: bool = True) -> list[tuple[int, int]]:
         """Up to ``limit`` (pub, store doc) pairs matching ``query``, newest first."""
-        import tantivy
-
         if limit <= 0:
             return []
         res = self.searcher.search(
@@ -294,8 +263,6 @@ class TermIndex:
         return [(int(k), int(d)) for (k, _), d in zip(res.hits, docs)]
 
     def pub_equals(self, value: int):  # type: ignore[no-untyped-def]
-        import tantivy
-
         return tantivy.Query.range_query(self.schema, "pub", tantivy.FieldType.Integer, value, value)
 
     def vocabulary(self, prefix: str, *, case_sensitive: bool, field: Field = "any") -> dict[str, int]:
@@ -398,23 +365,13 @@ def verified_index(store_path: str | Path) -> TermIndex | None:
 
 # -- writing -------------------------------------------------------------------------
 def _month_totals(store: Store) -> dict[str, int]:
-    rows = store.con.execute("SELECT month, count(*) FROM papers WHERE NOT deleted GROUP BY month").fetchall()
-    return {str(m): int(n) for m, n in rows}
+    return {str(m): n for m, n in store.month_totals().items()}
 
 
 def _add_rows(writer: Any, store: Store, after_doc: int, *, delete_old: bool, progress: ProgressFn | None,
               total: int) -> int:
     """Add every live paper with ``doc > after_doc``; returns how many."""
-    import datetime as _dt
-
-    import tantivy
-
-    sql = (
-        "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs "
-        "FROM papers WHERE NOT deleted AND doc > ?"  # no ORDER BY: one row per id, order is irrelevant
-    )
-    cur = store.con.cursor()  # its own result stream, independent of the store's connection
-    reader = cur.sql(sql, params=[after_doc]).to_arrow_reader(CHUNK)
+    reader = store.index_batches(after_doc, CHUNK)
     epoch = _dt.date(1970, 1, 1).toordinal()
     Document = tantivy.Document
     added = 0
@@ -473,11 +430,7 @@ def rebuild(store: Store, *, progress: ProgressFn | None = None) -> IndexInfo:
     ``store`` must be open for writing (so no import runs meanwhile). The old
     generation stays in use until the switch; an interrupted rebuild leaves it.
     """
-    import tantivy
-
     if not available():
-        from ..errors import UsageError
-
         raise UsageError("the term index needs the tantivy package: pip install tantivy "
                          "(without it every query scans the store, with the same counts)")
     t0 = time.perf_counter()
@@ -514,8 +467,6 @@ def sync(store: Store, *, create: bool = True, progress: ProgressFn | None = Non
     """
     if not available():
         return None
-    import tantivy
-
     root = index_dir(store.path)
     current = _read_current(root) if (root / "CURRENT").exists() else None
     if current is None:
@@ -572,57 +523,40 @@ def _dir_size(path: Path) -> int:
 
 
 # -- answering corpus questions ----------------------------------------------------------
-def series_queries(idx: TermIndex, series: Any, *, case_sensitive: bool, field: Field,
-                   categories: Sequence[str]) -> tuple[Any, Any]:
-    """(match, universe) tantivy queries of one parsed series; universe None = every paper."""
-    from ..query.plan import split_series
-
-    meta, rest = split_series(series)
-    universe_parts = [idx.compile(m, case_sensitive=case_sensitive, field=field) for m in meta]
+def series_queries(idx: TermIndex, plan: SeriesPlan, *, categories: Sequence[str]) -> tuple[Any, Any]:
+    """(match, universe) tantivy queries of one series plan; universe None = every paper."""
     glob = idx.any_category(categories)
+    universe_parts = [idx.node_query(plan.universe)] if plan.universe != EVERYTHING else []
     if glob is not None:
         universe_parts.append(glob)
     universe = idx.all_of(universe_parts) if universe_parts else None
-    if rest is None:
-        match = universe if universe is not None else idx.all_of([])
-    else:
-        match = idx.all_of([*universe_parts, idx.compile(rest, case_sensitive=case_sensitive, field=field)])
+    match = idx.all_of([idx.node_query(plan.match), glob])
     return match, universe
 
 
-def trend_counts(idx: TermIndex, series_list: Sequence[Any], *, case_sensitive: bool, field: Field,
-                 categories: Sequence[str]) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
+def trend_counts(idx: TermIndex, plans: Sequence[SeriesPlan], *, categories: Sequence[str],
+                 ) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
     """Per series: papers per month matching it, and papers per month in its universe."""
-    from ..query.plan import split_series
-
     counts: list[dict[int, int]] = []
     totals: list[dict[int, int]] = []
-    cache: dict[str, dict[int, int]] = {}
-    for s in series_list:
-        match, universe = series_queries(idx, s, case_sensitive=case_sensitive, field=field, categories=categories)
+    cache: dict[Any, dict[int, int]] = {}
+    for plan in plans:
+        match, universe = series_queries(idx, plan, categories=categories)
         counts.append(idx.month_counts(match))
-        key = repr(split_series(s)[0])
-        if key not in cache:
-            cache[key] = idx.month_counts(universe)
-        totals.append(cache[key])
+        if plan.universe not in cache:
+            cache[plan.universe] = idx.month_counts(universe)
+        totals.append(cache[plan.universe])
     return counts, totals
 
 
-def matching_docs(idx: TermIndex, series_list: Sequence[Any], *, case_sensitive: bool, field: Field,
-                  categories: Sequence[str], lo: int, hi: int, want: int) -> tuple[int, list[int]]:
+def matching_docs(idx: TermIndex, plans: Sequence[SeriesPlan], *, categories: Sequence[str], lo: int, hi: int,
+                  want: int) -> tuple[int, list[int]]:
     """(papers matching any series in months lo..hi, store docs holding the newest ``want`` of them).
 
     The docs returned include every match published on or after the date of the
     ``want``-th newest, so ordering them by (published, id) gives the exact page.
     """
-    import tantivy
-
-    parts = [series_queries(idx, s, case_sensitive=case_sensitive, field=field, categories=categories)[0]
-             for s in series_list]
-    any_series = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
-        [(tantivy.Occur.Should, p) for p in parts])
-    glob = idx.any_category(categories)
-    query = idx.all_of([any_series, glob, idx.month_range(lo, hi)])
+    query = idx.all_of([idx.node_query(any_series(plans)), idx.any_category(categories), idx.month_range(lo, hi)])
     total = idx.count(query)
     if want <= 0 or total == 0:
         return total, []

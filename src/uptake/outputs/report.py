@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, StoreError, UsageError
+from ..scope import as_categories
+from .plot import _use_agg, plot_trend
 
 if TYPE_CHECKING:
     from ..corpus import Corpus
@@ -37,10 +39,6 @@ REPORT_FILES = ("figure.png", "figure.svg", "data.csv", "data.json", "adoption.j
 MANIFEST_FORMAT = 1
 EXPORT_ROWS_PER_FILE = 100_000
 CHECKSUMS = "SHA256SUMS"
-EXPORT_COLUMNS = (
-    "id", "title", "abstract", "categories", "published", "updated", "authors", "comments", "journal_ref", "doi",
-    "source",
-)
 
 
 # -- fingerprint -----------------------------------------------------------------------
@@ -80,12 +78,7 @@ def fingerprint(store: Store) -> Fingerprint:
     """The corpus fingerprint of ``store`` (see the module docstring)."""
     from ..periods import month_label
 
-    row = store.query(
-        "SELECT count(*), min(month), max(month), "
-        "sha256(coalesce(string_agg(id || ' ' || content_hash, chr(10) ORDER BY id), '')) "
-        "FROM papers WHERE NOT deleted"
-    )[0]
-    n, lo, hi, digest = row
+    n, lo, hi, digest = store.fingerprint_row()
     return Fingerprint(
         papers=int(n),
         first_month=month_label(lo) if lo is not None else None,
@@ -95,18 +88,12 @@ def fingerprint(store: Store) -> Fingerprint:
 
 
 def corpus_fingerprint(corpus: Corpus) -> Fingerprint:
-    from ..store import Store
-
-    with Store.open(corpus.path) as store:
-        return fingerprint(store)
+    return corpus.fingerprint()
 
 
 def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 # -- report ----------------------------------------------------------------------------
@@ -194,9 +181,7 @@ def make_report(
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder: choose another --out")
-    from ..corpus import _as_list
-
-    cats = _as_list(category)
+    cats = as_categories(category)
     before = corpus_fingerprint(corpus)
     trend = corpus.trend(query, start=start, end=end, by=by, category=cats, measure=measure,  # type: ignore[arg-type]
                          smooth=smooth, case_sensitive=case_sensitive, field=field)  # type: ignore[arg-type]
@@ -257,13 +242,11 @@ def _json(data: Any) -> str:
 def _write_figures(trend: Trend, out: Path, title: str | None) -> None:
     import matplotlib
 
-    from .plot import _use_agg
-
     _use_agg()
     import matplotlib.pyplot as plt
 
     with matplotlib.rc_context({"svg.hashsalt": "uptake-report", "svg.fonttype": "path"}):
-        ax = trend.plot(title=title)
+        ax = plot_trend(trend, title=title)
         fig = ax.figure
         try:
             fig.savefig(out / "figure.png", dpi=100, metadata={"Software": None})
@@ -513,7 +496,6 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
     import pyarrow.parquet as pq
 
     from .. import __version__
-    from ..store import Store
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
@@ -527,18 +509,12 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
         ("comments", pa.string()), ("journal_ref", pa.string()), ("doi", pa.string()), ("source", pa.string()),
     ])
     files: list[str] = []
-    with Store.open(corpus.path) as store:
+    with corpus._read() as store:
         store.require_papers()
         fp = fingerprint(store)
-        years = [r[0] for r in store.query(
-            "SELECT DISTINCT year(published) FROM papers WHERE NOT deleted ORDER BY 1")]
-        cols = ", ".join(EXPORT_COLUMNS)
         total = 0
-        for year in years:
-            table = store.con.sql(
-                f"SELECT {cols} FROM papers WHERE NOT deleted AND year(published) = $year ORDER BY id",
-                params={"year": int(year)},
-            ).to_arrow_table().cast(schema)
+        for year in store.export_years():
+            table = store.export_year(year).cast(schema)
             for part, offset in enumerate(range(0, table.num_rows, rows_per_file)):
                 name = f"papers-{year:04d}-{part}.parquet"
                 pq.write_table(table.slice(offset, rows_per_file), out / name, compression="zstd",

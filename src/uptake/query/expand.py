@@ -14,7 +14,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ..errors import QueryError
+from ..errors import QueryError, UsageError
+from ..plans import EVERYTHING, AllOf, Phrase, TextField
 from ..text import normalize, tokens
 from .ast import And, Expr, Field, Not, Or, Query, Series, Term, walk
 
@@ -48,8 +49,6 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
                  store: Any = None) -> tuple[Query, dict[str, list[str]]]:
     """``query`` with every wildcard series replaced by its top-``k`` completions, and what each became."""
     if k < 1:
-        from ..errors import UsageError
-
         raise UsageError("--expand must be 1 or more")
     out: list[Series] = []
     expansions: dict[str, list[str]] = {}
@@ -85,8 +84,8 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
     return Query(text=query.text, series=tuple(out)), expansions
 
 
-def _fields(where: str) -> list[str]:
-    return ["title", "abstract"] if where == "any" else [where]
+def _fields(where: str) -> tuple[TextField, ...]:
+    return ("title", "abstract") if where == "any" else (where,)  # type: ignore[return-value]
 
 
 def _columns(where: str, cs: bool) -> list[str]:
@@ -98,49 +97,30 @@ def _word_completions(word: str, slot: str, *, cs: bool, where: str, k: int, ind
     if index is not None:
         prefix = normalize(word).split("*")[0]
         prefix = prefix if cs else prefix.casefold()
-        vocab = index.vocabulary(prefix, case_sensitive=cs, field=where)  # type: ignore[arg-type]
+        vocab = index.vocabulary(prefix, case_sensitive=cs, field=where)
         cands = sorted((t for t in vocab if rx.fullmatch(t)), key=lambda t: (-vocab[t], t))[: max(_CANDIDATES, 3 * k)]
         counted = []
         for tok in cands:
-            q = index.term_query(Term(text=tok, position=0, case_sensitive=cs), case_sensitive=cs, field=where)
-            n = index.count(q)
+            n = index.count(index.node_query(Phrase((tok,), _fields(where), cs)))
             if n:
                 counted.append((n, tok))
         counted.sort(key=lambda x: (-x[0], x[1]))
         return [t for _, t in counted[:k]]
-    cols = _columns(where, cs)
-    joined = " || ".join(cols)
-    rows = store.query(
-        f"SELECT tok, count(DISTINCT doc) AS n FROM (SELECT doc, unnest(string_split({joined}, ' ')) AS tok "
-        f"FROM papers WHERE NOT deleted) WHERE tok <> '' AND regexp_full_match(tok, ?) "
-        f"GROUP BY tok ORDER BY n DESC, tok LIMIT ?",
-        [slot, k],
-    )
-    return [r[0] for r in rows]
+    return [t for t, _ in store.token_frequencies(slot, columns=_columns(where, cs), k=k)]
 
 
 def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: bool, where: str, k: int,
                         index: Any, store: Any) -> list[str]:
-    from ..text import phrase_key
-
     cols = _columns(where, cs)
+    fixed = AllOf(tuple(Phrase(tuple(part), _fields(where), cs) for part in (left, right) if part))
     if index is not None:
-        fixed = [Term(text=" ".join(part), position=0, case_sensitive=cs) for part in (left, right) if part]
-        q = index.all_of([index.term_query(t, case_sensitive=cs, field=where) for t in fixed])
+        q = index.node_query(fixed)
         docs = [d for _, d in index.docs(q, max(1, index.count(q)))]
         if not docs:
             return []
-        rows = store.query(f"SELECT {', '.join(cols)} FROM papers WHERE doc IN (SELECT unnest(?::BIGINT[]))", [docs])
+        rows = store.token_rows(EVERYTHING, columns=cols, docs=docs)
     else:
-        conds, params = [], []
-        for c in cols:
-            parts = []
-            for part in (left, right):
-                if part:
-                    parts.append(f"contains({c}, ?)")
-                    params.append(phrase_key(part))
-            conds.append("(" + " AND ".join(parts) + ")")
-        rows = store.query(f"SELECT {', '.join(cols)} FROM papers WHERE NOT deleted AND ({' OR '.join(conds)})", params)
+        rows = store.token_rows(fixed, columns=cols)
     before = re.escape(" ".join(left) + " ") if left else ""
     after = re.escape(" " + " ".join(right)) if right else ""
     # Zero-width, so overlapping occurrences all count: " a x x " holds both "a x" and "x x".

@@ -17,6 +17,7 @@ import difflib
 from dataclasses import dataclass
 
 from ..errors import QueryError
+from ..records import HAS_KINDS
 from ..text import tokens
 from .ast import And, Arith, Category, Expr, Formula, HasArtifact, Not, Operand, Or, Query, Series, Term
 
@@ -297,8 +298,6 @@ class _Parser:
         raise self.error(f"expected a term, found {tok.text or 'the end'!r}", tok.pos)
 
     def _has(self, tok: _Tok, nxt: _Tok) -> HasArtifact:
-        from ..analytics.openness import HAS_KINDS
-
         kinds = ", ".join(f"has:{k}" for k in HAS_KINDS)
         if nxt.kind != "WORD" or nxt.pos != tok.pos + 4:
             raise self.error("has: needs an artifact kind right after it", tok.pos, hint=f"one of {kinds}")

@@ -1,78 +1,46 @@
-"""Planning a parsed query into SQL predicates over the store's token columns.
+"""The one compiler of the query tree: parsed series -> match plans (:mod:`uptake.plans`).
 
-Every value that came from the user travels as a bound parameter; the SQL text
-is built only from fixed fragments. A term matches when its ``phrase_key`` (its
-tokens joined by single spaces, padded with spaces) is a substring of a field's
-token string, which is exactly "tokens occur contiguously in that field".
+The term index (:mod:`uptake.index`) turns a plan into tantivy queries and the
+store (:mod:`uptake.store`) into SQL over its token strings; neither looks at the
+query's text or its options again, so a query feature is built once, here.
+
+>>> from uptake.query import parse_query
+>>> plan = plan_series(parse_query("GRPO cat:cs.CL").series[0], Scope())
+>>> plan.universe
+AllOf(items=(InCategory(code='cs.CL'),))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from ..text import phrase_key, tokens
-from .ast import And, Category, Expr, Field, HasArtifact, Not, Or, Series, Term
-
-
-@dataclass(frozen=True)
-class SqlPredicate:
-    sql: str
-    params: tuple[Any, ...]
-
-    @staticmethod
-    def true() -> SqlPredicate:
-        return SqlPredicate("TRUE", ())
-
+from ..plans import EVERYTHING, AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, TextField
+from ..plans import any_series, categories_node, uses_has
+from ..scope import Scope
+from ..text import tokens
+from .ast import And, Category, Expr, HasArtifact, Not, Or, Query, Series, Term
 
 def term_tokens(term: Term, *, case_sensitive: bool) -> list[str]:
+    """The tokens a term stands for (its own ``=`` marker overrides the query-wide case setting)."""
     cs = term.case_sensitive if term.case_sensitive is not None else case_sensitive
     return tokens(term.text, case_sensitive=cs)
 
 
-def category_predicate(code: str) -> SqlPredicate:
-    """A paper listed in ``code`` (primary or cross-list); an archive such as ``cs`` means every ``cs.*``."""
-    if "." in code:
-        return SqlPredicate("contains(cat_str, ?)", (f" {code} ",))
-    return SqlPredicate("(contains(cat_str, ?) OR contains(cat_str, ?))", (f" {code} ", f" {code}."))
-
-
-def has_predicate(kind: str) -> SqlPredicate:
-    """Papers linking their own artifact of ``kind`` (the column name comes from a fixed table, never the user)."""
-    from ..analytics.openness import HAS_COLUMNS
-
-    return SqlPredicate(f"coalesce({HAS_COLUMNS[kind]}, false)", ())
-
-
-def categories_predicate(codes: list[str] | tuple[str, ...]) -> SqlPredicate:
-    if not codes:
-        return SqlPredicate.true()
-    parts = [category_predicate(c) for c in codes]
-    return SqlPredicate("(" + " OR ".join(p.sql for p in parts) + ")", tuple(v for p in parts for v in p.params))
-
-
-def compile_expr(expr: Expr, *, case_sensitive: bool, field: Field) -> SqlPredicate:
+def compile_expr(expr: Expr, scope: Scope) -> Node:
+    """The plan of one expression under ``scope``'s case and field settings."""
     if isinstance(expr, Term):
-        cs = expr.case_sensitive if expr.case_sensitive is not None else case_sensitive
-        key = phrase_key(tokens(expr.text, case_sensitive=cs))
-        where = expr.field if expr.field != "any" else field
-        suffix = "_cs" if cs else ""
-        if where == "title":
-            return SqlPredicate(f"contains(title_tok{suffix}, ?)", (key,))
-        if where == "abstract":
-            return SqlPredicate(f"contains(abstract_tok{suffix}, ?)", (key,))
-        return SqlPredicate(f"(contains(title_tok{suffix}, ?) OR contains(abstract_tok{suffix}, ?))", (key, key))
+        cs = expr.case_sensitive if expr.case_sensitive is not None else scope.case_sensitive
+        where = expr.field if expr.field != "any" else scope.field
+        fields: tuple[TextField, ...] = ("title", "abstract") if where == "any" else (where,)
+        return Phrase(tuple(tokens(expr.text, case_sensitive=cs)), fields, cs)
     if isinstance(expr, Category):
-        return category_predicate(expr.code)
+        return InCategory(expr.code)
     if isinstance(expr, HasArtifact):
-        return has_predicate(expr.kind)
+        return HasKind(expr.kind)
     if isinstance(expr, Not):
-        inner = compile_expr(expr.item, case_sensitive=case_sensitive, field=field)
-        return SqlPredicate(f"(NOT {inner.sql})", inner.params)
-    if isinstance(expr, (And, Or)):
-        parts = [compile_expr(e, case_sensitive=case_sensitive, field=field) for e in expr.items]
-        op = " AND " if isinstance(expr, And) else " OR "
-        return SqlPredicate("(" + op.join(p.sql for p in parts) + ")", tuple(v for p in parts for v in p.params))
+        return Negate(compile_expr(expr.item, scope))
+    if isinstance(expr, And):
+        return AllOf(tuple(compile_expr(e, scope) for e in expr.items))
+    if isinstance(expr, Or):
+        return AnyOf(tuple(compile_expr(e, scope) for e in expr.items))
     raise TypeError(f"unknown query node {expr!r}")
 
 
@@ -98,27 +66,28 @@ def split_series(series: Series) -> tuple[list[Expr], Expr | None]:
     return [], expr
 
 
-@dataclass(frozen=True)
-class SeriesPlan:
-    label: str
-    match: SqlPredicate  # the papers counted
-    universe: SqlPredicate  # the papers in the series' total (its metadata filters)
-
-
-def plan_series(series: Series, *, case_sensitive: bool, field: Field) -> SeriesPlan:
+def plan_series(series: Series, scope: Scope, *, with_scope_categories: bool = False) -> SeriesPlan:
+    """The plan of one series. Its universe holds its own ``cat:`` filters, and, when
+    ``with_scope_categories``, the scope's ``--category`` filter too (engines that apply that
+    filter separately, as both do for totals shared between series, leave it out)."""
     meta, rest = split_series(series)
-    if meta:
-        parts = [compile_expr(m, case_sensitive=case_sensitive, field=field) for m in meta]
-        universe = SqlPredicate(" AND ".join(p.sql for p in parts), tuple(v for p in parts for v in p.params))
-    else:
-        universe = SqlPredicate.true()
-    if rest is None:
-        match = universe
-    else:
-        text = compile_expr(rest, case_sensitive=case_sensitive, field=field)
-        match = (
-            text
-            if not meta
-            else SqlPredicate(f"({universe.sql}) AND ({text.sql})", universe.params + text.params)
-        )
+    universe_items = [compile_expr(m, scope) for m in meta]
+    if with_scope_categories and scope.categories:
+        universe_items.append(categories_node(scope.categories))
+    universe = AllOf(tuple(universe_items))
+    match = universe if rest is None else AllOf((*universe_items, compile_expr(rest, scope)))
     return SeriesPlan(label=series.label, match=match, universe=universe)
+
+
+def plan_query(query: Query, scope: Scope) -> list[SeriesPlan]:
+    """A plan per series of ``query`` (without the scope's category filter, which engines apply globally)."""
+    return [plan_series(s, scope) for s in query.series]
+
+
+
+
+__all__ = [
+    "EVERYTHING", "AllOf", "AnyOf", "HasKind", "InCategory", "Negate", "Node", "Phrase", "SeriesPlan", "TextField",
+    "any_series", "categories_node", "compile_expr", "plan_query", "plan_series", "split_series", "term_tokens",
+    "uses_has",
+]

@@ -23,7 +23,9 @@ import duckdb
 
 from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from ..records import Paper
-from ..text import SEMANTICS_VERSION, token_strings
+from ..text import SEMANTICS_VERSION
+from ._reads import EXPORT_COLUMNS, Reads
+from ._scan import HAS_COLUMNS
 
 SCHEMA_VERSION = 1
 
@@ -99,36 +101,9 @@ _STAGE_COLUMNS = (
 )
 
 
-def _openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
-    """The OPENNESS_COLUMNS values of one paper, in that order."""
-    from ..analytics.openness import detect
-
-    found = detect(abstract, comments)
-    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
-
-
-def _append_openness(cols: dict[str, list[Any]], abstract: str | None, comments: str | None) -> None:
-    for col, value in zip(OPENNESS_COLUMNS, _openness_values(abstract, comments), strict=True):
-        cols[col].append(value)
-
-
-#: The columns computed from a paper's text: the four token strings, then OPENNESS_COLUMNS.
+#: The columns computed from a paper's text: the four token strings, then OPENNESS_COLUMNS
+#: (see :func:`uptake.ingest.derive`, which computes them, in worker processes for large imports).
 DERIVED_COLUMNS = ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs", *OPENNESS_COLUMNS)
-
-
-def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
-    """Per paper, the DERIVED_COLUMNS values: the costly, pure part of an upsert.
-
-    A plain function of the papers, so an import can compute it in worker processes
-    (:func:`uptake.ingest.import_files` with ``workers``) while it reads the next batch.
-    """
-    out = []
-    for paper in papers:
-        title_folded, title_exact = token_strings(paper.title)
-        abstract_folded, abstract_exact = token_strings(paper.abstract)
-        out.append((title_folded, abstract_folded, title_exact, abstract_exact,
-                    *_openness_values(paper.abstract, paper.comments)))
-    return out
 
 
 def _openness_fields(pa: Any) -> list[tuple[str, Any]]:
@@ -157,7 +132,7 @@ class UpsertCounts:
     unchanged: int
 
 
-class Store:
+class Store(Reads):
     """A DuckDB file holding the corpus. Use :meth:`open`; close it (or use ``with``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, writable: bool) -> None:
@@ -228,7 +203,9 @@ class Store:
                 f"upgrade uptake (pip install -U uptake) or use another --db"
             )
         if self.writable:
-            self.upgrade_openness()
+            for col in OPENNESS_COLUMNS:  # stores made before openness detection get the columns, unfilled
+                kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
+                self.con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
 
     def close(self) -> None:
         self.con.close()
@@ -250,17 +227,14 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- artifact openness (see uptake.analytics.openness) ---------------------------------
-    def has_openness(self) -> bool:
-        """Whether this store has the openness columns (stores made before them do not, until opened for writing)."""
-        return bool(self.con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'papers' AND column_name = 'has_code'"
-        ).fetchone()[0])
+    # -- artifact openness (detected by uptake.analytics.openness, kept here) ----------------
+    def refresh_openness(self, version: str, compute: Callable[[str | None, str | None], tuple[Any, ...]]) -> int:
+        """Add the openness columns if missing and fill them where missing or computed by another ``version``.
 
-    def upgrade_openness(self) -> int:
-        """Add the openness columns if missing and (re)compute them where missing or outdated; returns rows done."""
-        from ..analytics.openness import OPENNESS_VERSION
-
+        ``compute(abstract, comments)`` gives a paper's OPENNESS_COLUMNS values (the detector lives in
+        :mod:`uptake.analytics.openness`; the store only keeps what it says). Returns the rows done.
+        """
+        OPENNESS_VERSION = version
         for col in OPENNESS_COLUMNS:
             kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
             self.con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
@@ -287,7 +261,8 @@ class Store:
                 cols: dict[str, list[Any]] = {"id": [], **{c: [] for c in OPENNESS_COLUMNS}}
                 for ident, abstract, comments in chunk:
                     cols["id"].append(ident)
-                    _append_openness(cols, abstract, comments)
+                    for col, value in zip(OPENNESS_COLUMNS, compute(abstract, comments), strict=True):
+                        cols[col].append(value)
                 table = pa.Table.from_pydict(cols, schema=pa.schema([("id", pa.string()), *_openness_fields(pa)]))
                 self.con.register("_openness_arrow", table)
                 try:
@@ -326,14 +301,14 @@ class Store:
                 raise
             # an interrupted or failed COMMIT has already ended the transaction: nothing was written
 
-    def upsert(self, papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]] | None = None) -> UpsertCounts:
+    def upsert(self, papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]]) -> UpsertCounts:
         """Insert new papers and replace stored ones by newer records; report what happened.
 
         A record replaces the stored paper with the same id when its ``updated``
         date is later, or (same date) when its content hash is greater, so the
         final state does not depend on import order. Must run inside a transaction
         the caller controls (:meth:`begin` / :meth:`commit`). ``derived`` is
-        ``derive(papers)`` when the caller computed it already (in parallel).
+        :func:`uptake.ingest.derive` of ``papers``, one tuple of DERIVED_COLUMNS values per paper.
         """
         if not papers:
             return UpsertCounts(0, 0, 0)
@@ -349,11 +324,7 @@ class Store:
                 if (paper.updated, h) <= (held[0].updated, held[1]):
                     continue
             winners[paper.id] = (paper, h, position)
-        if derived is None:
-            kept = list(winners.values())
-            derived_of = dict(zip((w[2] for w in kept), derive([w[0] for w in kept]), strict=True))
-        else:
-            derived_of = dict(enumerate(derived))
+        derived_of = dict(enumerate(derived))
         cols: dict[str, list[Any]] = {c: [] for c in _STAGE_COLUMNS}
         for paper, h, position in winners.values():
             cols["id"].append(paper.id)
@@ -503,3 +474,9 @@ class Store:
             "SELECT DISTINCT unnest(categories) AS c FROM papers WHERE NOT deleted ORDER BY c"
         ).fetchall()
         return [r[0] for r in rows]
+
+
+__all__ = [
+    "DERIVED_COLUMNS", "EXPORT_COLUMNS", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
+    "Store", "UpsertCounts", "default_path",
+]

@@ -13,6 +13,7 @@ from typing import Any
 from ..corpus import Corpus
 from ..periods import month_label, month_of
 from ..query import Query
+from ..scope import Scope
 
 
 def _flag(params: Mapping[str, Any], name: str) -> bool:
@@ -22,14 +23,11 @@ def _flag(params: Mapping[str, Any], name: str) -> bool:
 def adoption_json(module: Any, corpus: Corpus, parsed: Query, params: Mapping[str, Any], cats: list[str]) -> dict[str, Any]:
     """``uptake adoption --format json`` for the request: one summary per series of ``q``."""
     field = params.get("field") or "any"
-    report = module.adoption(
-        corpus,
+    scope = Scope.build(category=cats, case_sensitive=_flag(params, "case_sensitive"), field=field,
+                        start=params.get("from") or None, end=params.get("to") or None)
+    report = corpus.adoption(
         parsed.text,
-        category=cats,
-        case_sensitive=_flag(params, "case_sensitive"),
-        field=field,
-        start=params.get("from") or None,
-        end=params.get("to") or None,
+        scope=scope,
         introduced=params.get("introduced") or None,
         origin=params.get("origin") or None,
         with_senses=_flag(params, "senses"),
@@ -54,5 +52,5 @@ def emerging_json(module: Any, corpus: Corpus, params: Mapping[str, Any], cats: 
             _, last = store.span()
         d_recent, d_baseline = default_windows(last)
         recent, baseline = recent or d_recent, baseline or d_baseline
-    report = module.emerging(corpus, recent=recent, baseline=baseline, category=cats, top=limit)
+    report = corpus.emerging(recent=recent, baseline=baseline, category=cats, top=limit)
     return report.as_dict()

@@ -635,10 +635,7 @@ def _texts(corpus: Corpus, ids: list[str]) -> dict[str, tuple[str, str]]:
     """Title and abstract of each id, read through the same budgeted read-only store."""
     if not ids:
         return {}
-    marks = ", ".join("?" for _ in ids)
-    with corpus._read() as store:
-        rows = store.query(f"SELECT id, title, abstract FROM papers WHERE id IN ({marks})", ids)
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return corpus.paper_texts(ids)
 
 
 def _version() -> str:

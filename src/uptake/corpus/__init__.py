@@ -1,0 +1,450 @@
+"""The library's front door: a corpus in a store, and the questions you can ask it.
+
+It fetches through the store and the term index and hands what it read to the pure
+computations in :mod:`uptake.analytics`; results are values, which the faces format.
+
+>>> import uptake                                   # doctest: +SKIP
+>>> corpus = uptake.open("~/arxiv.duckdb")          # doctest: +SKIP
+>>> t = corpus.trend("GRPO, DPO", start="2025-01")  # doctest: +SKIP
+>>> t.to_pandas()                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..analytics.derived import apply_formulas, split_formulas
+from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
+from ..deadline import NEVER, Deadline
+from ..errors import PeriodError, StoreError, UnknownCategoryError, UsageError
+from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
+from ..ingest import ProgressFn, import_files
+from ..periods import Granularity, month_label, month_of, parse_period, period_first_month, period_last_month
+from ..plans import SeriesPlan, any_series, uses_has
+from ..query import Category, Query, parse_query
+from ..query.ast import walk
+from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
+from ..query.plan import plan_query
+from ..records import HAS_KINDS, ImportSummary
+from ..scope import Field, Scope, as_categories
+from ..sources import SourceFormat
+from ..store import Store, default_path
+
+if TYPE_CHECKING:
+    from ..analytics.adoption import AdoptionReport
+    from ..analytics.emerging import EmergingReport
+    from ..analytics.openness import OpennessTable, PaperLinks
+    from ..analytics.senses import SensesReport
+    from ..outputs.report import Fingerprint
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    id: str
+    published: date
+    primary_category: str | None
+    title: str
+    categories: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "date": self.published.isoformat(),
+            "primary_category": self.primary_category,
+            "title": self.title,
+            "categories": list(self.categories),
+            "url": f"https://arxiv.org/abs/{self.id}",
+        }
+
+
+@dataclass(frozen=True)
+class PaperList:
+    query: str
+    period: str | None
+    total: int  # how many papers match, before limit/offset
+    papers: tuple[PaperRow, ...]
+
+
+@dataclass(frozen=True)
+class Stats:
+    papers: int
+    first: date | None
+    last: date | None
+    months: tuple[tuple[str, int], ...]
+    categories: tuple[tuple[str, int], ...]  # (category, papers listing it), most first
+    primary_categories: tuple[tuple[str, int], ...]
+    path: str
+    harvest: tuple[dict[str, Any], ...] = ()  # per OAI set: last harvested datestamp and record counts
+
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "papers": self.papers,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "months": [{"period": m, "total": n} for m, n in self.months],
+            "categories": [{"category": c, "papers": n} for c, n in self.categories],
+            "primary_categories": [{"category": c, "papers": n} for c, n in self.primary_categories],
+            "harvest": [dict(h) for h in self.harvest],
+        }
+
+
+class Corpus:
+    """A corpus stored at ``path``. Each call opens the store briefly, so writers are not locked out.
+
+    ``deadline`` (see :mod:`uptake.deadline`) interrupts every store this corpus opens when it passes:
+    the web server gives each request one.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, deadline: Deadline | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        self.deadline = deadline or NEVER
+
+    def __repr__(self) -> str:
+        return f"Corpus({str(self.path)!r})"
+
+    def _read(self) -> Store:
+        """The store, open read-only, registered with this corpus' deadline; close it (``with``)."""
+        self.deadline.check()
+        store = Store.open(self.path, write=False)
+        if self.deadline is not NEVER:
+            try:
+                self.deadline.watch(store)
+            except BaseException:
+                store.close()
+                raise
+            store.on_close(lambda: self.deadline.unwatch(store))
+        return store
+
+    # -- writing -------------------------------------------------------------
+    def import_files(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        fmt: SourceFormat | None = None,
+        strict: bool = False,
+        progress: ProgressFn | None = None,
+        workers: int | None = None,
+    ) -> ImportSummary:
+        """Import record files (see :func:`uptake.ingest.import_files`)."""
+        with Store.open(self.path, write=True) as store:
+            return import_files(store, paths, fmt=fmt, strict=strict, progress=progress, workers=workers)
+
+    # -- what the corpus holds ---------------------------------------------------
+    def stats(self, *, top_categories: int = 25) -> Stats:
+        with self._read() as store:
+            n = store.require_papers()
+            first, last = store.span()
+            months = store.month_totals()
+            cats = store.top_categories(top_categories)
+            prim = store.top_primary_categories(top_categories)
+            harvest = tuple(
+                {"set": h["set_spec"] or "(all)", "metadata_prefix": h["metadata_prefix"], "endpoint": h["endpoint"],
+                 "last_datestamp": h["last_datestamp"], "in_progress": bool(h["in_progress"]),
+                 "records": h["records"], "deleted": h["deleted"], "rejected": h["rejected"],
+                 "harvested_at": h["updated_at"]}
+                for h in store.harvest_states()
+            )
+        return Stats(
+            papers=n, first=first, last=last,
+            months=tuple((month_label(m), c) for m, c in months.items()),
+            categories=tuple(cats), primary_categories=tuple(prim),
+            path=str(self.path), harvest=harvest,
+        )
+
+    def paper_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Title and abstract of each of ``ids`` that the corpus holds."""
+        with self._read() as store:
+            return store.paper_texts(ids)
+
+    def origin_month(self, arxiv_id: str) -> int:
+        """The v1 month of paper ``arxiv_id`` (``2402.03300``, ``arXiv:2402.03300v2`` or its abs URL)."""
+        key = arxiv_id.strip()
+        for prefix in ("arXiv:", "arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        if len(key) > 3 and key[-2] == "v" and key[-1].isdigit():
+            key = key[:-2]
+        with self._read() as store:
+            published = store.published_of(key)
+        if published is None:
+            raise UsageError(f"paper {arxiv_id!r} is not in this corpus: check the id (e.g. 2402.03300) "
+                             f"or give the month directly with --introduced YYYY-MM")
+        return month_of(published)
+
+    # -- trends and the papers behind them ------------------------------------------
+    def trend(
+        self,
+        query: str | Query,
+        *,
+        scope: Scope | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        by: Granularity = "month",
+        category: str | Sequence[str] = (),
+        measure: Measure = "share",
+        smooth: int = 1,
+        case_sensitive: bool = False,
+        field: Field = "any",
+        expand: int = 10,
+    ) -> Trend:
+        """Papers per period matching each series of ``query``, with totals and shares.
+
+        The question's period range, granularity, categories, case and field come from ``scope``
+        (or, when it is not given, from the keywords of the same names). A wildcard series
+        (``GR*O``, ``"* policy optimization"``) becomes its ``expand`` most frequent completions,
+        listed in ``trend.filters["expanded"]``; arithmetic series (``GRPO / PPO``) are derived
+        from their operands and state their unit.
+        """
+        sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
+                                  field=field)
+        if measure not in MEASURES:
+            raise UsageError(f"--measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+        if smooth < 1:
+            raise UsageError("--smooth must be 1 (no smoothing) or more periods")
+        parsed = query if isinstance(query, Query) else parse_query(query)
+        expansions: dict[str, list[str]] = {}
+        with self._engines(parsed, sc) as (store, idx):
+            n, first, last = _size(store, idx)
+            lo, hi = sc.resolve(month_of(first) if first else None, month_of(last) if last else None)
+            if has_wildcards(parsed):
+                parsed, expansions = expand_query(parsed, k=expand, case_sensitive=sc.case_sensitive,
+                                                  field=sc.field, index=idx, store=store)
+            formula_query = parsed
+            parsed, formulas = split_formulas(parsed)
+            plans = plan_query(parsed, sc)
+            counts, totals = self._counts(store, idx, plans, sc, lo, hi)
+        filters: dict[str, Any] = {
+            "from": month_label(lo), "to": month_label(hi), "by": sc.by, "category": list(sc.categories),
+            "measure": measure, "smooth": smooth, "case_sensitive": sc.case_sensitive, "field": sc.field,
+        }
+        if expansions:
+            filters["expanded"] = expansions
+        trend = build_trend(
+            query=parsed.text,
+            labels=[p.label for p in plans],
+            counts=counts,
+            totals=totals,
+            start_month=lo,
+            end_month=hi,
+            corpus=CorpusInfo(papers=n, first=first.isoformat() if first else None,
+                              last=last.isoformat() if last else None),
+            corpus_last_date=last,
+            by=sc.by,
+            measure=measure,
+            smooth=smooth,
+            filters=filters,
+        )
+        return apply_formulas(trend, formulas, formula_query.text)
+
+    def papers(
+        self,
+        query: str | Query,
+        *,
+        scope: Scope | None = None,
+        period: str | None = None,
+        by: Granularity = "month",
+        start: str | None = None,
+        end: str | None = None,
+        category: str | Sequence[str] = (),
+        case_sensitive: bool = False,
+        field: Field = "any",
+        limit: int = 20,
+        offset: int = 0,
+        has: str | Sequence[str] = (),
+    ) -> PaperList:
+        """The papers behind a point: those matching any series of ``query`` in ``period``, newest first.
+
+        ``has`` keeps only papers linking their own artifact of each kind given (code, weights, data, demo,
+        promise; see :mod:`uptake.analytics.openness`).
+        """
+        sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
+                                  field=field)
+        parsed = query if isinstance(query, Query) else parse_query(query)
+        haves = _has_kinds(has)
+        if haves:  # --has kind: the same as adding has:kind to every series
+            parsed = _with_has(parsed, haves)
+        if limit < 0 or offset < 0:
+            raise PeriodError("--limit and --offset must be zero or more")
+        with self._engines(parsed, sc, rows=True) as (store, idx):
+            assert store is not None
+            _, first, last = _size(store, idx)
+            if period is not None:
+                p = parse_period(period, sc.by)
+                lo, hi = period_first_month(p, sc.by), period_last_month(p, sc.by)
+            else:
+                lo, hi = sc.resolve(month_of(first) if first else None, month_of(last) if last else None)
+            if has_wildcards(parsed):  # the papers behind the plotted completions
+                parsed, _ = expand_query(parsed, k=DEFAULT_EXPAND, case_sensitive=sc.case_sensitive,
+                                         field=sc.field, index=idx, store=store)
+            plans = plan_query(parsed, sc)
+            if idx is not None:  # the index finds the matches; the store supplies the rows
+                total, docs = matching_docs(idx, plans, categories=sc.categories, lo=lo, hi=hi,
+                                            want=offset + limit)
+                rows = store.papers_by_docs(docs, limit=limit, offset=offset)
+            else:
+                total, rows = store.scan_papers(any_series(plans), categories=sc.categories, lo=lo, hi=hi,
+                                                limit=limit, offset=offset)
+        return PaperList(query=parsed.text, period=period, total=int(total), papers=_paper_rows(rows))
+
+    # -- analytics -------------------------------------------------------------------
+    def adoption(self, query: str, *, scope: Scope | None = None, introduced: str | None = None,
+                 origin: str | None = None, with_senses: bool = True, fits: bool = True,
+                 **scope_keywords: Any) -> AdoptionReport:
+        """Adoption numbers for each series of ``query`` (see :mod:`uptake.analytics.adoption`)."""
+        from ._adoption import adoption
+
+        return adoption(self, query, scope=scope or Scope.build(**scope_keywords), introduced=introduced,
+                        origin=origin, with_senses=with_senses, fits=fits)
+
+    def emerging(self, **options: Any) -> EmergingReport:
+        """Terms whose share rose from a baseline window to a recent one (see :mod:`uptake.analytics.emerging`)."""
+        from ._emerging import emerging
+
+        return emerging(self, **options)
+
+    def senses(self, term: str, **options: Any) -> SensesReport:
+        """The papers matching ``term`` split by case variant, category and expansion."""
+        from ._senses import senses
+
+        return senses(self, term, **options)
+
+    def openness(self, query: str | None = None, *, scope: Scope | None = None, **scope_keywords: Any,
+                 ) -> OpennessTable:
+        """Per period, the share of matching papers that link their own code, weights, data or demo."""
+        from ._openness import openness_table
+
+        return openness_table(self, query, scope=scope or Scope.build(**scope_keywords))
+
+    def links(self, query: str, **options: Any) -> tuple[int, list[PaperLinks]]:
+        """The papers behind a point (as :meth:`papers`) with their openness flags and stored links."""
+        from ._openness import paper_links
+
+        return paper_links(self, query, **options)
+
+    def fingerprint(self) -> Fingerprint:
+        """What identifies this corpus' content (see :mod:`uptake.outputs.report`)."""
+        from ..outputs.report import fingerprint
+
+        with self._read() as store:
+            return fingerprint(store)
+
+    # -- helpers ---------------------------------------------------------------------
+    @contextmanager
+    def _engines(self, parsed: Query, sc: Scope, *, rows: bool = False,
+                 ) -> Iterator[tuple[Store | None, TermIndex | None]]:
+        """(store or None, fresh index or None) to answer ``parsed``: an index this process already
+        verified answers counts without opening the store; paper ``rows``, ``has:`` filters and
+        wildcards need the store."""
+        has_filters = any(uses_has(p.match) for p in plan_query(_without_wildcards(parsed), sc))
+        needs_store = rows or has_filters or has_wildcards(parsed)
+        self.deadline.check()
+        held = None if needs_store else verified_index(self.path)
+        if held is not None:
+            held.require_papers()
+            self._check_categories(held, sc.categories, parsed)
+            yield None, held
+            return
+        with self._read() as store:
+            store.require_papers()
+            idx = None if has_filters else _fresh_index(store)
+            self._check_categories(idx if idx is not None else store, sc.categories, parsed)
+            if has_filters:
+                _require_openness(store)
+            yield store, idx
+
+    def _counts(self, store: Store | None, idx: TermIndex | None, plans: list[SeriesPlan], sc: Scope, lo: int,
+                hi: int) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
+        if idx is not None:  # the term index answers with the scan's exact counts
+            return trend_counts(idx, plans, categories=sc.categories)
+        assert store is not None
+        return store.scan_trend(plans, categories=sc.categories, lo=lo, hi=hi)
+
+    def _check_categories(self, source: Store | TermIndex, cats: Sequence[str], parsed: Query) -> None:
+        wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
+        if not wanted:
+            return
+        known = source.known_categories()
+        archives = sorted({c.split(".")[0] for c in known})
+        known_set = set(known) | set(archives)
+        for code in wanted:
+            if code not in known_set:
+                if "," in code:
+                    raise UnknownCategoryError(
+                        f"{code!r} is several categories in one: repeat the option instead, e.g. "
+                        + " ".join(f"--category {c.strip()}" for c in code.split(",") if c.strip()))
+                close = difflib.get_close_matches(code, list(known_set), n=3, cutoff=0.6)
+                lower = [k for k in known_set if k.lower() == code.lower()]
+                hint = lower or close
+                raise UnknownCategoryError(
+                    f"no paper in this corpus is listed in category {code!r}"
+                    + (f"; did you mean {', '.join(hint)}?" if hint else "")
+                    + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
+                )
+
+
+def _size(store: Store | None, idx: TermIndex | None) -> tuple[int, date | None, date | None]:
+    source: Any = idx if idx is not None else store
+    n = source.require_papers()
+    first, last = source.span()
+    return n, first, last
+
+
+def _without_wildcards(parsed: Query) -> Query:
+    """``parsed`` with its wildcard series left out (they are planned once expanded)."""
+    from ..query.ast import Term
+
+    keep = tuple(s for s in parsed.series
+                 if not any(isinstance(n, Term) and n.wildcard for n in walk(s.expr)))
+    return Query(text=parsed.text, series=keep)
+
+
+def _with_has(parsed: Query, kinds: Sequence[str]) -> Query:
+    from dataclasses import replace
+
+    from ..query.ast import And, HasArtifact
+
+    extra = tuple(HasArtifact(kind=k, position=0) for k in kinds)
+    return Query(text=parsed.text, series=tuple(
+        replace(s, expr=And((s.expr, *extra))) for s in parsed.series))
+
+
+def _fresh_index(store: Store) -> TermIndex | None:
+    """The store's term index when it reflects the store exactly, else None (then the SQL scan answers)."""
+    if not (index_dir(store.path) / "CURRENT").exists():
+        return None
+    return open_fresh(store)
+
+
+def _has_kinds(has: str | Sequence[str]) -> list[str]:
+    kinds = list(as_categories(has))
+    for k in kinds:
+        if k not in HAS_KINDS:
+            raise UsageError(f"--has must be one of {', '.join(HAS_KINDS)}, not {k!r}")
+    return kinds
+
+
+def _require_openness(store: Store) -> None:
+    if not store.has_openness():
+        raise StoreError(
+            f"{store.path} was made before uptake detected code/weights/data links, so has: filters cannot run on it: "
+            f"run `uptake openness --refresh --db {store.path}` once (it adds and fills the columns, about a minute "
+            f"for 200k papers)"
+        )
+
+
+def _paper_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[PaperRow, ...]:
+    """``(id, published, primary_category, title, categories)`` rows as PaperRows, titles on one line."""
+    return tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows)
+
+
+def open(path: str | Path | None = None) -> Corpus:  # noqa: A001 - mirrors the builtin on purpose
+    """The corpus stored at ``path`` (default: ``$UPTAKE_DB`` or the user's data directory)."""
+    return Corpus(path)

@@ -1,0 +1,95 @@
+"""Emerging terms in a corpus: the store screens and recounts, :mod:`uptake.analytics.emerging` decides.
+
+Two reads of the store, with a pure step around each: screen a deterministic sample for
+candidates, then recount the best of them exactly month by month (see the analytics module
+for the method). Both reads go through the corpus, so a deadline interrupts them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..analytics.emerging import (
+    EDGE_WORDS,
+    EmergingReport,
+    check_options,
+    rank,
+    recount_groups,
+    sample_rates,
+    screen,
+    tally,
+    windows,
+)
+from ..errors import PeriodError
+from ..periods import month_label
+from ..query import Query
+from ..scope import as_categories
+
+if TYPE_CHECKING:
+    from . import Corpus
+
+
+def emerging(
+    corpus: Corpus,
+    *,
+    recent: str | None = None,
+    baseline: str | None = None,
+    category: str | Sequence[str] = (),
+    top: int = 30,
+    min_support: int = 10,
+    alpha: float = 0.05,
+    sample_docs: int = 30_000,
+    recount: int | None = None,
+    max_words: int = 3,
+) -> EmergingReport:
+    """Terms whose share rose from ``baseline`` to ``recent`` (windows ``YYYY-MM:YYYY-MM``).
+
+    By default ``recent`` is the last 6 complete months of the corpus and ``baseline`` the 12 months before.
+    """
+    t_start = time.perf_counter()
+    check_options(top=top, min_support=min_support, alpha=alpha, sample_docs=sample_docs, max_words=max_words)
+    recount_n = recount if recount is not None else max(3 * top, 100)
+    cats = as_categories(category)
+    notes: list[str] = []
+    stages: dict[str, float] = {}
+    with corpus._read() as store:
+        store.require_papers()
+        _, last = store.span()
+        w = windows(recent, baseline, last)
+        (r_lo, r_hi), (b_lo, b_hi) = w.recent, w.baseline
+        if cats:
+            corpus._check_categories(store, cats, Query(text="", series=()))
+        totals = store.month_totals(cats, b_lo, r_hi)
+        n_recent = sum(n for m, n in totals.items() if r_lo <= m <= r_hi)
+        n_base = sum(n for m, n in totals.items() if b_lo <= m <= b_hi)
+        if n_recent == 0 or n_base == 0:
+            which = "--recent" if n_recent == 0 else "--baseline"
+            raise PeriodError(f"no papers in the {which} window{' in these categories' if cats else ''}: "
+                              f"choose months the corpus covers (`uptake stats` lists them)")
+        if r_hi > w.last_complete:
+            notes.append(f"the recent window runs past the last complete month ({month_label(w.last_complete)}); "
+                         f"its last month is partial")
+        rates = sample_rates(n_recent, n_base, sample_docs)
+        t0 = time.perf_counter()
+        sample_rows, sizes = store.gram_screen(
+            recent=w.recent, baseline=w.baseline, rates=rates, categories=cats, max_words=max_words,
+            min_recent=max(2, int(min_support * rates[0] * 0.5)), edge_words=EDGE_WORDS)
+        stages["screen"] = time.perf_counter() - t0
+        cands, screened = screen(sample_rows, sizes, recount_n)
+        if not cands and not screened:
+            notes.append("no candidate has enough papers in the recent window; lower --min-support")
+        t0 = time.perf_counter()
+        groups, back = recount_groups(cands)
+        rows = store.gram_recount(groups, lo=b_lo, hi=r_hi, categories=cats) if cands else []
+        stages["recount"] = time.perf_counter() - t0
+    monthly, co = tally(rows, groups, back, cands, r_lo)
+    terms = rank(cands, monthly, co, totals, w, screened=screened, min_support=min_support, alpha=alpha)
+    return EmergingReport(
+        recent=(month_label(r_lo), month_label(r_hi)), baseline=(month_label(b_lo), month_label(b_hi)),
+        category=cats, recent_papers=n_recent, baseline_papers=n_base, candidates_screened=screened,
+        recounted=len(cands), sample_rate_recent=rates[0], sample_rate_baseline=rates[1], min_support=min_support,
+        alpha=alpha, seconds=time.perf_counter() - t_start, terms=tuple(terms[:top]), notes=tuple(notes),
+        stages=stages if screened else {},
+    )
