@@ -142,7 +142,7 @@ def phase_baselines(a: argparse.Namespace) -> list[dict]:
                          "median": med, "p95": p95, "rss_mb": rss_mb()})
         n_rows = min(a.papers, a.pandas_rows)
         t0 = time.perf_counter()
-        df = st.con.execute(
+        df = st._con.execute(
             "SELECT month, title || ' ' || abstract AS text FROM papers WHERE NOT deleted LIMIT ?", [n_rows]
         ).fetchdf()
         load = time.perf_counter() - t0

@@ -276,8 +276,8 @@ def _papers():
 def test_store_fills_columns_and_filters(tmp_path: Path) -> None:
     corpus = store_with(tmp_path / "s.duckdb", _papers())
     with Store.open(corpus.path) as store:
-        rows = dict(store.query("SELECT id, has_code FROM papers"))
-        links = dict(store.query("SELECT id, links FROM papers"))
+        rows = dict(store._rows("SELECT id, has_code FROM papers"))
+        links = dict(store._rows("SELECT id, links FROM papers"))
     assert rows == {"2505.00001": True, "2505.00002": False, "2505.00003": False, "2505.00004": False,
                     "2506.00001": False}
     assert links["2505.00004"] == ["cited-code:https://github.com/others/tool"]
@@ -326,8 +326,8 @@ def test_store_made_before_openness(tmp_path: Path) -> None:
     store_with(path, _papers())
     with Store.open(path, write=True) as store:  # make it look like a store from before openness existed
         for col in OPENNESS_COLUMNS:
-            store.con.execute(f"ALTER TABLE papers DROP COLUMN {col}")
-        store.con.execute("DELETE FROM meta WHERE key = 'openness_version'")
+            store._con.execute(f"ALTER TABLE papers DROP COLUMN {col}")
+        store._con.execute("DELETE FROM meta WHERE key = 'openness_version'")
     # the con above re-added nothing: dropping happened after the open-time upgrade
     from uptake.corpus import Corpus
 

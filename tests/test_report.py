@@ -182,7 +182,7 @@ def test_export_then_import_gives_the_same_fingerprint(tmp_path: Path, capsys: p
     assert main(["import", *files, "--db", str(dst), "-q"]) == 0
     assert corpus_fingerprint(Corpus(dst)) == corpus_fingerprint(src)
     with Store.open(dst) as store:
-        row = store.query("SELECT updated, authors, comments, journal_ref, doi FROM papers WHERE id = 'hep-th/9901001'")
+        row = store._rows("SELECT updated, authors, comments, journal_ref, doi FROM papers WHERE id = 'hep-th/9901001'")
     assert row == [(date(2003, 5, 6), ["É. Noether"], "12 pages", "Nucl. Phys. B 1 (1999)", "10.1016/x")]
     # a damaged file is caught by the checksums
     with open(tmp_path / "snap" / "papers-2024-0.parquet", "ab") as f:

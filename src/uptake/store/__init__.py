@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -136,7 +136,7 @@ class Store(Reads):
     """A DuckDB file holding the corpus. Use :meth:`open`; close it (or use ``with``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, writable: bool) -> None:
-        self.con = con
+        self._con = con
         self.path = path
         self.writable = writable
         self._on_close: list[Callable[[], None]] = []
@@ -183,19 +183,19 @@ class Store(Reads):
         return store
 
     def _check_schema(self) -> None:
-        has_meta = self.con.execute(
+        has_meta = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
         ).fetchone()[0]
         if not has_meta:
             if not self.writable:
                 raise NoCorpusError(f"{self.path} holds no uptake corpus yet: run `uptake import FILE --db {self.path}`")
-            self.con.execute(_SCHEMA)
-            self.con.execute(
+            self._con.execute(_SCHEMA)
+            self._con.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?), ('semantics_version', ?)",
                 [str(SCHEMA_VERSION), SEMANTICS_VERSION],
             )
             return
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         found = int(row[0]) if row else 0
         if found > SCHEMA_VERSION:
             raise SchemaVersionError(
@@ -205,10 +205,10 @@ class Store(Reads):
         if self.writable:
             for col in OPENNESS_COLUMNS:  # stores made before openness detection get the columns, unfilled
                 kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
-                self.con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
+                self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
 
     def close(self) -> None:
-        self.con.close()
+        self._con.close()
         for fn in self._on_close:
             fn()
         self._on_close.clear()
@@ -219,7 +219,7 @@ class Store(Reads):
 
     def interrupt(self) -> None:
         """Stop the statement running on this store now (from another thread); it raises in its caller."""
-        self.con.interrupt()
+        self._con.interrupt()
 
     def __enter__(self) -> Store:
         return self
@@ -237,23 +237,23 @@ class Store(Reads):
         OPENNESS_VERSION = version
         for col in OPENNESS_COLUMNS:
             kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
-            self.con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
+            self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
         stored = self.get_meta("openness_version")
         outdated = stored is not None and stored != OPENNESS_VERSION
         missing = "" if outdated else " AND has_code IS NULL"
-        if not outdated and not self.con.execute("SELECT count(*) FROM papers WHERE has_code IS NULL").fetchone()[0]:
+        if not outdated and not self._con.execute("SELECT count(*) FROM papers WHERE has_code IS NULL").fetchone()[0]:
             if stored is None:
                 self.set_meta("openness_version", OPENNESS_VERSION)
             return 0
         import pyarrow as pa
 
         done = 0
-        lo, hi = self.con.execute("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers").fetchone()
+        lo, hi = self._con.execute("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers").fetchone()
         step = 20_000
         self.begin()
         try:
             for start in range(lo, hi + 1, step):
-                chunk = self.con.execute(
+                chunk = self._con.execute(
                     f"SELECT id, abstract, comments FROM papers WHERE doc >= ? AND doc < ?{missing}", [start, start + step]
                 ).fetchall()
                 if not chunk:
@@ -264,12 +264,12 @@ class Store(Reads):
                     for col, value in zip(OPENNESS_COLUMNS, compute(abstract, comments), strict=True):
                         cols[col].append(value)
                 table = pa.Table.from_pydict(cols, schema=pa.schema([("id", pa.string()), *_openness_fields(pa)]))
-                self.con.register("_openness_arrow", table)
+                self._con.register("_openness_arrow", table)
                 try:
                     sets = ", ".join(f"{c} = o.{c}" for c in OPENNESS_COLUMNS)
-                    self.con.execute(f"UPDATE papers SET {sets} FROM _openness_arrow o WHERE papers.id = o.id")
+                    self._con.execute(f"UPDATE papers SET {sets} FROM _openness_arrow o WHERE papers.id = o.id")
                 finally:
-                    self.con.unregister("_openness_arrow")
+                    self._con.unregister("_openness_arrow")
                 done += len(chunk)
             self.set_meta("openness_version", OPENNESS_VERSION)
             self.commit()
@@ -280,22 +280,22 @@ class Store(Reads):
 
     # -- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        row = self._con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     # -- writing ---------------------------------------------------------------
     def begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
+        self._con.execute("BEGIN TRANSACTION")
 
     def commit(self) -> None:
-        self.con.execute("COMMIT")
+        self._con.execute("COMMIT")
 
     def rollback(self) -> None:
         try:
-            self.con.execute("ROLLBACK")
+            self._con.execute("ROLLBACK")
         except duckdb.TransactionException as exc:
             if "no transaction is active" not in str(exc):
                 raise
@@ -357,7 +357,7 @@ class Store(Reads):
             ]
         )
         stage = pa.Table.from_pydict(cols, schema=schema)
-        con = self.con
+        con = self._con
         con.register("_stage_arrow", stage)
         try:
             con.execute(
@@ -395,12 +395,8 @@ class Store(Reads):
         )
 
     # -- reading ---------------------------------------------------------------
-    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read query. Every value from a user goes in ``params``, never in ``sql``."""
-        return self.con.execute(sql, list(params)).fetchall()
-
     def paper_count(self) -> int:
-        return int(self.con.execute("SELECT count(*) FROM papers WHERE NOT deleted").fetchone()[0])
+        return int(self._con.execute("SELECT count(*) FROM papers WHERE NOT deleted").fetchone()[0])
 
     def require_papers(self) -> int:
         n = self.paper_count()
@@ -412,14 +408,14 @@ class Store(Reads):
         return n
 
     def span(self) -> tuple[date, date]:
-        first, last = self.con.execute(
+        first, last = self._con.execute(
             "SELECT min(published), max(published) FROM papers WHERE NOT deleted"
         ).fetchone()
         return first, last
 
     # -- harvest state (see uptake.harvest) --------------------------------------
     def _has_harvest_table(self) -> bool:
-        return bool(self.con.execute(
+        return bool(self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'harvest_state'"
         ).fetchone()[0])
 
@@ -428,7 +424,7 @@ class Store(Reads):
         if not self._has_harvest_table():
             return []
         cols = ", ".join(HARVEST_COLUMNS)
-        rows = self.con.execute(
+        rows = self._con.execute(
             f"SELECT {cols} FROM harvest_state ORDER BY set_spec, metadata_prefix, endpoint"
         ).fetchall()
         return [dict(zip(HARVEST_COLUMNS, r)) for r in rows]
@@ -437,7 +433,7 @@ class Store(Reads):
         if not self._has_harvest_table():
             return None
         cols = ", ".join(HARVEST_COLUMNS)
-        row = self.con.execute(
+        row = self._con.execute(
             f"SELECT {cols} FROM harvest_state WHERE endpoint = ? AND set_spec = ? AND metadata_prefix = ?",
             [endpoint, set_spec, metadata_prefix],
         ).fetchone()
@@ -446,8 +442,8 @@ class Store(Reads):
     def save_harvest_state(self, state: dict[str, Any]) -> None:
         """Insert or replace one harvest_state row; call inside the page's transaction."""
         if not self._has_harvest_table():
-            self.con.execute(_SCHEMA)  # a store made before harvesting existed; every statement is IF NOT EXISTS
-        self.con.execute(
+            self._con.execute(_SCHEMA)  # a store made before harvesting existed; every statement is IF NOT EXISTS
+        self._con.execute(
             f"INSERT OR REPLACE INTO harvest_state ({', '.join(HARVEST_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in HARVEST_COLUMNS)})",
             [state.get(c) for c in HARVEST_COLUMNS],
@@ -461,7 +457,7 @@ class Store(Reads):
         """
         changed = 0
         for ident, when in deletions:
-            row = self.con.execute(
+            row = self._con.execute(
                 "UPDATE papers SET deleted = true, updated = greatest(updated, ?) "
                 "WHERE id = ? AND NOT deleted AND updated <= ? RETURNING id",
                 [when, ident, when],
@@ -470,7 +466,7 @@ class Store(Reads):
         return changed
 
     def known_categories(self) -> list[str]:
-        rows = self.con.execute(
+        rows = self._con.execute(
             "SELECT DISTINCT unnest(categories) AS c FROM papers WHERE NOT deleted ORDER BY c"
         ).fetchall()
         return [r[0] for r in rows]

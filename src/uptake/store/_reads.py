@@ -24,12 +24,12 @@ EXPORT_COLUMNS = ("id", "title", "abstract", "categories", "published", "updated
 
 
 class Reads:
-    """Mixed into :class:`~uptake.store.Store`; ``self.con`` is its DuckDB connection."""
+    """Mixed into :class:`~uptake.store.Store`; ``self._con`` is its DuckDB connection."""
 
-    con: duckdb.DuckDBPyConnection
+    _con: duckdb.DuckDBPyConnection
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql, list(params)).fetchall()
+        return self._con.execute(sql, list(params)).fetchall()
 
     # -- totals ------------------------------------------------------------------------
     def position(self) -> tuple[int, int]:
@@ -208,14 +208,14 @@ class Reads:
     def export_year(self, year: int) -> pa.Table:
         """Every live paper first published in ``year``, :data:`EXPORT_COLUMNS`, sorted by id."""
         cols = ", ".join(EXPORT_COLUMNS)
-        return self.con.sql(
+        return self._con.sql(
             f"SELECT {cols} FROM papers WHERE NOT deleted AND year(published) = $year ORDER BY id",
             params={"year": int(year)},
         ).to_arrow_table()
 
     def index_batches(self, after_doc: int, chunk: int) -> pa.RecordBatchReader:
         """Live papers with ``doc > after_doc`` and what the term index needs of them, in Arrow batches."""
-        cur = self.con.cursor()  # its own result stream, independent of the store's connection
+        cur = self._con.cursor()  # its own result stream, independent of the store's connection
         return cur.sql(
             "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs "
             "FROM papers WHERE NOT deleted AND doc > ?", params=[after_doc]  # one row per id: order is irrelevant

@@ -120,7 +120,7 @@ class _BudgetCorpus(Corpus):
         self._budget.check()
         store = super()._read()
         try:
-            self._budget.watch(store.con)
+            self._budget.watch(store)
         except BaseException:
             store.close()
             raise
