@@ -192,6 +192,7 @@ class Corpus:
         expansions: dict[str, list[str]] = {}
         uses_has = _uses_openness(parsed)  # has: filters read the store's openness columns, not the term index
         held = None if uses_has or wildcards else verified_index(self.path)  # verified by this process, unchanged
+        self.deadline.check()  # a held index skips _read(), which would check it
         with nullcontext(held) if held is not None else self._read() as store:
             n = store.require_papers()
             first, last = store.span()
