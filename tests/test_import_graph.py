@@ -404,6 +404,20 @@ def test_the_graph_sees_known_imports() -> None:
     assert ("uptake.web.app", "fastapi") in drivers
 
 
+def test_graph_helpers_on_a_toy_graph() -> None:
+    adj = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    comps = _sccs(adj)
+    assert {"a", "b", "c"} in comps and {"d"} in comps
+    assert _path(adj, "b", "a") == ["b", "c", "a"]
+    with pytest.raises(AssertionError, match="new x"):
+        _ratchet({1, 2}, frozenset({1}), "x")
+    with pytest.raises(AssertionError, match="fixed x"):
+        _ratchet({1}, frozenset({1, 2}), "x")
+    _ratchet({1}, frozenset({1}), "x")
+    assert _layer("uptake.query.parse") == 2 and _layer("uptake") == len(LAYERS) - 1
+    assert _layer("uptake.cli.serve") == _layer("uptake.web.app")
+
+
 def test_every_module_has_a_layer() -> None:
     missing = [m for m in modules() if _layer(m) is None]
     assert not missing, f"modules with no layer in LAYERS: {missing}"
