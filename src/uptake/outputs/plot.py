@@ -61,6 +61,11 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
             ratio_ax = main_ax.twinx()
             ratio_ax.set_ylabel("Ratio of paper counts", fontsize=12)
             ratio_ax.spines["top"].set_visible(False)
+            # The legend sits on the main axes: draw them above the twin, with a see-through background.
+            main_ax.set_zorder(ratio_ax.get_zorder() + 1)
+            main_ax.patch.set_visible(False)
+            if own_figure:  # room for the right axis's ticks and title inside the figure
+                main_ax.figure.subplots_adjust(right=0.93)
         ax = ratio_ax if ratio else main_ax
         xs = [_period_date(p.period, trend.by) for p in s.points]
         ys = [trend.value(p) for p in s.points]
@@ -176,7 +181,10 @@ def save_figure(ax: Axes, path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {"dpi": 100} if suffix == ".png" else {}
     if suffix == ".svg":
-        kwargs["metadata"] = {"Date": None}  # keep SVGs byte-stable
-    ax.figure.savefig(out, **kwargs)
+        kwargs["metadata"] = {"Date": None}  # keep SVGs byte-stable (with the fixed id salt below)
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "uptake"} if suffix == ".svg" else {}):
+        ax.figure.savefig(out, **kwargs)
     plt.close(ax.figure)
     return out
