@@ -46,25 +46,23 @@ ROOT = "uptake"
 # --------------------------------------------------------------------------------------------------
 # Layers, lowest first. A module may import modules of its own layer or of a lower one.
 #
-# Decisions (made by reading the code):
-# - ``query`` sits BELOW ``store`` and ``index``: the query language (ast, parse, plan, expand,
-#   snippets) is a description that the index and the store-backed Corpus consume. index/ needs
-#   query.ast and query.plan.split_series to answer a query; nothing in query/ needs store or index
-#   (query.expand receives them as arguments). The brief's first sketch had store < index < query;
-#   that order would make index -> query.ast (a necessity) a violation.
+# Decisions:
+# - the ground floor holds the values everyone shares and no I/O: errors, records, text, periods,
+#   deadline, scope (the question's options) and plans (the compiled form of a query, which the
+#   store's exact scan and the term index consume; query/plan.py is the one compiler producing them).
 # - ``synthetic`` is a source of Paper records (needs only periods and records): layer "sources".
 # - ``demo`` composes synthetic + store + Corpus + outputs.plot into a ready-made figure and is
 #   called by the CLI: its own layer between outputs and the faces.
-# - the root ``uptake/__init__.py`` is the library's facade (re-exports Corpus, Trend, errors...):
-#   it is a face, so importing ``__version__`` from it inside the package is an upward import
-#   (fix: keep the version in a ground module).
+# - the root ``uptake/__init__.py`` is the library's facade: a face. The version lives in
+#   ``uptake._version`` (ground) so nothing inside the package imports the facade.
 # --------------------------------------------------------------------------------------------------
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ground", ("uptake.errors", "uptake.records", "uptake.text", "uptake.periods", "uptake.deadline")),
+    ("ground", ("uptake.errors", "uptake.records", "uptake.text", "uptake.periods", "uptake.deadline",
+                "uptake.scope", "uptake.plans", "uptake._version")),
     ("sources", ("uptake.sources", "uptake.synthetic")),
-    ("query", ("uptake.query",)),
     ("store", ("uptake.store",)),
     ("index", ("uptake.index",)),
+    ("query", ("uptake.query",)),
     ("analytics", ("uptake.analytics",)),
     ("library", ("uptake.corpus", "uptake.ingest", "uptake.harvest")),
     ("outputs", ("uptake.outputs",)),
@@ -87,53 +85,19 @@ DRIVERS: dict[str, tuple[str, ...]] = {
 ALLOWED_DEFERRED_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 
 # --------------------------------------------------------------------------------------------------
-# Known today (tree of branch tests10 at 27f12ea). Each entry is (importer, imported) module names.
+# Known today: none. Each entry would be (importer, imported) module names; a new one is a defect to fix.
 # --------------------------------------------------------------------------------------------------
 KNOWN_RUNTIME_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 
-# Deferred imports lying on a cycle of runtime + deferred imports. The loops are closed by the upward
-# imports into analytics.openness (store, query.parse, query.plan) and out of it into corpus; the
-# other entries (corpus -> index, ingest -> index, ...) are ordinary downward imports that sit on
-# those loops and will drop out of this list once the upward ones are gone.
-KNOWN_DEFERRED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset({
-    ("uptake.analytics.openness", "uptake.corpus"),  # openness.py: _as_list, _check_options, _require_openness...
-    ("uptake.analytics.openness", "uptake.query"),
-    ("uptake.analytics.openness", "uptake.query.plan"),
-    ("uptake.corpus", "uptake.analytics.derived"),
-    ("uptake.corpus", "uptake.analytics.openness"),
-    ("uptake.corpus", "uptake.index"),
-    ("uptake.index", "uptake.query"),
-    ("uptake.index", "uptake.query.plan"),
-    ("uptake.ingest", "uptake.index"),
-    ("uptake.query.parse", "uptake.analytics.openness"),  # HAS_KINDS
-    ("uptake.query.plan", "uptake.analytics.openness"),  # HAS_COLUMNS
-    ("uptake.store", "uptake.analytics.openness"),  # detect, OPENNESS_VERSION
-})
+# Deferred imports lying on a cycle of runtime + deferred imports.
+KNOWN_DEFERRED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 
-KNOWN_UPWARD_IMPORTS: frozenset[tuple[str, str]] = frozenset({
-    ("uptake.analytics.openness", "uptake.corpus"),  # analytics -> library (private helpers of corpus)
-    ("uptake.analytics.trends", "uptake.outputs.plot"),  # Trend.plot(): analytics -> outputs
-    ("uptake.harvest", "uptake"),  # __version__ from the facade
-    ("uptake.outputs.report", "uptake"),  # __version__ from the facade
-    ("uptake.query.parse", "uptake.analytics.openness"),  # HAS_KINDS: query -> analytics
-    ("uptake.query.plan", "uptake.analytics.openness"),  # HAS_COLUMNS: query -> analytics
-    ("uptake.store", "uptake.analytics.openness"),  # detect, OPENNESS_VERSION: store -> analytics
-})
+KNOWN_UPWARD_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 
 KNOWN_DRIVER_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 
 # Modules with SQL in a string literal outside store/.
-KNOWN_SQL_OUTSIDE_STORE: frozenset[str] = frozenset({
-    "uptake.analytics.adoption",
-    "uptake.analytics.emerging",
-    "uptake.analytics.openness",
-    "uptake.analytics.senses",
-    "uptake.corpus",
-    "uptake.index",
-    "uptake.outputs.report",
-    "uptake.query.expand",
-    "uptake.web.app",
-})
+KNOWN_SQL_OUTSIDE_STORE: frozenset[str] = frozenset()
 
 
 # ------------------------------------------------------------------------------- reading the source
@@ -393,7 +357,7 @@ def test_the_graph_sees_known_imports() -> None:
     assert ("uptake.store", "uptake.errors", "runtime") in edges
     assert ("uptake.sources.detect", "uptake.sources.atom", "deferred") in edges  # inside a function
     assert ("uptake.outputs.plot", "uptake.analytics.trends", "typing") in edges
-    assert ("uptake.analytics.trends", "uptake.outputs.plot", "deferred") in edges
+    assert ("uptake.cli.core", "uptake.outputs.plot", "deferred") in edges  # matplotlib only when plotting
     # ``from . import index`` names the module uptake.index, not only the package it sits in.
     assert ("uptake.cli.index", "uptake.index", "deferred") in edges
     # Importing uptake.query.ast runs uptake/query/__init__.py first.
@@ -414,7 +378,7 @@ def test_graph_helpers_on_a_toy_graph() -> None:
     with pytest.raises(AssertionError, match="fixed x"):
         _ratchet({1}, frozenset({1, 2}), "x")
     _ratchet({1}, frozenset({1}), "x")
-    assert _layer("uptake.query.parse") == 2 and _layer("uptake") == len(LAYERS) - 1
+    assert _layer("uptake.query.parse") == 4 and _layer("uptake") == len(LAYERS) - 1
     assert _layer("uptake.cli.serve") == _layer("uptake.web.app")
 
 

@@ -222,8 +222,10 @@ def test_drawing_on_a_given_axes_adds_no_caption() -> None:
     assert fig.texts == []
 
 
-def test_trend_plot_method_draws_the_same() -> None:
-    ax = make_trend().plot()
+def test_uptake_plot_draws_the_same() -> None:
+    import uptake
+
+    ax = uptake.plot(make_trend())
     assert len([ln for ln in data_lines(ax) if ln.get_linestyle() == "-"]) == 3
 
 

@@ -11,6 +11,7 @@ The library is the product; the CLI and the web app are faces over it::
 
 from __future__ import annotations
 
+from ._version import __version__
 from .analytics.trends import Point, Trend, TrendSeries
 from .corpus import Corpus, PaperList, PaperRow, Stats, open
 from .deadline import Deadline
@@ -34,7 +35,6 @@ from .outputs.plot import plot_trend as plot
 from .scope import Scope
 from .text import SEMANTICS_VERSION, tokens
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Corpus",

@@ -50,7 +50,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def user_agent(contact: str | None) -> str:
     """``uptake/VERSION (...; mailto:CONTACT)``: who is harvesting and how to reach them."""
-    from . import __version__
+    from ._version import __version__
 
     who = f"mailto:{contact}" if contact and "@" in contact and not contact.startswith("mailto:") else contact
     return f"uptake/{__version__} (OAI-PMH harvester; {who or 'no contact given: set --contact or $UPTAKE_CONTACT'})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import orjson
@@ -120,3 +120,38 @@ class ImportSummary:
 ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
 #: What ``has:`` accepts: the artifact kinds plus ``promise``.
 HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("promise",)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies a corpus' content: paper count, first and last month, and a SHA-256 over the sorted
+    ``id content_hash`` lines (the same on every machine and for every import order)."""
+
+    papers: int
+    first_month: str | None
+    last_month: str | None
+    content_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Fingerprint:
+        return Fingerprint(int(d["papers"]), d.get("first_month"), d.get("last_month"), str(d["content_hash"]))
+
+    def differences(self, other: Fingerprint) -> list[str]:
+        """Plain-words differences from ``self`` (the manifest's) to ``other`` (the store's)."""
+        out = []
+        if self.papers != other.papers:
+            delta = other.papers - self.papers
+            out.append(f"papers: {self.papers:,} in the manifest, {other.papers:,} in the store "
+                       f"({'+' if delta > 0 else ''}{delta:,})")
+        if self.first_month != other.first_month:
+            out.append(f"first month: {self.first_month} in the manifest, {other.first_month} in the store")
+        if self.last_month != other.last_month:
+            out.append(f"last month: {self.last_month} in the manifest, {other.last_month} in the store")
+        if self.content_hash != other.content_hash:
+            same_count = " (same paper count: some papers were replaced or edited)" if self.papers == other.papers else ""
+            out.append(f"content hash: {self.content_hash[:16]}... in the manifest, {other.content_hash[:16]}... "
+                       f"in the store{same_count}")
+        return out

@@ -16,7 +16,7 @@ COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="uptake",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..analytics.derived import apply_formulas, split_formulas
 from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
-from ..errors import PeriodError, StoreError, UnknownCategoryError, UsageError
+from ..errors import PeriodError, UnknownCategoryError, UsageError
 from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
 from ..ingest import ProgressFn, import_files
 from ..periods import Granularity, month_label, month_of, parse_period, period_first_month, period_last_month
@@ -31,17 +31,20 @@ from ..query import Category, Query, parse_query
 from ..query.ast import walk
 from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
 from ..query.plan import plan_query
-from ..records import HAS_KINDS, ImportSummary
+from ..records import HAS_KINDS, Fingerprint, ImportSummary
 from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
+from ._adoption import adoption
+from ._emerging import emerging
+from ._openness import openness_table, paper_links
+from ._senses import senses
 
 if TYPE_CHECKING:
     from ..analytics.adoption import AdoptionReport
     from ..analytics.emerging import EmergingReport
     from ..analytics.openness import OpennessTable, PaperLinks
     from ..analytics.senses import SensesReport
-    from ..outputs.report import Fingerprint
 
 
 @dataclass(frozen=True)
@@ -299,42 +302,30 @@ class Corpus:
                  origin: str | None = None, with_senses: bool = True, fits: bool = True,
                  **scope_keywords: Any) -> AdoptionReport:
         """Adoption numbers for each series of ``query`` (see :mod:`uptake.analytics.adoption`)."""
-        from ._adoption import adoption
-
         return adoption(self, query, scope=scope or Scope.build(**scope_keywords), introduced=introduced,
                         origin=origin, with_senses=with_senses, fits=fits)
 
     def emerging(self, **options: Any) -> EmergingReport:
         """Terms whose share rose from a baseline window to a recent one (see :mod:`uptake.analytics.emerging`)."""
-        from ._emerging import emerging
-
         return emerging(self, **options)
 
     def senses(self, term: str, **options: Any) -> SensesReport:
         """The papers matching ``term`` split by case variant, category and expansion."""
-        from ._senses import senses
-
         return senses(self, term, **options)
 
     def openness(self, query: str | None = None, *, scope: Scope | None = None, **scope_keywords: Any,
                  ) -> OpennessTable:
         """Per period, the share of matching papers that link their own code, weights, data or demo."""
-        from ._openness import openness_table
-
         return openness_table(self, query, scope=scope or Scope.build(**scope_keywords))
 
     def links(self, query: str, **options: Any) -> tuple[int, list[PaperLinks]]:
         """The papers behind a point (as :meth:`papers`) with their openness flags and stored links."""
-        from ._openness import paper_links
-
         return paper_links(self, query, **options)
 
     def fingerprint(self) -> Fingerprint:
-        """What identifies this corpus' content (see :mod:`uptake.outputs.report`)."""
-        from ..outputs.report import fingerprint
-
+        """What identifies this corpus' content: papers, first and last month, a hash of every paper's content."""
         with self._read() as store:
-            return fingerprint(store)
+            return store.fingerprint()
 
     # -- helpers ---------------------------------------------------------------------
     @contextmanager
@@ -357,7 +348,7 @@ class Corpus:
             idx = None if has_filters else _fresh_index(store)
             self._check_categories(idx if idx is not None else store, sc.categories, parsed)
             if has_filters:
-                _require_openness(store)
+                store.require_openness()
             yield store, idx
 
     def _counts(self, store: Store | None, idx: TermIndex | None, plans: list[SeriesPlan], sc: Scope, lo: int,
@@ -429,15 +420,6 @@ def _has_kinds(has: str | Sequence[str]) -> list[str]:
         if k not in HAS_KINDS:
             raise UsageError(f"--has must be one of {', '.join(HAS_KINDS)}, not {k!r}")
     return kinds
-
-
-def _require_openness(store: Store) -> None:
-    if not store.has_openness():
-        raise StoreError(
-            f"{store.path} was made before uptake detected code/weights/data links, so has: filters cannot run on it: "
-            f"run `uptake openness --refresh --db {store.path}` once (it adds and fills the columns, about a minute "
-            f"for 200k papers)"
-        )
 
 
 def _paper_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[PaperRow, ...]:

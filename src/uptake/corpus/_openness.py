@@ -20,13 +20,11 @@ def openness_table(corpus: Corpus, query: str | None, *, scope: Scope) -> Openne
     """Per period, the share of papers matching each series of ``query`` that link their own code, weights,
     data or demo page (and promise them), next to the same shares for all papers under the same filters.
     """
-    from . import _require_openness
-
     parsed = parse_query(query) if query else Query(text="", series=())
     by = scope.by
     with corpus._read() as store:
         store.require_papers()
-        _require_openness(store)
+        store.require_openness()
         first, last = store.span()
         corpus._check_categories(store, scope.categories, parsed)
         lo, hi = scope.resolve(month_of(first) if first else None, month_of(last) if last else None)
@@ -70,13 +68,11 @@ def paper_links(
     **scope_keywords: Any,
 ) -> tuple[int, list[PaperLinks]]:
     """The papers behind a point (as :meth:`Corpus.papers`) with their openness flags and stored links."""
-    from . import _require_openness
-
     result = corpus.papers(query, scope=scope or Scope.build(**scope_keywords), period=period, has=has,
                            limit=limit, offset=offset)
     ids = [p.id for p in result.papers]
     with corpus._read() as store:
-        _require_openness(store)
+        store.require_openness()
         found = store.openness_of(ids)
     out = []
     for p in result.papers:

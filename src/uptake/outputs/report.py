@@ -25,7 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._version import __version__
 from ..errors import InputError, StoreError, UsageError
+from ..records import Fingerprint
 from ..scope import as_categories
 from .plot import _use_agg, plot_trend
 
@@ -42,49 +44,9 @@ CHECKSUMS = "SHA256SUMS"
 
 
 # -- fingerprint -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Fingerprint:
-    papers: int
-    first_month: str | None
-    last_month: str | None
-    content_hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> Fingerprint:
-        return Fingerprint(int(d["papers"]), d.get("first_month"), d.get("last_month"), str(d["content_hash"]))
-
-    def differences(self, other: Fingerprint) -> list[str]:
-        """Plain-words differences from ``self`` (the manifest's) to ``other`` (the store's)."""
-        out = []
-        if self.papers != other.papers:
-            delta = other.papers - self.papers
-            out.append(f"papers: {self.papers:,} in the manifest, {other.papers:,} in the store "
-                       f"({'+' if delta > 0 else ''}{delta:,})")
-        if self.first_month != other.first_month:
-            out.append(f"first month: {self.first_month} in the manifest, {other.first_month} in the store")
-        if self.last_month != other.last_month:
-            out.append(f"last month: {self.last_month} in the manifest, {other.last_month} in the store")
-        if self.content_hash != other.content_hash:
-            same_count = " (same paper count: some papers were replaced or edited)" if self.papers == other.papers else ""
-            out.append(f"content hash: {self.content_hash[:16]}... in the manifest, {other.content_hash[:16]}... "
-                       f"in the store{same_count}")
-        return out
-
-
 def fingerprint(store: Store) -> Fingerprint:
     """The corpus fingerprint of ``store`` (see the module docstring)."""
-    from ..periods import month_label
-
-    n, lo, hi, digest = store.fingerprint_row()
-    return Fingerprint(
-        papers=int(n),
-        first_month=month_label(lo) if lo is not None else None,
-        last_month=month_label(hi) if hi is not None else None,
-        content_hash=str(digest),
-    )
+    return store.fingerprint()
 
 
 def corpus_fingerprint(corpus: Corpus) -> Fingerprint:
@@ -174,7 +136,6 @@ def make_report(
     now: datetime | None = None,
 ) -> Report:
     """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written."""
-    from .. import __version__
     from ..analytics.openness import OPENNESS_VERSION
     from ..text import SEMANTICS_VERSION
 
@@ -495,7 +456,6 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .. import __version__
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():

@@ -11,10 +11,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StoreError
+from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
+from ..records import Fingerprint
 from ._scan import HAS_COLUMNS, TRUE, Sql, categories_sql, node_sql
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import duckdb
     import pyarrow as pa
 
@@ -27,6 +32,7 @@ class Reads:
     """Mixed into :class:`~uptake.store.Store`; ``self._con`` is its DuckDB connection."""
 
     _con: duckdb.DuckDBPyConnection
+    path: Path
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._con.execute(sql, list(params)).fetchall()
@@ -193,13 +199,22 @@ class Reads:
         return {r[0]: ({k: bool(r[1 + i]) for i, k in enumerate(HAS_COLUMNS)}, tuple(r[-1] or ())) for r in rows}
 
     # -- fingerprint and export --------------------------------------------------------
-    def fingerprint_row(self) -> tuple[int, int | None, int | None, str]:
-        """(live papers, first month, last month, SHA-256 over sorted ``id content_hash`` lines)."""
+    def fingerprint(self) -> Fingerprint:
+        """Live papers, first and last month, and a SHA-256 over the sorted ``id content_hash`` lines."""
         n, lo, hi, digest = self._rows(
             "SELECT count(*), min(month), max(month), "
             "sha256(coalesce(string_agg(id || ' ' || content_hash, chr(10) ORDER BY id), '')) "
             "FROM papers WHERE NOT deleted")[0]
-        return int(n), lo, hi, str(digest)
+        return Fingerprint(papers=int(n), first_month=month_label(lo) if lo is not None else None,
+                           last_month=month_label(hi) if hi is not None else None, content_hash=str(digest))
+
+    def require_openness(self) -> None:
+        """Raise :class:`StoreError` unless every paper has its openness flags (what ``has:`` reads)."""
+        if not self.has_openness():
+            raise StoreError(
+                f"{self.path} was made before uptake detected code/weights/data links, so has: filters cannot "
+                f"run on it: run `uptake openness --refresh --db {self.path}` once (it adds and fills the "
+                f"columns, about a minute for 200k papers)")
 
     def export_years(self) -> list[int]:
         return [int(r[0]) for r in self._rows("SELECT DISTINCT year(published) FROM papers WHERE NOT deleted "

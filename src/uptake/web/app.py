@@ -639,6 +639,6 @@ def _texts(corpus: Corpus, ids: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
