@@ -177,8 +177,9 @@ def normalise(text: str, paths: Sequence[tuple[str, str | Path]] = ()) -> str:
     - ISO date-times (``2026-11-30T14:31:28Z``) become ``<timestamp>``: a report's manifest and README
       say when they were made. Plain dates (``2025-05-03``) are data and stay;
     - the values of ``seconds`` and ``stages`` (``emerging``'s wall-clock timings) become ``"<timing>"``;
-    - the values of ``uptake_version``, ``semantics_version`` and ``openness_version`` (a report's manifest)
-      become ``"<version>"``: the redesign may bump a version string without changing a number;
+    - the values of ``uptake_version``, ``semantics_version`` and ``openness_version`` (a report's manifest;
+      ``openness --format json`` has the last) become ``"<version>"``: a release may bump a version string
+      without changing a number, and a change of what is matched or detected shows in the numbers anyway;
     - the SHA-256 of ``figure.png``, ``figure.svg`` and ``README.md`` in a manifest become ``"<sha256>"``:
       the figures' bytes depend on matplotlib and font versions, and README.md holds the creation time.
       The hashes of data.csv, data.json and adoption.json are numbers-only and are kept.
