@@ -75,6 +75,9 @@ class Deadline:
 # ---------------------------------------------------------------------------------------------- reading
 
 
+_TEXLIKE = re.compile(rb"\\(documentclass|documentstyle|begin\{document\}|section|input\{)")
+
+
 def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
@@ -289,6 +292,7 @@ def collect_macros(text: str) -> tuple[str, dict[str, Macro]]:
         if m.start() < pos:
             continue
         i = m.end()
+        default: str | None = None
         if m.group(1):  # \newcommand{\name}[n][default]{body} or \newcommand\name...
             grp = read_group(text, i)
             if grp is not None:
@@ -299,7 +303,6 @@ def collect_macros(text: str) -> tuple[str, dict[str, Macro]]:
                     continue
                 name, i = nm.group(1), i + nm.end()
             nargs = 0
-            default = None
             na = re.match(r"\s*\[(\d)\]", text[i:])
             if na:
                 nargs, i = int(na.group(1)), i + na.end()
@@ -401,7 +404,7 @@ def expand_macros(text: str, macros: Mapping[str, Macro], limits: Limits, deadli
             return text, "time limit reached while expanding macros"
         if not changed:
             return text, None
-    return text, None
+    return text, f"macros still expanding after {limits.max_macro_passes} passes (recursive macro?); the rest left as is"
 
 
 # ---------------------------------------------------------------------------------------------- conversion
@@ -725,7 +728,9 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
     for path, data in files.items():
         p = posixpath.normpath(path.replace("\\", "/")).lstrip("/")
         low = p.lower()
-        if low.endswith((".tex", ".ltx", ".latex")) or ("." not in posixpath.basename(p) and len(data) < 10_000_000):
+        if low.endswith((".tex", ".ltx", ".latex")) or (
+            "." not in posixpath.basename(p) and len(data) < 10_000_000 and _TEXLIKE.search(data[:100_000])
+        ):
             texts[p] = strip_comments(decode(data))
         elif low.endswith((".bbl", ".bib")):
             others[p] = decode(data)
