@@ -71,6 +71,10 @@ def test_role_inheritance_appendix_and_overrides() -> None:
     assert role_of("Training details", parent="method") == "method"
     assert role_of("Main results", parent="method") == "experiments"  # own heading decisive
     assert role_of("Hyperparameters", parent=None) == "other"
+    assert role_of("Training details", parent="experiments") == "experiments"
+    assert role_of("RL and Sequence-Level Training for ASR", parent="related") == "related"
+    assert role_of("Related work", parent="introduction") == "related"
+    assert role_of("Experimental setup", parent="other") == "experiments"
     assert role_of("Experiments", in_appendix=True) == "appendix"
     assert role_of("References", in_appendix=True) == "references"
     assert role_of("The density model") == "method"

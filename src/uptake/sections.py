@@ -15,9 +15,14 @@ related work`` is *introduction*.
 
 Decisions:
 
-* **Subsections inherit** their parent's role unless their own heading is
-  decisive (matches a rule): ``3 Method › 3.2 Training details`` is *method*,
-  ``3 Method › 3.4 Results`` is *experiments*.
+* **Subsections inherit** their parent's role. Their own heading decides only
+  when the parent is *other* (``4 SearchSkill › 4.2 Experimental setup`` is
+  *experiments*), or for the switches in :data:`SUBSECTION_SWITCHES`: under
+  *introduction* a subsection may become related / experiments / discussion, under
+  *method* experiments / discussion. So ``3 Method › 3.4 Results`` is *experiments*,
+  but ``5 Experiments › 5.1 Training details`` stays *experiments* and
+  ``2 Related work › 2.4 RL training for ASR`` stays *related* (weak words such as
+  *training* or *model* never pull a subsection out of a decided parent).
 * **Appendix**: everything after ``\\appendix`` (or under a lettered section
   number, or under a heading matching the appendix row) is *appendix*, whatever
   its heading, except a references heading, which stays *references*.
@@ -141,6 +146,12 @@ RULES: tuple[tuple[Role, tuple[str, ...]], ...] = (
     ),
 )
 
+#: Under a parent of the key's role, a subsection whose own heading decides one of these roles takes it.
+SUBSECTION_SWITCHES: dict[str, frozenset[str]] = {
+    "introduction": frozenset({"related", "experiments", "discussion"}),
+    "method": frozenset({"experiments", "discussion"}),
+}
+
 _LATEX_CMD = re.compile(r"\\[A-Za-z@]+\*?|\\.")
 _UNARXIVE_MARK = re.compile(r"\{\{[a-z]+:[^}]*\}\}")
 _MATH = re.compile(r"\$[^$]*\$")
@@ -219,8 +230,10 @@ def role_of(heading: str, *, in_appendix: bool = False, parent: Role | None = No
 
     >>> role_of("4 Experiments")
     'experiments'
-    >>> role_of("4.2 Training details", parent="method")
-    'method'
+    >>> role_of("4.2 Training details", parent="experiments")
+    'experiments'
+    >>> role_of("3.4 Results", parent="method")
+    'experiments'
     >>> role_of("B.1 Hyperparameters", in_appendix=True)
     'appendix'
     >>> role_of("Acknowledgements")
@@ -231,8 +244,8 @@ def role_of(heading: str, *, in_appendix: bool = False, parent: Role | None = No
         return own
     if in_appendix or parent == "appendix":
         return "appendix"
-    if own is not None:
+    if parent is None or parent == "other":
+        return own if own is not None else "other"
+    if own is not None and own in SUBSECTION_SWITCHES.get(parent, ()):
         return own
-    if parent is not None:
-        return parent
-    return "other"
+    return parent
