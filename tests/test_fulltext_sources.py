@@ -171,7 +171,7 @@ Second paragraph with $x^2$ and \[ y = 1 \] math.
 \input{sections/method}
 \include{results.tex}
 \input{missing_file}
-\appendix
+\begin{appendices}
 \section{More details}
 Extra \both{PPO}{DPO} details.
 \begin{figure}[t]
@@ -184,6 +184,7 @@ Extra \both{PPO}{DPO} details.
 \bibitem[Schulman(2017)]{schulman2017} J. Schulman. Proximal policy optimization. 2017.
 \bibitem{ppo} Another entry.
 \end{thebibliography}
+\end{appendices}
 \end{document}
 """
 

@@ -99,6 +99,11 @@ RULES: tuple[tuple[Role, tuple[str, ...]], ...] = (
             "observation*",
             "findings",
             "analysis of results",
+            "further analys*",
+            "additional analys*",
+            "error analys*",
+            "additional result*",
+            "main result*",
         ),
     ),
     (

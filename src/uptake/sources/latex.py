@@ -545,6 +545,8 @@ class _Converter:
                 V("abstract", simplify_repl=self._abstract),
                 V("thebibliography", simplify_repl=f"\n\n{S}REFS{E}\n\n"),
                 V("comment", simplify_repl=""),
+                V("appendices", simplify_repl=self._appendices),
+                V("subappendices", simplify_repl=self._appendices),
             ],
         )
 
@@ -601,6 +603,9 @@ class _Converter:
 
         walk(node.nodelist)
         return "".join(caps)
+
+    def _appendices(self, node: Any) -> str:
+        return f"\n\n{S}APPX{E}\n\n" + str(self.l2t.nodelist_to_text(node.nodelist))
 
     def _abstract(self, node: Any) -> str:
         text = str(self.l2t.nodelist_to_text(node.nodelist))
