@@ -501,3 +501,46 @@ def test_real_unarxive_sample_reads_intact() -> None:
     assert n_cites > 1000
     assert sum("introduction" in ft.roles() for ft in texts) >= 40
     assert sum(ft.status == "ok" for ft in texts) >= 40
+
+
+# ------------------------------------------------------------------------------------------------ hand labels
+
+LABELS = Path(__file__).parent / "data" / "fulltext_labels.json"
+
+
+def _mention_roles(ft: FullText, term: str) -> set[str]:
+    from uptake.text import tokens
+
+    roles = {p.role for p in ft.paragraphs if term.lower() in tokens(p.text)}
+    if any(term.lower() in tokens(b.text) for b in ft.bibliography):
+        roles.add("references")
+    return roles
+
+
+def test_labels_file_is_well_formed() -> None:
+    data = json.loads(LABELS.read_text())
+    assert {"what", "mention", "roles", "uses"} <= set(data["_rules"])
+    assert len(data["papers"]) >= 12
+    from uptake.records import ROLES
+
+    for pid, paper in data["papers"].items():
+        assert paper_id_from_name(pid.replace("/", "_")) == pid
+        for term, lab in paper["terms"].items():
+            assert term in ("GRPO", "PPO", "DPO", "LoRA")
+            assert set(lab["roles"]) <= set(ROLES) and lab["uses"] in ("yes", "no", "partial")
+
+
+@needs_samples
+def test_extracted_roles_agree_with_hand_labels(real_eprints: dict[str, FullText]) -> None:
+    """Every (paper, term, role) a human found is found in the extraction, and nothing is found in unlabelled papers."""
+    data = json.loads(LABELS.read_text())
+    missed, extra = [], []
+    for pid, paper in data["papers"].items():
+        ft = real_eprints[pid]
+        for term in ("GRPO", "PPO", "DPO", "LoRA"):
+            want = set(paper["terms"].get(term, {}).get("roles", []))
+            got = _mention_roles(ft, term)
+            missed += [(pid, term, r) for r in want - got]
+            extra += [(pid, term, r) for r in got - want]
+    assert not missed, missed
+    assert not extra, extra
