@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from ..errors import SourceNotFoundError
 from ..records import FullText
@@ -241,42 +241,43 @@ def read_eprint(path: str | Path, *, limits: Limits | None = None, rules: Rules 
     return extract_eprint(data, pid, limits=limits, rules=rules, overrides=overrides, source=p.name)
 
 
-def iter_bulk_tar(stream_or_path: str | Path | io.BufferedIOBase, *, limits: Limits | None = None,
+def iter_bulk_tar(stream_or_path: str | Path | IO[bytes], *, limits: Limits | None = None,
                   rules: Rules | None = None, overrides: Mapping[str, Role] | None = None) -> Iterator[FullText]:
-    """Every paper of an arXiv bulk source tarball, streamed member by member (nothing unpacked to disk)."""
-    limits = limits or Limits()
+    """Every paper of an arXiv bulk source tarball, streamed member by member (nothing unpacked to disk).
+
+    Accepts a path or an open binary stream (e.g. from ``fsspec.open("s3://…")``); ``.tar.gz`` works too.
+    """
     if isinstance(stream_or_path, (str, Path)):
-        fileobj: io.BufferedIOBase = Path(stream_or_path).open("rb")
-        name = Path(stream_or_path).name
-        close = True
+        with Path(stream_or_path).open("rb") as f:
+            yield from _iter_bulk(f, Path(stream_or_path).name, limits or Limits(), rules, overrides)
     else:
-        fileobj, name, close = stream_or_path, "stream", False
+        yield from _iter_bulk(stream_or_path, "stream", limits or Limits(), rules, overrides)
+
+
+def _iter_bulk(fileobj: IO[bytes], name: str, limits: Limits, rules: Rules | None,
+               overrides: Mapping[str, Role] | None) -> Iterator[FullText]:
+    seen = 0
     try:
-        try:
-            tar = tarfile.open(fileobj=fileobj, mode="r|*")
-        except tarfile.TarError as exc:
+        with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
+            for member in tar:
+                seen += 1
+                if not member.isfile():
+                    continue
+                pid = paper_id_from_name(member.name)
+                if pid is None:
+                    continue  # manifests and the like
+                src = f"{name}:{member.name}"
+                if member.size > limits.max_bytes:
+                    yield _failed(pid, f"e-print larger than the size limit ({limits.max_bytes / 1e6:g} MB)", src)
+                    continue
+                f = tar.extractfile(member)
+                data = f.read() if f is not None else b""
+                yield extract_eprint(data, pid, limits=limits, rules=rules, overrides=overrides, source=src)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        if seen == 0:
             yield _failed(name, f"not a tar archive ({exc})", name)
-            return
-        with tar:
-            try:
-                for member in tar:
-                    if not member.isfile():
-                        continue
-                    pid = paper_id_from_name(member.name)
-                    if pid is None:
-                        continue  # manifests and the like
-                    src = f"{name}:{member.name}"
-                    if member.size > limits.max_bytes:
-                        yield _failed(pid, f"e-print larger than the size limit ({limits.max_bytes / 1e6:g} MB)", src)
-                        continue
-                    f = tar.extractfile(member)
-                    data = f.read() if f is not None else b""
-                    yield extract_eprint(data, pid, limits=limits, rules=rules, overrides=overrides, source=src)
-            except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-                yield _failed(name, f"bulk tarball damaged; papers before this point were read ({exc})", name)
-    finally:
-        if close:
-            fileobj.close()
+        else:
+            yield _failed(name, f"bulk tarball damaged after {seen} members; those before were read ({exc})", name)
 
 
 def iter_eprints(path: str | Path, *, limits: Limits | None = None, rules: Rules | None = None,

@@ -41,7 +41,14 @@ from typing import Any
 
 from ..records import FORMULA, BibEntry, FullText, Paragraph
 from ..sections import Role, Rules
-from ._fulltext import SectionState, cite_marker, cites_in, clean_ws, outcome, squeeze_formulas
+from ._fulltext import (
+    SectionState,
+    cite_marker,
+    cites_in,
+    clean_ws,
+    outcome,
+    squeeze_formulas,
+)
 
 EXTRACTOR_NAME = "latex-pylatexenc"
 EXTRACTOR_VERSION = "1"
@@ -86,9 +93,9 @@ def decode(data: bytes) -> str:
 
 
 _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*")
-_COMMENT_ENV = re.compile(r"\\begin\{comment\}.*?\\end\{comment\}", re.S)
-_IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.S)
-_VERBATIM = re.compile(r"\\begin\{(lstlisting|verbatim\*?|minted|Verbatim|alltt)\}.*?\\end\{\1\}", re.S)
+_COMMENT_ENV = re.compile(r"\\begin\{comment\}.*?\\end\{comment\}", re.DOTALL)
+_IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.DOTALL)
+_VERBATIM = re.compile(r"\\begin\{(lstlisting|verbatim\*?|minted|Verbatim|alltt)\}.*?\\end\{\1\}", re.DOTALL)
 _VERB = re.compile(r"\\verb\*?([^\sA-Za-z])(.*?)\1")
 
 
@@ -174,8 +181,7 @@ def _lookup(files: Mapping[str, str], target: str, here: str) -> str | None:
     for base in ("", here):
         for c in cands:
             p = posixpath.normpath(posixpath.join(base, c)).lstrip("./") if base else posixpath.normpath(c)
-            if p.startswith("./"):
-                p = p[2:]
+            p = p.removeprefix("./")
             if p in files:
                 return p
     return None
@@ -268,10 +274,14 @@ class _Resolve:
 
 # ---------------------------------------------------------------------------------------------- macros
 
+# never redefined by a paper's macros: the structure the extraction relies on
 _PROTECTED = frozenset(
-    "section subsection subsubsection paragraph subparagraph chapter part appendix cite citep citet caption "
-    "title abstract begin end input include item bibitem label ref emph textbf textit documentclass "
-    "usepackage maketitle bibliography newcommand renewcommand def".split()
+    [
+        "section", "subsection", "subsubsection", "paragraph", "subparagraph", "chapter", "part", "appendix",
+        "cite", "citep", "citet", "caption", "title", "abstract", "begin", "end", "input", "include", "item",
+        "bibitem", "label", "ref", "emph", "textbf", "textit", "documentclass", "usepackage", "maketitle",
+        "bibliography", "newcommand", "renewcommand", "def",
+    ]
 )
 _DEF_START = re.compile(r"\\(newcommand|renewcommand|providecommand|DeclareRobustCommand)\*?\s*|\\[egx]?def\s*(?=\\)")
 
@@ -410,24 +420,18 @@ def expand_macros(text: str, macros: Mapping[str, Macro], limits: Limits, deadli
 # ---------------------------------------------------------------------------------------------- conversion
 
 S, E = "\ue000", "\ue001"
-_SENT = re.compile(f"{S}(.*?){E}", re.S)
+_SENT = re.compile(f"{S}(.*?){E}", re.DOTALL)
 _PARBREAK = re.compile(r"\n[ \t]*\n\s*")
 
 _LEVELS = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
-_CITES = (
-    "cite citep citet citealp citealt citeauthor citeyear citeyearpar citenum parencite textcite autocite "
-    "footcite smartcite supercite Cite Citep Citet Citealp Parencite Textcite Autocite citeps citets"
-).split()
-_MATH_ENVS = (
-    "equation eqnarray align alignat gather multline flalign displaymath math split subequations dmath darray "
-    "IEEEeqnarray"
-).split()
-_FLOATS = "figure table figure* table* wrapfigure wraptable sidewaysfigure sidewaystable subfigure subtable".split()
-_DROP_ENVS = "tikzpicture pgfpicture picture lstlisting verbatim minted tabular tabular* tabularx longtable".split()
+_CITES = ["cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citenum", "parencite", "textcite", "autocite", "footcite", "smartcite", "supercite", "Cite", "Citep", "Citet", "Citealp", "Parencite", "Textcite", "Autocite", "citeps", "citets"]
+_MATH_ENVS = ["equation", "eqnarray", "align", "alignat", "gather", "multline", "flalign", "displaymath", "math", "split", "subequations", "dmath", "darray", "IEEEeqnarray"]
+_FLOATS = ["figure", "table", "figure*", "table*", "wrapfigure", "wraptable", "sidewaysfigure", "sidewaystable", "subfigure", "subtable"]
+_DROP_ENVS = ["tikzpicture", "pgfpicture", "picture", "lstlisting", "verbatim", "minted", "tabular", "tabular*", "tabularx", "longtable"]
 
 
 def _l2t_classes() -> tuple[Any, Any, Any]:
-    from pylatexenc import latex2text, latexwalker, macrospec
+    from pylatexenc import latex2text, latexwalker, macrospec  # type: ignore[import-untyped]
 
     return latex2text, latexwalker, macrospec
 
@@ -642,7 +646,7 @@ def parse_bibitems(latex: str, to_text: Any) -> list[BibEntry]:
         body = body.split("\\end{thebibliography}")[0]
         try:
             text = clean_ws(to_text(body))
-        except Exception:  # pylatexenc on a broken entry: keep the raw text
+        except Exception:  # noqa: BLE001 -- pylatexenc on a broken entry: keep the raw text
             text = clean_ws(re.sub(r"\\[A-Za-z@]+|[{}]", " ", body))
         if key:
             entries.append(BibEntry(key, text))
@@ -800,7 +804,7 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
             return conv.to_text(latex)
         except RecursionError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 -- a pylatexenc failure on a fragment must not end the paper
             return re.sub(r"\\[A-Za-z@]+\*?|[{}]", " ", latex)
 
     title = clean_ws(_SENT.sub(" ", safe(title_src))) if title_src else ""
@@ -810,7 +814,7 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
     except RecursionError:
         problems.append("LaTeX nested too deeply for the parser; text taken without structure")
         converted = re.sub(r"\\[A-Za-z@]+\*?|[{}$]", " ", body)
-    except Exception as exc:  # pylatexenc is tolerant, but a bug there must not end a batch
+    except Exception as exc:  # noqa: BLE001 -- pylatexenc is tolerant, but a bug there must not end a batch
         problems.append(f"LaTeX parser error ({type(exc).__name__}); text taken without structure")
         converted = re.sub(r"\\[A-Za-z@]+\*?|[{}$]", " ", body)
     if deadline.passed():

@@ -29,7 +29,7 @@ _NUMBERED = re.compile(r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?)|(?:[IVX]{1,5}
 _PLAIN_HEADINGS = re.compile(
     r"^(abstract|references|bibliography|acknowledg(e)?ments?|appendix( [A-Z])?|appendices|"
     r"introduction|related work|conclusions?|discussion|limitations|supplementary material)\s*:?$",
-    re.I,
+    re.IGNORECASE,
 )
 _REF_START = re.compile(r"^\s*(?:\[(\d{1,4})\]|(\d{1,4})\.)\s+")
 _TEXT_CITE = re.compile(r"\[(\d{1,4}(?:\s*[,–-]\s*\d{1,4})*)\]")
@@ -49,10 +49,9 @@ def _heading(line: str) -> tuple[int, str] | None:
         if len(words) > 12 or sum(w[0].isupper() for w in words if w[0].isalpha()) == 0:
             return None
         num = m.group("num").rstrip(".")
-        if num[0].isalpha() and not decisive_role(title):
-            # a lettered line ("A. Smith and…") is a heading only when its words are decisive
-            if not (num[0] in "ABCDEFGH" and len(num) > 1):
-                return None
+        # a lettered line ("A. Smith and…") is a heading only when its words are decisive or it is "A.1"
+        if num[0].isalpha() and not decisive_role(title) and not (num[0] in "ABCDEFGH" and len(num) > 1):
+            return None
         if num.isdigit() and int(num) > 30:
             return None
         return num.count(".") + 1, s
@@ -73,7 +72,7 @@ def _expand(nums: str) -> list[str]:
 def extract_pdf(data: bytes, paper_id: str, *, rules: Rules | None = None, overrides: Mapping[str, Role] | None = None,
                 source: str | None = None, max_pages: int = 300) -> FullText:
     """A PDF's bytes as a FullText; never raises on a bad PDF."""
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
     def failed(reason: str) -> FullText:
         return outcome(paper_id=paper_id, title="", abstract="", paragraphs=(), bibliography=(), source_kind="pdf",

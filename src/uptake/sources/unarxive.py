@@ -27,7 +27,6 @@ A line that is not JSON, or not an object with a paper id, becomes a
 from __future__ import annotations
 
 import gzip
-import io
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -45,7 +44,7 @@ from ._fulltext import cite_marker, cites_in, clean_ws, outcome, squeeze_formula
 EXTRACTOR = "unarxive/1"
 
 _MARK = re.compile(r"\{\{(cite|formula|figure|table|ref):([^}]*)\}\}")
-_TEX_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$|\\\[.*?\\\]|\\\(.*?\\\)", re.S)
+_TEX_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
 
 Item = tuple[int, "FullText | Rejection"]
 
@@ -73,10 +72,9 @@ def iter_unarxive(stream: IO[bytes], name: str, *, rules: Rules | None = None,
                   overrides: Mapping[str, Role] | None = None) -> Iterator[Item]:
     """Like :func:`read_unarxive`, from an open binary stream; ``name`` is used in rejections."""
     lineno = 0
-    buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream  # type: ignore[arg-type]
     while True:
         try:
-            line = buffered.readline()
+            line = stream.readline()
         except (EOFError, OSError, gzip.BadGzipFile) as exc:
             yield lineno + 1, Rejection(name, lineno + 1, f"file ends early or is corrupt ({exc}); lines before it were read")
             return
@@ -217,10 +215,11 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
         entry = refs_raw.get(ref_id)
         if not isinstance(entry, dict):
             return None
-        text = entry.get("caption") if entry.get("caption") is not None else entry.get("text")
-        if not isinstance(text, str) or not text.strip():
-            return None
-        return text
+        for key in ("caption", "text"):
+            text = entry.get(key)
+            if isinstance(text, str) and text.strip():
+                return text
+        return None
 
     def render(text: str, section: str, pending_captions: list[str]) -> str:
         nonlocal unresolved
@@ -280,9 +279,9 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
             continue
         entry = refs_raw[ref_id]
         if isinstance(entry, dict) and entry.get("type") in ("figure", "table"):
-            cap = caption_of(ref_id)
-            if cap:
-                ctext = render(cap, "", [])
+            leftover = caption_of(ref_id)
+            if leftover:
+                ctext = render(leftover, "", [])
                 if ctext:
                     paragraphs.append(Paragraph("captions", "", ctext, cites_in(ctext)))
 
