@@ -436,8 +436,41 @@ def _l2t_classes() -> tuple[Any, Any, Any]:
     return latex2text, latexwalker, macrospec
 
 
+def _index_specials(db: Any) -> None:
+    """Make ``db.test_for_specials`` look only at specials starting with the character at hand.
+
+    pylatexenc tries every known specials sequence at every position, a third of its parse time;
+    the answer is the same (longest match; on equal length the earlier category wins).
+    """
+    by_first: dict[str, list[tuple[str, Any]]] = {}
+    for cat in db.category_list:
+        for chars, spec in db.d[cat]["specials"].items():
+            by_first.setdefault(chars[:1], []).append((chars, spec))
+
+    def test_for_specials(s: str, pos: int, parsing_state: Any = None) -> Any:
+        best_len = 0
+        best = None
+        for chars, spec in by_first.get(s[pos : pos + 1], ()):
+            if len(chars) > best_len and s.startswith(chars, pos):
+                best, best_len = spec, len(chars)
+        return best
+
+    db.test_for_specials = test_for_specials
+
+
+_CONVERTER: _Converter | None = None
+
+
+def _converter() -> _Converter:
+    """The one pylatexenc set-up of this process (building it costs more than converting a short paper)."""
+    global _CONVERTER
+    if _CONVERTER is None:
+        _CONVERTER = _Converter()
+    return _CONVERTER
+
+
 class _Converter:
-    """pylatexenc set up with our rules; one per paper (it collects caption texts)."""
+    """pylatexenc set up with our rules. Holds no per-paper state, so one serves every paper."""
 
     def __init__(self) -> None:
         latex2text, latexwalker, macrospec = _l2t_classes()
@@ -486,6 +519,7 @@ class _Converter:
             ],
             environments=[ms.EnvironmentSpec(name, "[") for name in _FLOATS] + [ms.EnvironmentSpec("thebibliography", "{")],
         )
+        _index_specials(wdb)
         self.wdb = wdb
         T = latex2text.MacroTextSpec
         V = latex2text.EnvironmentTextSpec
@@ -797,7 +831,7 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
             abstract_src = grp[0]
     problems.extend(_balance_problems(body))
 
-    conv = _Converter()
+    conv = _converter()
 
     def safe(latex: str) -> str:
         try:
