@@ -427,7 +427,12 @@ _LEVELS = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsectio
 _CITES = ["cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citenum", "parencite", "textcite", "autocite", "footcite", "smartcite", "supercite", "Cite", "Citep", "Citet", "Citealp", "Parencite", "Textcite", "Autocite", "citeps", "citets"]
 _MATH_ENVS = ["equation", "eqnarray", "align", "alignat", "gather", "multline", "flalign", "displaymath", "math", "split", "subequations", "dmath", "darray", "IEEEeqnarray"]
 _FLOATS = ["figure", "table", "figure*", "table*", "wrapfigure", "wraptable", "sidewaysfigure", "sidewaystable", "subfigure", "subtable"]
-_DROP_ENVS = ["tikzpicture", "pgfpicture", "picture", "lstlisting", "verbatim", "minted", "tabular", "tabular*", "tabularx", "longtable"]
+# author blocks: names, affiliations, e-mails are not the paper's text
+_FRONT_MATTER = (
+    "author affiliation altaffiliation affil email correspondingauthor orcid institute address icmlauthor "
+    "keywords received accepted submitjournal shorttitle shortauthors"
+).split()
+_DROP_ENVS = ["icmlauthorlist", "contribution", "tikzpicture", "pgfpicture", "picture", "lstlisting", "verbatim", "minted", "tabular", "tabular*", "tabularx", "longtable"]
 
 
 def _l2t_classes() -> tuple[Any, Any, Any]:
@@ -510,12 +515,12 @@ class _Converter:
                 ms.MacroSpec("llap", "{"),
                 ms.MacroSpec("resizebox", "*{{{"),
                 ms.MacroSpec("scalebox", "{[{"),
-                ms.MacroSpec("affil", "[{"),
                 ms.MacroSpec("thanks", "{"),
                 ms.MacroSpec("icmltitlerunning", "{"),
                 ms.MacroSpec("icmlaffiliation", "{{"),
                 ms.MacroSpec("icmlcorrespondingauthor", "{{"),
                 ms.MacroSpec("icmlkeywords", "{"),
+                *[ms.MacroSpec(name, "*[{") for name in _FRONT_MATTER],
             ],
             environments=[ms.EnvironmentSpec(name, "[") for name in _FLOATS] + [ms.EnvironmentSpec("thebibliography", "{")],
         )
@@ -566,13 +571,13 @@ class _Converter:
                 T("footnotemark", simplify_repl=""),
                 T("xspace", simplify_repl=" "),
                 T("inlineimage", simplify_repl=""),
-                T("affil", simplify_repl=""),
                 T("thanks", simplify_repl=""),
                 T("icmltitlerunning", simplify_repl=""),
                 T("icmlaffiliation", simplify_repl=""),
                 T("icmlcorrespondingauthor", simplify_repl=""),
                 T("icmlkeywords", simplify_repl=""),
                 T("rlap", simplify_repl="%s"),
+                *[T(name, simplify_repl="") for name in _FRONT_MATTER],
                 T("llap", simplify_repl="%s"),
             ],
             environments=[V(name, simplify_repl=self._math_env) for name in _MATH_ENVS]
