@@ -424,15 +424,29 @@ _SENT = re.compile(f"{S}(.*?){E}", re.DOTALL)
 _PARBREAK = re.compile(r"\n[ \t]*\n\s*")
 
 _LEVELS = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
-_CITES = ["cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citenum", "parencite", "textcite", "autocite", "footcite", "smartcite", "supercite", "Cite", "Citep", "Citet", "Citealp", "Parencite", "Textcite", "Autocite", "citeps", "citets"]
-_MATH_ENVS = ["equation", "eqnarray", "align", "alignat", "gather", "multline", "flalign", "displaymath", "math", "split", "subequations", "dmath", "darray", "IEEEeqnarray"]
-_FLOATS = ["figure", "table", "figure*", "table*", "wrapfigure", "wraptable", "sidewaysfigure", "sidewaystable", "subfigure", "subtable"]
+_CITES = [
+    "cite", "citep", "citet", "citealp", "citealt", "citeauthor", "citeyear", "citeyearpar", "citenum",
+    "parencite", "textcite", "autocite", "footcite", "smartcite", "supercite", "Cite", "Citep", "Citet",
+    "Citealp", "Parencite", "Textcite", "Autocite", "citeps", "citets",
+]
+_MATH_ENVS = [
+    "equation", "eqnarray", "align", "alignat", "gather", "multline", "flalign", "displaymath", "math",
+    "split", "subequations", "dmath", "darray", "IEEEeqnarray",
+]
+_FLOATS = [
+    "figure", "table", "figure*", "table*", "wrapfigure", "wraptable", "sidewaysfigure", "sidewaystable",
+    "subfigure", "subtable",
+]
 # author blocks: names, affiliations, e-mails are not the paper's text
-_FRONT_MATTER = (
-    "author affiliation altaffiliation affil email correspondingauthor orcid institute address icmlauthor "
-    "keywords received accepted submitjournal shorttitle shortauthors"
-).split()
-_DROP_ENVS = ["icmlauthorlist", "contribution", "tikzpicture", "pgfpicture", "picture", "lstlisting", "verbatim", "minted", "tabular", "tabular*", "tabularx", "longtable"]
+_FRONT_MATTER = [
+    "author", "affiliation", "altaffiliation", "affil", "email", "correspondingauthor", "orcid", "institute",
+    "address", "icmlauthor", "keywords", "received", "accepted", "submitjournal", "shorttitle",
+    "shortauthors",
+]
+_DROP_ENVS = [
+    "icmlauthorlist", "contribution", "tikzpicture", "pgfpicture", "picture", "lstlisting", "verbatim",
+    "minted", "tabular", "tabular*", "tabularx", "longtable",
+]
 
 
 def _l2t_classes() -> tuple[Any, Any, Any]:
