@@ -544,3 +544,14 @@ def test_extracted_roles_agree_with_hand_labels(real_eprints: dict[str, FullText
             extra += [(pid, term, r) for r in got - want]
     assert not missed, missed
     assert not extra, extra
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    from uptake import sections
+    from uptake.sources import eprint
+
+    for mod in (sections, eprint):
+        result = doctest.testmod(mod)
+        assert result.failed == 0 and result.attempted > 0, mod.__name__
