@@ -590,6 +590,7 @@ class _Converter:
                 T("icmlaffiliation", simplify_repl=""),
                 T("icmlcorrespondingauthor", simplify_repl=""),
                 T("icmlkeywords", simplify_repl=""),
+                T("footnote", simplify_repl=" (%(2)s) "),
                 T("rlap", simplify_repl="%s"),
                 *[T(name, simplify_repl="") for name in _FRONT_MATTER],
                 T("llap", simplify_repl="%s"),
@@ -959,6 +960,9 @@ def _has_words(text: str) -> bool:
     return bool(_WORD.search(text.replace(FORMULA, "").replace("[ref]", "")))
 
 
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=[\]\w)]) +(?=[.,;:)])")
+
+
 def _finish(text: str) -> str:
     text = text.replace(S, " ").replace(E, " ")
-    return squeeze_formulas(clean_ws(text))
+    return _SPACE_BEFORE_PUNCT.sub("", squeeze_formulas(clean_ws(text)))
