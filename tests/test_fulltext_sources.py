@@ -552,3 +552,14 @@ def test_module_doctests() -> None:
     for mod in (sections, eprint):
         result = doctest.testmod(mod)
         assert result.failed == 0 and result.attempted > 0, mod.__name__
+
+
+def test_unarxive_truncated_gzip_keeps_lines_before(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl.gz"
+    lines = [json.dumps(_unarxive_obj(f"2212.0000{i}")) for i in range(1, 4)]
+    data = gzip.compress(("\n".join(lines) + "\n").encode() * 20)
+    path.write_bytes(data[: len(data) * 2 // 3])
+    items = list(read_unarxive(path))
+    texts = [r for _, r in items if isinstance(r, FullText)]
+    rejected = [r for _, r in items if not isinstance(r, FullText)]
+    assert texts and len(rejected) == 1 and "corrupt" in rejected[0].reason
