@@ -155,3 +155,90 @@ class Fingerprint:
             out.append(f"content hash: {self.content_hash[:16]}... in the manifest, {other.content_hash[:16]}... "
                        f"in the store{same_count}")
         return out
+
+
+# --- Full text -------------------------------------------------------------------------------------------
+
+#: The section roles a full-text paragraph can have (see :mod:`uptake.sections` for how headings map to them).
+ROLES: tuple[str, ...] = (
+    "abstract",
+    "introduction",
+    "related",
+    "method",
+    "experiments",
+    "discussion",
+    "appendix",
+    "captions",
+    "references",
+    "other",
+)
+
+#: What every formula becomes in full-text paragraphs (inline or displayed, any source).
+FORMULA = "[formula]"
+
+#: How a citation is written inside a paragraph's text: ``[cite:KEY]``, KEY being a :class:`BibEntry` key.
+CITE_MARKER = "[cite:{key}]"
+
+FULLTEXT_SOURCE_KINDS: tuple[str, ...] = ("unarxive", "latex", "pdf")
+FULLTEXT_STATUSES: tuple[str, ...] = ("ok", "partial", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of a full text.
+
+    ``section`` is the innermost heading as written (cleaned to plain text, '' before
+    the first heading); ``role`` is one of :data:`ROLES`; ``cites`` the bibliography keys
+    cited in it, in order of first appearance. Formulas in ``text`` are :data:`FORMULA`,
+    citations :data:`CITE_MARKER`.
+    """
+
+    role: str
+    section: str
+    text: str
+    cites: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BibEntry:
+    """One bibliography entry: its key (as cited) and its text as plain text."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FullText:
+    """A paper's full text as paragraphs with section roles, plus its bibliography.
+
+    ``status`` is ``ok`` (everything expected was found), ``partial`` (usable, but
+    ``problems`` says what is missing) or ``failed`` (nothing usable; ``problems``
+    says why). ``extractor`` is ``name/version`` of what produced it.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    paragraphs: tuple[Paragraph, ...]
+    bibliography: tuple[BibEntry, ...]
+    source_kind: str
+    extractor: str
+    status: str
+    problems: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    published: date | None = None
+    source: str | None = None
+
+    def sections(self) -> list[str]:
+        """Distinct non-empty section headings in order of first appearance."""
+        seen: dict[str, None] = {}
+        for p in self.paragraphs:
+            if p.section and p.role not in ("captions", "abstract"):
+                seen.setdefault(p.section, None)
+        return list(seen)
+
+    def roles(self) -> set[str]:
+        return {p.role for p in self.paragraphs}
+
+    def text_chars(self) -> int:
+        return sum(len(p.text) for p in self.paragraphs)
