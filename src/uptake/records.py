@@ -173,6 +173,14 @@ ROLES: tuple[str, ...] = (
     "other",
 )
 
+#: The roles whose matches mean a paper *uses* an idea (it is in how the work was done or evaluated).
+USE_ROLES: tuple[str, ...] = ("method", "experiments", "appendix", "captions")
+#: The roles whose matches mean a paper *discusses* it (motivation, prior work, conclusions).
+DISCUSS_ROLES: tuple[str, ...] = ("introduction", "related", "discussion")
+#: What ``in:`` accepts: every role, plus ``use`` — method, experiments, appendix or captions, outside
+#: sentences that cite another work (see :mod:`uptake.fulltext`).
+QUERY_ROLES: tuple[str, ...] = ROLES + ("use",)
+
 #: What every formula becomes in full-text paragraphs (inline or displayed, any source).
 FORMULA = "[formula]"
 

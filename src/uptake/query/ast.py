@@ -22,6 +22,8 @@ class Term:
     field: Field = "any"
     case_sensitive: bool | None = None
     quoted: bool = False
+    #: Full-text section roles the term must occur in (``GRPO in:method``); empty: anywhere.
+    roles: tuple[str, ...] = ()
 
     @property
     def wildcard(self) -> bool:

@@ -14,15 +14,15 @@ Grammar (whitespace separates tokens)::
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import QueryError
-from ..records import HAS_KINDS
+from ..records import HAS_KINDS, QUERY_ROLES
 from ..text import tokens
-from .ast import And, Arith, Category, Expr, Formula, HasArtifact, Not, Operand, Or, Query, Series, Term
+from .ast import And, Arith, Category, Expr, Formula, HasArtifact, Not, Operand, Or, Query, Series, Term, walk
 
 TEXT_FIELDS = ("title", "abstract")
-FILTER_FIELDS = ("cat", "has")
+FILTER_FIELDS = ("cat", "has", "in")
 KNOWN_FIELDS = TEXT_FIELDS + FILTER_FIELDS
 MAX_QUERY_LENGTH = 2000
 _SPECIAL = set(',|()"')
@@ -233,6 +233,13 @@ class _Parser:
                     raise self.error("AND needs something after it", tok.pos)
                 items.append(self.parse_unary())
                 continue
+            if tok.kind == "FIELD" and tok.text == "in":
+                self.take()
+                if not items:
+                    raise self.error("in: needs a term or a group before it", tok.pos,
+                                     hint="e.g. GRPO in:method or (GRPO | DPO) in:experiments")
+                items[-1] = self._in_role(tok, items[-1])
+                continue
             if tok.kind in ("WORD", "PHRASE", "LP", "NOT", "NEG", "EQ", "FIELD"):
                 item = self.parse_unary()
                 prev = items[-1] if items else None
@@ -297,6 +304,22 @@ class _Parser:
             raise self.error("unmatched )", tok.pos, hint="remove it or add a ( before it")
         raise self.error(f"expected a term, found {tok.text or 'the end'!r}", tok.pos)
 
+    def _in_role(self, tok: _Tok, target: Expr) -> Expr:
+        """``target in:ROLE``: every term of ``target`` must occur in full-text sections of that role."""
+        nxt = self.peek()
+        names = ", ".join(f"in:{r}" for r in QUERY_ROLES)
+        if nxt.kind != "WORD" or nxt.pos != tok.pos + 3:
+            raise self.error("in: needs a section role right after it", tok.pos, hint=f"one of {names}")
+        self.take()
+        role = nxt.text.lower()
+        if role not in QUERY_ROLES:
+            close = difflib.get_close_matches(role, QUERY_ROLES, n=1, cutoff=0.5)
+            hint = f"did you mean in:{close[0]}?" if close else f"one of {names}"
+            raise self.error(f"unknown section role {nxt.text!r}", nxt.pos, hint=hint)
+        if not any(isinstance(n, Term) for n in walk(target)):
+            raise self.error("in: applies to terms, not to cat: or has: filters", tok.pos)
+        return _with_roles(target, (role,))
+
     def _has(self, tok: _Tok, nxt: _Tok) -> HasArtifact:
         kinds = ", ".join(f"has:{k}" for k in HAS_KINDS)
         if nxt.kind != "WORD" or nxt.pos != tok.pos + 4:
@@ -357,8 +380,18 @@ def _leaves(node: Formula):  # type: ignore[no-untyped-def]
         yield from _leaves(node.right)
 
 
+def _with_roles(expr: Expr, roles: tuple[str, ...]) -> Expr:
+    """``expr`` with ``roles`` given to every term in it (an inner in: keeps its own, narrower roles)."""
+    if isinstance(expr, Term):
+        return replace(expr, roles=expr.roles or roles)
+    if isinstance(expr, (And, Or)):
+        return type(expr)(tuple(_with_roles(e, roles) for e in expr.items))
+    if isinstance(expr, Not):
+        return Not(_with_roles(expr.item, roles))
+    return expr
+
+
 def _terms(expr: Expr):  # type: ignore[no-untyped-def]
-    from .ast import walk
 
     return (n for n in walk(expr) if isinstance(n, Term))
 
