@@ -24,7 +24,8 @@ from uptake.corpus import Corpus  # noqa: E402
 from uptake.errors import QueryError  # noqa: E402
 from uptake.query import parse_query  # noqa: E402
 from uptake.text import tokens  # noqa: E402
-from uptake.web import Budget, Limits, create_app  # noqa: E402
+from uptake.deadline import Deadline  # noqa: E402
+from uptake.web import Limits, create_app  # noqa: E402
 
 from conftest import make_paper, store_with  # noqa: E402
 
@@ -122,7 +123,9 @@ def test_trend_marks_incomplete_last_month_and_has_wilson_bands(client) -> None:
 def test_stats_equals_cli(client, db, capsys) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/api/stats")
     assert r.status_code == 200
-    assert r.json() == cli_json(capsys, "stats", "--db", str(db), "--format", "json")
+    cli = cli_json(capsys, "stats", "--db", str(db), "--format", "json")
+    assert r.json() == cli | {"path": "web.duckdb"}  # the file name, never the server's folders
+    assert str(db.parent) not in r.text
     assert r.json()["papers"] == 15
 
 
@@ -216,8 +219,8 @@ def test_bad_query_is_400_with_the_cli_message_and_position(client, db, capsys, 
         ({"q": "GRPO", "by": "week"}, "--by must be one of"),
         ({"q": "GRPO", "measure": "ratio"}, "--measure must be one of"),
         ({"q": "GRPO", "smooth": "abc"}, "smooth must be a whole number"),
-        ({"q": "GRPO", "smooth": "0"}, "smooth must be between 1 and 60"),
-        ({"q": "GRPO", "smooth": "1000"}, "smooth must be between 1 and 60"),
+        ({"q": "GRPO", "smooth": "0"}, "smooth must be at least 1, not 0"),
+        ({"q": "GRPO", "smooth": "1000"}, "smooth must be at most 60, not 1000"),
         ({"q": "GRPO", "case_sensitive": "maybe"}, "case_sensitive must be true or false"),
         ({"q": "GRPO", "field": "body"}, "field must be title, abstract or any"),
         ({"q": "GRPO", "from": "2024-13"}, "is not a month"),
@@ -238,13 +241,15 @@ def test_bad_trend_parameters_are_400(client, params, needle) -> None:  # type: 
 @pytest.mark.parametrize(
     ("params", "needle"),
     [
-        ({"q": "GRPO", "limit": "1001"}, "limit must be between 0 and 1000"),
-        ({"q": "GRPO", "limit": "-1"}, "limit must be between 0 and 1000"),
-        ({"q": "GRPO", "offset": "-5"}, "offset must be between"),
+        ({"q": "GRPO", "limit": "1001"}, "limit must be at most 1000, not 1001"),
+        ({"q": "GRPO", "limit": "-1"}, "limit must be at least 0, not -1"),
+        ({"q": "GRPO", "offset": "-5"}, "offset must be at least 0"),
+        ({"q": "GRPO", "offset": "10000001"}, "offset must be at most 10000000"),
+        ({"q": "GRPO", "series": "-1"}, "series must be at least 0"),
         ({"q": "GRPO", "limit": "ten"}, "limit must be a whole number"),
         ({"q": "GRPO", "period": "2025-13"}, "has no month 13"),
         ({"q": "GRPO", "period": "May 2025"}, "is not YYYY-MM"),
-        ({"q": "GRPO, DPO", "series": "2"}, "series must be between 0 and 1"),
+        ({"q": "GRPO, DPO", "series": "2"}, "series must be at most 1 (q has 2 series"),
     ],
 )
 def test_bad_papers_parameters_are_400(client, params, needle) -> None:  # type: ignore[no-untyped-def]
@@ -363,10 +368,10 @@ def test_time_budget_exceeded_is_503(db) -> None:  # type: ignore[no-untyped-def
 def test_budget_interrupts_a_running_duckdb_query(db) -> None:  # type: ignore[no-untyped-def]
     from uptake.store import Store
 
-    budget = Budget(0.3)
+    budget = Deadline(0.3)
     store = Store.open(db)
     try:
-        budget.watch(store.con)
+        budget.watch(store)
         t = time.monotonic()
         with pytest.raises(Exception):  # noqa: B017 - DuckDB's interrupt exception
             store.query("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3")
@@ -440,7 +445,7 @@ def test_emerging_endpoint_matches_the_library(client, db) -> None:  # type: ign
 def test_default_from() -> None:
     from datetime import date
 
-    from uptake.web.app import default_from
+    from uptake.web.routes.meta import default_from
 
     assert default_from(date(1992, 1, 1), date(2026, 7, 24)) == "2023-01"
     assert default_from(date(2024, 5, 2), date(2025, 6, 10)) == "2024-05"
