@@ -40,12 +40,9 @@ def service(request: Request) -> Service:
 Svc = Annotated[Service, Depends(service)]
 
 
-def _blank_is_default(value: Any) -> Any:
-    """``?smooth=`` means "the default", as it always has."""
-    return None if isinstance(value, str) and value.strip() == "" else value
-
-
-Blank = BeforeValidator(_blank_is_default)
+def blank(default: Any) -> BeforeValidator:
+    """``?smooth=`` means the default, as it always has (put it after ``Query(...)`` so the schema keeps its bounds)."""
+    return BeforeValidator(lambda value: default if isinstance(value, str) and not value.strip() else value)
 
 # -- parameters shared by several endpoints ------------------------------------------------------
 QText = Annotated[str | None, Q(description="The query, in the CLI's language, e.g. `GRPO, DPO | \"direct preference\"`"
@@ -53,8 +50,8 @@ QText = Annotated[str | None, Q(description="The query, in the CLI's language, e
 From = Annotated[str | None, Q(alias="from", description="First month, YYYY-MM (default: the corpus's first)")]
 To = Annotated[str | None, Q(description="Last month, YYYY-MM (default: the corpus's last)")]
 Category = Annotated[list[str], Q(description="arXiv category; repeatable or comma-separated; `cs` means every cs.*")]
-CaseSensitive = Annotated[bool | None, Blank, Q(description="Match case exactly (true|false)")]
-FieldP = Annotated[str | None, Blank, Q(pattern=r"^(any|title|abstract)$", description="Where terms must match")]
+CaseSensitive = Annotated[bool, Q(description="Match case exactly (true|false)"), blank(False)]
+FieldP = Annotated[str, Q(pattern=r"^(any|title|abstract)$", description="Where terms must match"), blank("any")]
 By = Annotated[str | None, Q(description="Period: month, quarter or year")]
 
 
@@ -102,10 +99,10 @@ class Filters:
 
 
 async def filters(svc: Svc, q: QText = None, start: From = None, to: To = None, category: Category = [],  # noqa: B006
-            case_sensitive: CaseSensitive = None, field: FieldP = None) -> Filters:
+            case_sensitive: CaseSensitive = False, field: FieldP = "any") -> Filters:
     return Filters(
         query=query_of(q, svc.limits), start=start or None, end=to or None,
-        category=categories_of(category, svc.limits), case_sensitive=bool(case_sensitive), field=field or "any",
+        category=categories_of(category, svc.limits), case_sensitive=case_sensitive, field=field,
     )
 
 

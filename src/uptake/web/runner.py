@@ -94,8 +94,9 @@ class Runner:
         self._lock = threading.Lock()
         self._flights: dict[Hashable, Flight] = {}
         self.memo = Memo(limits.memo_size)
-        #: Called with the key when a request joins a flight already under way (for tests and logs).
-        self.on_join: Callable[[Hashable], None] | None = None
+        #: Called as ``on_wait(key, joined)`` when a request starts waiting for its flight; ``joined`` is True
+        #: when it shares one already under way (a seam for tests and logs).
+        self.on_wait: Callable[[Hashable, bool], None] | None = None
 
     async def run(self, key: Hashable, fn: Callable[[Corpus], T], *, heavy: bool = False, memo: bool = False) -> T:
         """The result of ``fn`` for ``key`` on the current store, or an :class:`ApiError` (503) within the budget."""
@@ -105,8 +106,8 @@ class Runner:
             if hit is not _MISSING:
                 return hit  # type: ignore[no-any-return]
         flight, joined = self._flight(full, fn, heavy, memo)
-        if joined and self.on_join is not None:
-            self.on_join(key)
+        if self.on_wait is not None:
+            self.on_wait(key, joined)
         finished = await _wait(flight.future, flight.remaining())
         if not finished:
             flight.deadline.expire()  # interrupts the job's DuckDB statements; it ends on its own

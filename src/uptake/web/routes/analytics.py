@@ -9,16 +9,16 @@ from fastapi import Query as Q
 
 from ...corpus import Corpus
 from .. import analytics as bridge
-from ..deps import Blank, Category, Filtered, Svc, at_most, categories_of
+from ..deps import Category, Filtered, Svc, at_most, blank, categories_of
 from ..responses import ERRORS, JsonResponse
 
 router = APIRouter(tags=["analytics"], responses=ERRORS)
 
 Month = Annotated[str | None, Q(description="The month the idea was introduced, YYYY-MM (default: detected)")]
 Origin = Annotated[str | None, Q(description="arXiv id of the paper that introduced it (instead of `introduced`)")]
-Senses = Annotated[bool | None, Blank, Q(description="Also split each term's uses into senses (slower)")]
+Senses = Annotated[bool, Q(description="Also split each term's uses into senses (slower)"), blank(False)]
 Window = Annotated[str | None, Q(description="FIRST:LAST months, YYYY-MM:YYYY-MM (default: see the endpoint)")]
-Top = Annotated[int | None, Blank, Q(ge=1, description="How many terms (default 20; at most the server's max_limit)")]
+Top = Annotated[int, Q(ge=1, description="How many terms (at most the server's max_limit)"), blank(20)]
 
 HEAVY = ("Runs in the analytics worker (one computation at a time; others wait within their budget or get 503 "
          "with `Retry-After`), under the server's analytics budget; identical concurrent requests share one "
@@ -29,11 +29,11 @@ HEAVY = ("Runs in the analytics worker (one computation at a time; others wait w
             description="Exactly `adoption(corpus, q, ...).as_dict()` from uptake.analytics.adoption: first mention, "
             "milestones, doubling time and fit summaries per series. " + HEAVY)
 async def api_adoption(svc: Svc, filters: Filtered, introduced: Month = None, origin: Origin = None,
-                       senses: Senses = None) -> JsonResponse:
+                       senses: Senses = False) -> JsonResponse:
     f = filters
     args = bridge.AdoptionArgs(query=f.query.text, category=f.category, case_sensitive=f.case_sensitive,
                                field=f.field, start=f.start, end=f.end, introduced=introduced or None,
-                               origin=origin or None, senses=bool(senses))
+                               origin=origin or None, senses=senses)
 
     def work(corpus: Corpus) -> dict:  # type: ignore[type-arg]
         return bridge.adoption_json(corpus, args)
@@ -45,7 +45,7 @@ async def api_adoption(svc: Svc, filters: Filtered, introduced: Month = None, or
             description="Exactly `emerging(corpus, ...).as_dict()` from uptake.analytics.emerging; the windows "
             "default to the last 6 complete months (`recent`) against the 12 before (`baseline`). " + HEAVY)
 async def api_emerging(svc: Svc, recent: Window = None, baseline: Window = None, category: Category = [],  # noqa: B006
-                       limit: Top = None) -> JsonResponse:
+                       limit: Top = 20) -> JsonResponse:
     from ...analytics.emerging import parse_window
 
     for what, window in (("--recent", recent), ("--baseline", baseline)):
@@ -53,7 +53,7 @@ async def api_emerging(svc: Svc, recent: Window = None, baseline: Window = None,
             parse_window(window, what=what)  # the CLI's message at once, before queueing for the analytics worker
     args = bridge.EmergingArgs(recent=recent or None, baseline=baseline or None,
                                category=categories_of(category, svc.limits),
-                               limit=at_most("limit", 20 if limit is None else limit, svc.limits.max_limit))
+                               limit=at_most("limit", limit, svc.limits.max_limit))
 
     def work(corpus: Corpus) -> dict:  # type: ignore[type-arg]
         return bridge.emerging_json(corpus, args)

@@ -10,7 +10,7 @@ from fastapi import Query as Q
 from ...corpus import Corpus
 from ...query import Query
 from ...query.snippets import snippet, title_highlights
-from ..deps import Blank, By, Filtered, Svc, at_most
+from ..deps import By, Filtered, Svc, at_most, blank
 from ..errors import ApiError
 from ..library import paper_texts
 from ..responses import ERRORS, JsonResponse
@@ -18,10 +18,10 @@ from ..responses import ERRORS, JsonResponse
 router = APIRouter(tags=["papers"], responses=ERRORS)
 
 Period = Annotated[str | None, Q(description="YYYY-MM, YYYY-Qn or YYYY (per `by`); or use from/to")]
-Series = Annotated[int | None, Blank, Q(ge=0, description="Keep only this series of q (0-based)")]
-Limit = Annotated[int | None, Blank, Q(ge=0, description="Papers per page (default 20; at most the server's "
-                                          "max_limit, 1000 by default)")]
-Offset = Annotated[int | None, Blank, Q(ge=0, le=10_000_000, description="Papers to skip")]
+Series = Annotated[int | None, Q(ge=0, description="Keep only this series of q (0-based)")]
+Limit = Annotated[int, Q(ge=0, description="Papers per page (at most the server's max_limit, 1000 by default)"),
+                  blank(20)]
+Offset = Annotated[int, Q(ge=0, le=10_000_000, description="Papers to skip"), blank(0)]
 
 
 @router.get("/api/papers", response_class=JsonResponse, summary="The papers behind a point, newest first",
@@ -29,7 +29,7 @@ Offset = Annotated[int | None, Blank, Q(ge=0, le=10_000_000, description="Papers
             "from..to, each with a snippet whose matched words are marked (`uptake papers --format json` plus "
             "`limit`, `offset`, `title_segments` and `snippet`).")
 async def api_papers(svc: Svc, filters: Filtered, period: Period = None, by: By = None, series: Series = None,
-                     limit: Limit = None, offset: Offset = None) -> JsonResponse:
+                     limit: Limit = 20, offset: Offset = 0) -> JsonResponse:
     parsed = filters.query
     if series is not None:
         if series > len(parsed.series) - 1:
@@ -37,8 +37,8 @@ async def api_papers(svc: Svc, filters: Filtered, period: Period = None, by: By 
                            f"series, numbered from 0), not {series}")
         s = parsed.series[series]
         parsed = Query(text=s.label, series=(s,))
-    n_limit = at_most("limit", 20 if limit is None else limit, svc.limits.max_limit)
-    n_offset = offset or 0
+    n_limit = at_most("limit", limit, svc.limits.max_limit)
+    n_offset = offset
     f = filters
 
     def work(corpus: Corpus) -> tuple[Any, dict[str, tuple[str, str]]]:

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends
 from fastapi import Query as Q
 
 from ...corpus import Corpus
-from ..deps import Blank, By, Filtered, Filters, Svc, at_most
+from ..deps import By, Filtered, Filters, Svc, at_most, blank
 from ..responses import ERRORS, CsvResponse, JsonResponse
 
 router = APIRouter(tags=["trends"], responses=ERRORS)
 
 Measure = Annotated[str | None, Q(description="share (of all papers in the period) or count")]
-Smooth = Annotated[int | None, Blank, Q(ge=1, description="Centred moving average over N periods (at most the "
-                                           "server's max_smooth, 60 by default)")]
+Smooth = Annotated[int, Q(ge=1, description="Centred moving average over N periods (at most the server's "
+                           "max_smooth, 60 by default)"), blank(1)]
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class TrendArgs:
 
 
 async def trend_args(svc: Svc, filters: Filtered, by: By = None, measure: Measure = None,
-                     smooth: Smooth = None) -> TrendArgs:
-    return TrendArgs(filters, by or "month", measure or "share", at_most("smooth", smooth or 1, svc.limits.max_smooth))
+                     smooth: Smooth = 1) -> TrendArgs:
+    return TrendArgs(filters, by or "month", measure or "share", at_most("smooth", smooth, svc.limits.max_smooth))
 
 
 Args = Annotated[TrendArgs, Depends(trend_args)]
