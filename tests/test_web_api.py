@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,15 +18,15 @@ with warnings.catch_warnings():  # starlette's notice about httpx versions, not 
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient  # noqa: E402
 
+from conftest import make_paper, store_with  # noqa: E402
+
 from uptake.cli import main  # noqa: E402
 from uptake.corpus import Corpus  # noqa: E402
+from uptake.deadline import Deadline  # noqa: E402
 from uptake.errors import QueryError  # noqa: E402
 from uptake.query import parse_query  # noqa: E402
 from uptake.text import tokens  # noqa: E402
-from uptake.deadline import Deadline  # noqa: E402
 from uptake.web import Limits, create_app  # noqa: E402
-
-from conftest import make_paper, store_with  # noqa: E402
 
 
 def _papers():

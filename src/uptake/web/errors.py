@@ -132,4 +132,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        return error_response(500, f"internal error ({type(exc).__name__}); please report it with the URL you asked for")
+        return error_response(500, f"internal error ({type(exc).__name__}); please report it with the URL you "
+                              "asked for")

@@ -1,4 +1,4 @@
-"""The page (``/``, with its configuration inlined), the API docs page (``/docs``); assets are mounted at ``/static``."""
+"""The page (``/``, its configuration inlined) and the API docs page (``/docs``); assets are mounted at ``/static``."""
 
 from __future__ import annotations
 
