@@ -778,3 +778,24 @@ def test_every_answer_carries_the_security_headers(client) -> None:  # type: ign
         assert r.headers["x-content-type-options"] == "nosniff", path
         assert "default-src 'self'" in r.headers["content-security-policy"], path
     assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_too_many_waiting_analytics_questions_are_refused_at_once(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate = _gate(monkeypatch, "emerging_json")
+    app = create_app(db, limits=Limits(analytics_budget=30, analytics_queue=1))
+    queued = threading.Event()
+    app.state.service.runner.on_wait = lambda key, joined: queued.set() if key[1].limit == 6 else None
+    c = TestClient(app)
+    first, out1 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "5"}))
+    assert gate["started"].wait(5)
+    second, out2 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "6"}))
+    assert queued.wait(5)
+    t = time.monotonic()
+    r = c.get("/api/emerging", params={"limit": "7"})  # a third question: the queue (1) is full
+    assert r.status_code == 503 and "already waiting" in r.json()["error"] and r.headers["retry-after"] == "5"
+    assert time.monotonic() - t < 5  # at once, not after the 30 s budget
+    gate["release"].set()
+    first.join(10)
+    second.join(10)
+    assert out1["r"].status_code == out2["r"].status_code == 200  # type: ignore[attr-defined]
+    assert len(gate["calls"]) == 2

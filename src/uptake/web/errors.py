@@ -38,10 +38,12 @@ def budget_error(seconds: float) -> ApiError:
                     "narrow it (fewer series, a shorter date range, a category) and try again")
 
 
-def busy_error(seconds: float, retry_after: int, *, analytics: bool) -> ApiError:
+def busy_error(seconds: float, retry_after: int, *, analytics: bool, queue: int | None = None) -> ApiError:
     what = "another adoption or emerging computation (they run one at a time)" if analytics else "other requests"
-    return ApiError(503, f"the server is busy with {what} and this request could not start within its "
-                    f"{seconds:g} s budget: retry in a few seconds", headers={"Retry-After": str(retry_after)})
+    why = (f"{queue} other questions are already waiting" if queue is not None
+           else f"this request could not start within its {seconds:g} s budget")
+    return ApiError(503, f"the server is busy with {what} and {why}: retry in a few seconds",
+                    headers={"Retry-After": str(retry_after)})
 
 
 def updating_error(retry_after: int) -> ApiError:

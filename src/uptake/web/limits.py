@@ -19,6 +19,7 @@ class Limits:
     analytics_budget: float = 120.0  # the same for /api/adoption and /api/emerging (model fits, corpus scans)
     workers: int = 3  # threads for trend, papers and stats work
     analytics_workers: int = 1  # adoption/emerging computations at the same time (each can take GBs on a big corpus)
+    analytics_queue: int = 8  # distinct adoption/emerging questions waiting for a worker; more get 503 at once
     memo_size: int = 64  # results kept per store version (adoption, emerging, stats)
     retry_after: int = 5  # seconds, in the Retry-After header of a "busy" or "being updated" 503
 

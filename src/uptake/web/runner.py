@@ -10,7 +10,8 @@ job's :class:`~uptake.corpus.Corpus` watches. Requests wait for their flight on 
 * **Bounded concurrency.** Trend, papers and stats jobs share ``Limits.workers`` threads;
   adoption and emerging jobs share ``Limits.analytics_workers`` (one by default), so heavy
   computations queue instead of multiplying memory. A job still queued when its deadline
-  passes never starts (503 "busy", with ``Retry-After``).
+  passes never starts (503 "busy", with ``Retry-After``); beyond ``Limits.analytics_queue``
+  questions waiting, a new one is refused at once the same way.
 * **Single flight.** A request identical to one already running joins it instead of computing again.
 * **Memo.** Results marked ``memo`` (adoption, emerging, stats) are kept per store version
   (the file's mtime and size) in a bounded LRU, so repeated requests answer at once.
@@ -138,12 +139,17 @@ class Runner:
             if flight is not None:
                 flight.waiters += 1
                 return flight, True
+            if heavy and self._queued_heavy() >= self.limits.analytics_queue:
+                raise busy_error(0, self.limits.retry_after, analytics=True, queue=self.limits.analytics_queue)
             seconds = self.limits.analytics_budget if heavy else self.limits.time_budget
             flight = Flight(future=None, deadline=Deadline(seconds), heavy=heavy)  # type: ignore[arg-type]
             flight.future = self._pools[heavy].submit(self._job, fn, flight)
             self._flights[full] = flight
         flight.future.add_done_callback(lambda f: self._finished(full, flight, memo))
         return flight, False
+
+    def _queued_heavy(self) -> int:
+        return sum(1 for f in self._flights.values() if f.heavy and not f.started.is_set())
 
     def _job(self, fn: Callable[[Corpus], T], flight: Flight) -> T:
         flight.started.set()
