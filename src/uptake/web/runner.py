@@ -74,7 +74,6 @@ class Flight:
     future: Future[Any]
     deadline: Deadline
     heavy: bool
-    waiters: int = 1
     started: threading.Event = field(default_factory=threading.Event)
 
     def remaining(self) -> float:
@@ -137,7 +136,6 @@ class Runner:
         with self._lock:
             flight = self._flights.get(full)
             if flight is not None:
-                flight.waiters += 1
                 return flight, True
             if heavy and self._queued_heavy() >= self.limits.analytics_queue:
                 raise busy_error(0, self.limits.retry_after, analytics=True, queue=self.limits.analytics_queue)
