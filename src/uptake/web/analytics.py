@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+# Imported with the app, not in the first request's worker: an import holds the interpreter for a few
+# hundred milliseconds, which would delay the event loop's 503 past a short budget.
+from ..analytics.adoption import adoption
+from ..analytics.emerging import emerging
 from ..corpus import Corpus
 from ..periods import month_label, month_of
 from .library import span
@@ -39,8 +43,6 @@ class EmergingArgs:
 
 def adoption_json(corpus: Corpus, args: AdoptionArgs) -> dict[str, Any]:
     """``uptake adoption --format json`` for the request: one summary per series of the query."""
-    from ..analytics.adoption import adoption
-
     report = adoption(
         corpus, args.query, category=list(args.category), case_sensitive=args.case_sensitive, field=args.field,
         start=args.start, end=args.end, introduced=args.introduced, origin=args.origin, with_senses=args.senses,
@@ -58,8 +60,6 @@ def default_windows(last: date) -> tuple[str, str]:
 
 def emerging_json(corpus: Corpus, args: EmergingArgs) -> dict[str, Any]:
     """``uptake emerging --format json`` for the request (default windows: see :func:`default_windows`)."""
-    from ..analytics.emerging import emerging
-
     recent, baseline = args.recent, args.baseline
     if recent is None or baseline is None:
         _, last = span(corpus)
