@@ -18,14 +18,15 @@ with warnings.catch_warnings():  # starlette's notice about httpx versions, not 
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient  # noqa: E402
 
+from conftest import make_paper, store_with  # noqa: E402
+
 from uptake.cli import main  # noqa: E402
 from uptake.corpus import Corpus  # noqa: E402
+from uptake.deadline import Deadline  # noqa: E402
 from uptake.errors import QueryError  # noqa: E402
 from uptake.query import parse_query  # noqa: E402
 from uptake.text import tokens  # noqa: E402
-from uptake.web import Budget, Limits, create_app  # noqa: E402
-
-from conftest import make_paper, store_with  # noqa: E402
+from uptake.web import Limits, create_app  # noqa: E402
 
 
 def _papers():
@@ -121,7 +122,9 @@ def test_trend_marks_incomplete_last_month_and_has_wilson_bands(client) -> None:
 def test_stats_equals_cli(client, db, capsys) -> None:  # type: ignore[no-untyped-def]
     r = client.get("/api/stats")
     assert r.status_code == 200
-    assert r.json() == cli_json(capsys, "stats", "--db", str(db), "--format", "json")
+    cli = cli_json(capsys, "stats", "--db", str(db), "--format", "json")
+    assert r.json() == cli | {"path": "web.duckdb"}  # the file name, never the server's folders
+    assert str(db.parent) not in r.text
     assert r.json()["papers"] == 15
 
 
@@ -215,8 +218,8 @@ def test_bad_query_is_400_with_the_cli_message_and_position(client, db, capsys, 
         ({"q": "GRPO", "by": "week"}, "--by must be one of"),
         ({"q": "GRPO", "measure": "ratio"}, "--measure must be one of"),
         ({"q": "GRPO", "smooth": "abc"}, "smooth must be a whole number"),
-        ({"q": "GRPO", "smooth": "0"}, "smooth must be between 1 and 60"),
-        ({"q": "GRPO", "smooth": "1000"}, "smooth must be between 1 and 60"),
+        ({"q": "GRPO", "smooth": "0"}, "smooth must be at least 1, not 0"),
+        ({"q": "GRPO", "smooth": "1000"}, "smooth must be at most 60, not 1000"),
         ({"q": "GRPO", "case_sensitive": "maybe"}, "case_sensitive must be true or false"),
         ({"q": "GRPO", "field": "body"}, "field must be title, abstract or any"),
         ({"q": "GRPO", "from": "2024-13"}, "is not a month"),
@@ -237,13 +240,15 @@ def test_bad_trend_parameters_are_400(client, params, needle) -> None:  # type: 
 @pytest.mark.parametrize(
     ("params", "needle"),
     [
-        ({"q": "GRPO", "limit": "1001"}, "limit must be between 0 and 1000"),
-        ({"q": "GRPO", "limit": "-1"}, "limit must be between 0 and 1000"),
-        ({"q": "GRPO", "offset": "-5"}, "offset must be between"),
+        ({"q": "GRPO", "limit": "1001"}, "limit must be at most 1000, not 1001"),
+        ({"q": "GRPO", "limit": "-1"}, "limit must be at least 0, not -1"),
+        ({"q": "GRPO", "offset": "-5"}, "offset must be at least 0"),
+        ({"q": "GRPO", "offset": "10000001"}, "offset must be at most 10000000"),
+        ({"q": "GRPO", "series": "-1"}, "series must be at least 0"),
         ({"q": "GRPO", "limit": "ten"}, "limit must be a whole number"),
         ({"q": "GRPO", "period": "2025-13"}, "has no month 13"),
         ({"q": "GRPO", "period": "May 2025"}, "is not YYYY-MM"),
-        ({"q": "GRPO, DPO", "series": "2"}, "series must be between 0 and 1"),
+        ({"q": "GRPO, DPO", "series": "2"}, "series must be at most 1 (q has 2 series"),
     ],
 )
 def test_bad_papers_parameters_are_400(client, params, needle) -> None:  # type: ignore[no-untyped-def]
@@ -362,7 +367,7 @@ def test_time_budget_exceeded_is_503(db) -> None:  # type: ignore[no-untyped-def
 def test_budget_interrupts_a_running_duckdb_query(db) -> None:  # type: ignore[no-untyped-def]
     from uptake.store import Store
 
-    budget = Budget(0.3)
+    budget = Deadline(0.3)
     store = Store.open(db)
     try:
         budget.watch(store)
@@ -438,7 +443,7 @@ def test_emerging_endpoint_matches_the_library(client, db) -> None:  # type: ign
 def test_default_from() -> None:
     from datetime import date
 
-    from uptake.web.app import default_from
+    from uptake.web.routes.meta import default_from
 
     assert default_from(date(1992, 1, 1), date(2026, 7, 24)) == "2023-01"
     assert default_from(date(2024, 5, 2), date(2025, 6, 10)) == "2024-05"
@@ -500,3 +505,296 @@ def test_serve_without_a_corpus_exits_2(tmp_path, capsys) -> None:  # type: igno
     assert main(["serve", "--db", str(tmp_path / "none.duckdb")]) == 2
     assert "no corpus" in capsys.readouterr().err
     assert main(["serve", "--db", str(tmp_path / "none.duckdb"), "--port", "70000"]) == 2
+
+
+# -- budgets, concurrency, single flight (the redesign: every endpoint in a worker, under a Deadline) -------------
+class _Told:
+    """Stands in for a store the corpus watches: ``interrupt()`` is what a deadline does to a running statement."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def interrupt(self) -> None:
+        self.event.set()
+
+
+HEAVY = [("/api/emerging", {"limit": "5"}, "emerging_json"), ("/api/adoption", {"q": "GRPO"}, "adoption_json")]
+
+
+@pytest.mark.parametrize(("path", "params", "name"), HEAVY)
+def test_heavy_endpoint_answers_503_within_its_budget_and_stops_the_worker(db, monkeypatch, path, params, name) -> None:  # type: ignore[no-untyped-def]
+    """A computation that would run for minutes: the answer comes at the budget, and the worker is told to stop."""
+    import uptake.web.analytics as bridge
+
+    told, finished = _Told(), threading.Event()
+
+    def endless(corpus, args):  # type: ignore[no-untyped-def]
+        corpus.deadline.watch(told)  # as every store the corpus opens is watched
+        assert told.event.wait(30), "the deadline never interrupted the computation"
+        finished.set()
+        raise corpus.deadline.error()
+
+    monkeypatch.setattr(bridge, name, endless)
+    c = TestClient(create_app(db, limits=Limits(analytics_budget=0.3)))
+    t = time.monotonic()
+    r = c.get(path, params=params)
+    elapsed = time.monotonic() - t
+    assert r.status_code == 503, r.text
+    assert "0.3 s budget" in r.json()["error"]
+    assert elapsed < 0.6, f"503 after {elapsed:.2f} s"
+    assert told.event.is_set()  # expired before the answer was sent
+    assert finished.wait(5)  # and the worker ended on its own
+
+
+def _gate(monkeypatch, name: str):  # type: ignore[no-untyped-def]
+    """Replace an analytics bridge with one that blocks until released (ignoring its deadline, like a model fit)."""
+    import uptake.web.analytics as bridge
+
+    gate = {"release": threading.Event(), "started": threading.Event(), "calls": [], "running": 0, "most": 0,
+            "done": threading.Event()}
+    lock = threading.Lock()
+
+    def blocked(corpus, args):  # type: ignore[no-untyped-def]
+        with lock:
+            gate["calls"].append(args)
+            gate["running"] += 1
+            gate["most"] = max(gate["most"], gate["running"])
+        gate["started"].set()
+        gate["release"].wait(30)
+        with lock:
+            gate["running"] -= 1
+        gate["done"].set()
+        return {"args": repr(args)}
+
+    monkeypatch.setattr(bridge, name, blocked)
+    return gate
+
+
+def _in_thread(fn):  # type: ignore[no-untyped-def]
+    out: dict[str, object] = {}
+    th = threading.Thread(target=lambda: out.setdefault("r", fn()))
+    th.start()
+    return th, out
+
+
+def test_a_second_analytics_request_waits_or_is_told_the_server_is_busy(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate = _gate(monkeypatch, "emerging_json")
+    c = TestClient(create_app(db, limits=Limits(analytics_budget=0.3)))
+    first, out1 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "5"}))
+    assert gate["started"].wait(5)
+    r = c.get("/api/emerging", params={"limit": "6"})  # another question while the first computation runs
+    assert r.status_code == 503
+    assert "busy" in r.json()["error"] and "one at a time" in r.json()["error"]
+    assert r.headers["retry-after"] == "5"
+    gate["release"].set()
+    first.join(10)
+    assert gate["done"].wait(5)
+    assert out1["r"].status_code == 503 and "budget" in out1["r"].json()["error"]  # type: ignore[attr-defined]
+    assert len(gate["calls"]) == 1  # the queued job never started: its request had gone
+
+
+def test_queued_analytics_requests_run_one_after_another(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate = _gate(monkeypatch, "emerging_json")
+    app = create_app(db, limits=Limits(analytics_budget=30))
+    runner = app.state.service.runner
+    waiting = {"limit": "6"}
+    queued = threading.Event()
+    runner.on_wait = lambda key, joined: queued.set() if key[1].limit == 6 else None
+    c = TestClient(app)
+    first, out1 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "5"}))
+    assert gate["started"].wait(5)
+    second, out2 = _in_thread(lambda: c.get("/api/emerging", params=waiting))
+    assert queued.wait(5)  # the second is waiting behind the first
+    gate["release"].set()
+    first.join(10)
+    second.join(10)
+    assert out1["r"].status_code == 200 and out2["r"].status_code == 200  # type: ignore[attr-defined]
+    assert len(gate["calls"]) == 2 and gate["most"] == 1  # never two at once
+
+
+def test_identical_concurrent_requests_share_one_computation(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate = _gate(monkeypatch, "adoption_json")
+    app = create_app(db, limits=Limits(analytics_budget=30))
+    joined = threading.Event()
+    app.state.service.runner.on_wait = lambda key, j: joined.set() if j else None
+    c = TestClient(app)
+    params = {"q": "GRPO, DPO", "category": "cs.LG"}
+    first, out1 = _in_thread(lambda: c.get("/api/adoption", params=params))
+    assert gate["started"].wait(5)
+    second, out2 = _in_thread(lambda: c.get("/api/adoption", params=params))
+    assert joined.wait(5)  # the second request joined the first's computation
+    gate["release"].set()
+    first.join(10)
+    second.join(10)
+    assert out1["r"].status_code == out2["r"].status_code == 200  # type: ignore[attr-defined]
+    assert out1["r"].json() == out2["r"].json()  # type: ignore[attr-defined]
+    assert len(gate["calls"]) == 1
+    assert c.get("/api/adoption", params=params).status_code == 200  # memoised: still one computation
+    assert len(gate["calls"]) == 1
+
+
+def test_memo_is_bounded_and_keyed_by_store_version(db, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from uptake.web.runner import Memo, store_version
+
+    m = Memo(2)
+    for k in "abc":
+        m.put(k, k.upper())
+    assert len(m) == 2 and m.get("b") == "B" and m.get("c") == "C"
+    calls: list[object] = []
+    import uptake.web.analytics as bridge
+
+    monkeypatch.setattr(bridge, "emerging_json", lambda corpus, args: calls.append(args) or {"n": len(calls)})
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db.read_bytes())
+    c = TestClient(create_app(copy, limits=Limits(memo_size=1)))
+    assert c.get("/api/emerging?limit=3").json() == {"n": 1}
+    assert c.get("/api/emerging?limit=3").json() == {"n": 1}
+    assert c.get("/api/emerging?limit=4").json() == {"n": 2}  # evicts limit=3 (size 1)
+    assert c.get("/api/emerging?limit=3").json() == {"n": 3}
+    before = store_version(copy)
+    import os
+
+    os.utime(copy, ns=(before[0] + 10**9, before[0] + 10**9))  # the store changed: an import ran
+    assert c.get("/api/emerging?limit=3").json() == {"n": 4}
+
+
+def test_every_endpoint_runs_under_a_budget(db) -> None:  # type: ignore[no-untyped-def]
+    c = TestClient(create_app(db, limits=Limits(time_budget=0, analytics_budget=0)))
+    for path in ("/api/trend?q=GRPO", "/api/trend.csv?q=GRPO", "/api/papers?q=GRPO", "/api/stats",
+                 "/api/adoption?q=GRPO", "/api/emerging"):
+        r = c.get(path)
+        assert r.status_code == 503, (path, r.text)
+        assert "budget" in r.json()["error"], path
+    assert c.get("/").status_code == 200  # the page still loads (without its default range)
+
+
+def test_a_store_being_written_is_503_with_retry_after(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from uptake.errors import StoreLockedError
+
+    def locked(self, *a, **k):  # type: ignore[no-untyped-def]
+        raise StoreLockedError(f"{db} is in use by another uptake process (...): wait for it to finish, stop it, "
+                               "or use another --db")
+
+    monkeypatch.setattr(Corpus, "trend", locked)
+    monkeypatch.setattr(Corpus, "stats", locked)
+    c = TestClient(create_app(db))
+    for path in ("/api/trend?q=GRPO", "/api/stats"):
+        r = c.get(path)
+        assert r.status_code == 503
+        assert r.json()["error"].startswith("the store is being updated")
+        assert "retry in a few seconds" in r.json()["error"] and "--db" not in r.text and str(db) not in r.text
+        assert r.headers["retry-after"] == "5"
+
+
+def test_errors_never_show_the_servers_folders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = TestClient(create_app(tmp_path / "missing.duckdb")).get("/api/stats")
+    assert r.status_code == 503 and "missing.duckdb" in r.json()["error"]
+    assert str(tmp_path) not in r.text
+
+
+def test_host_header_with_userinfo_or_junk_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(db, allowed_hosts=["127.0.0.1", "localhost", "::1"])
+    c = TestClient(app, base_url="http://127.0.0.1:8765")
+    assert c.get("/api/stats").status_code == 200
+    for host in ("127.0.0.1:8765@evil.example", "127.0.0.1:80:90", "127.0.0.1 evil", "evil.example", "",
+                 "localhost.evil.example", "[::2]:80"):
+        r = c.get("/api/stats", headers={"host": host})
+        assert r.status_code == 400, host
+        assert "only answers requests addressed to" in r.json()["error"], host
+    assert c.get("/api/stats", headers={"host": "[::1]:8765"}).status_code == 200
+    assert c.get("/api/stats", headers={"host": "LOCALHOST"}).status_code == 200
+
+
+def test_405_names_the_allowed_method(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/api/trend", "/api/emerging", "/api/stats"):
+        r = client.request("DELETE", path)
+        assert r.status_code == 405 and r.headers["allow"] == "GET", path
+        assert "use GET" in r.json()["error"]
+
+
+def test_openapi_documents_what_the_api_answers(client) -> None:  # type: ignore[no-untyped-def]
+    spec = client.get("/openapi.json").json()
+    assert '"422"' not in json.dumps(spec) and "HTTPValidationError" not in json.dumps(spec)
+    for path, ops in spec["paths"].items():
+        assert {"400", "503"} <= set(ops["get"]["responses"]), path
+        assert ops["get"]["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    csv_ok = spec["paths"]["/api/trend.csv"]["get"]["responses"]["200"]["content"]
+    assert list(csv_ok) == ["text/csv"]
+    assert list(spec["paths"]["/api/trend"]["get"]["responses"]["200"]["content"]) == ["application/json"]
+
+    def params(path: str) -> set[str]:
+        return {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
+
+    assert params("/api/adoption") == {"q", "from", "to", "category", "case_sensitive", "field", "introduced",
+                                       "origin", "senses"}
+    assert params("/api/emerging") == {"recent", "baseline", "category", "limit"}
+    assert {"q", "from", "to", "by", "measure", "smooth", "category", "case_sensitive", "field"} == params("/api/trend")
+    limit = next(p for p in spec["paths"]["/api/papers"]["get"]["parameters"] if p["name"] == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["default"]) == (0, 20)
+    assert {"/api/config", "/", "/docs"}.isdisjoint(spec["paths"])
+
+
+def test_blank_parameters_mean_the_default(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend", params={"q": "GRPO", "smooth": "", "case_sensitive": "", "field": ""})
+    assert r.status_code == 200, r.text
+    assert r.json()["filters"]["smooth"] == 1 and r.json()["filters"]["field"] == "any"
+
+
+def test_no_work_at_start_up_and_the_first_chart_answers_at_once(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import inspect
+
+    import uptake.web.analytics as bridge
+    from uptake.cli import serve
+
+    assert "warm" not in inspect.signature(create_app).parameters
+    computed: list[object] = []
+    monkeypatch.setattr(bridge, "emerging_json", lambda corpus, args: computed.append(args) or {})
+    monkeypatch.setattr(serve, "run_server", lambda app, host, port: computed.append("served") or None)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    names_before = {t.name for t in threading.enumerate()}
+    assert main(["serve", "--db", str(db), "--port", str(port)]) == 0
+    started = {t.name for t in threading.enumerate()} - names_before
+    assert not any("warm" in n or "analytics" in n for n in started), started
+    assert computed == ["served"]
+    c = TestClient(create_app(db))
+    assert c.get("/").status_code == 200 and c.get("/api/trend", params={"q": "GRPO"}).status_code == 200
+    assert [x for x in computed if x != "served"] == []  # emerging only when the page asks for it
+
+
+def test_config_has_no_availability_flags(client) -> None:  # type: ignore[no-untyped-def]
+    cfg = client.get("/api/config").json()
+    assert set(cfg) == {"default_query", "default_from", "limits", "version"}
+    assert cfg["limits"]["analytics_workers"] == 1
+
+
+def test_every_answer_carries_the_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/", "/static/app.js", "/api/stats", "/api/trend?q=GRPO(", "/nope", "/docs"):
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert "default-src 'self'" in r.headers["content-security-policy"], path
+    assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_too_many_waiting_analytics_questions_are_refused_at_once(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gate = _gate(monkeypatch, "emerging_json")
+    app = create_app(db, limits=Limits(analytics_budget=30, analytics_queue=1))
+    queued = threading.Event()
+    app.state.service.runner.on_wait = lambda key, joined: queued.set() if key[1].limit == 6 else None
+    c = TestClient(app)
+    first, out1 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "5"}))
+    assert gate["started"].wait(5)
+    second, out2 = _in_thread(lambda: c.get("/api/emerging", params={"limit": "6"}))
+    assert queued.wait(5)
+    t = time.monotonic()
+    r = c.get("/api/emerging", params={"limit": "7"})  # a third question: the queue (1) is full
+    assert r.status_code == 503 and "already waiting" in r.json()["error"] and r.headers["retry-after"] == "5"
+    assert time.monotonic() - t < 5  # at once, not after the 30 s budget
+    gate["release"].set()
+    first.join(10)
+    second.join(10)
+    assert out1["r"].status_code == out2["r"].status_code == 200  # type: ignore[attr-defined]
+    assert len(gate["calls"]) == 2

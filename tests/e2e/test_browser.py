@@ -290,3 +290,27 @@ def test_ratio_series_get_their_own_axis_and_format(page, server, store) -> None
     cy = float(page.locator(f'circle.pt[data-series="1"][data-index="{i}"]').get_attribute("cy"))
     box = page.evaluate("() => { const s = document.querySelector('#chart svg'); return s.viewBox.baseVal.height; }")
     assert 0 < cy < box
+
+
+def test_a_busy_analytics_answer_is_retried_after_retry_after(page, server) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    fixed = {"recent": ["2025-01", "2025-05"], "baseline": ["2024-01", "2024-12"], "category": [],
+             "terms": [{"term": "DPO", "ratio": 3.2, "recent": 40, "aliases": []}]}
+    asked: list[str] = []
+
+    def answer(route):  # type: ignore[no-untyped-def]
+        asked.append(route.request.url)
+        if len(asked) == 1:  # the server's "busy" answer: the page shows it and asks again after Retry-After
+            route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
+                          body=json.dumps({"error": "the server is busy with another adoption or emerging computation "
+                                           "(they run one at a time) and …: retry in a few seconds", "position": None}))
+        else:
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(fixed))
+
+    page.route("**/api/emerging*", answer)
+    page.goto(server + "/?q=GRPO")
+    wait_for_series(page, 1)
+    page.locator("#emerging button").first.wait_for()
+    assert len(asked) == 2
+    assert page.locator("#emerging button").first.inner_text().startswith("DPO")

@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # On loopback, answer only requests addressed to loopback names (no DNS rebinding from a web page).
     hosts = ["127.0.0.1", "localhost", "::1"] if is_loopback(args.host) else None
-    app = create_app(corpus.path, limits=Limits(time_budget=args.budget), warm=True, allowed_hosts=hosts)
+    app = create_app(corpus.path, limits=Limits(time_budget=args.budget), allowed_hosts=hosts)
     shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     if binds_all_interfaces(args.host):
         shown = "127.0.0.1"

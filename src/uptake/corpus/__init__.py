@@ -162,6 +162,12 @@ class Corpus:
             path=str(self.path), harvest=harvest,
         )
 
+    def span(self) -> tuple[date, date]:
+        """The v1 dates of the corpus' first and last paper (:class:`~uptake.errors.NoCorpusError` if none)."""
+        with self._read() as store:
+            store.require_papers()
+            return store.span()
+
     def paper_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """Title and abstract of each of ``ids`` that the corpus holds."""
         with self._read() as store:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
-from .app import Budget, Limits, create_app
+from .app import create_app
+from .limits import Limits
 
-__all__ = ["Budget", "Limits", "create_app"]
+__all__ = ["Limits", "create_app"]

@@ -1,37 +1,48 @@
-"""Bridges from the API to the optional analytics modules (``uptake.analytics.adoption``, ``uptake.analytics.emerging``).
+"""Bridges from the API to the corpus' analytics (:meth:`Corpus.adoption`, :meth:`Corpus.emerging`).
 
-They are imported lazily by the app; these functions only translate request parameters
-into library calls and results into JSON-ready dicts.
+They translate request arguments into library calls and results into JSON-ready dicts. The routes
+call them through this module (``bridge.adoption_json(...)``), so tests can put a slow or failing
+computation in their place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from ..corpus import Corpus
 from ..periods import month_label, month_of
-from ..query import Query
 from ..scope import Scope
 
 
-def _flag(params: Mapping[str, Any], name: str) -> bool:
-    return str(params.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+@dataclass(frozen=True)
+class AdoptionArgs:
+    query: str
+    category: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    field: str = "any"
+    start: str | None = None
+    end: str | None = None
+    introduced: str | None = None
+    origin: str | None = None
+    senses: bool = False
 
 
-def adoption_json(module: Any, corpus: Corpus, parsed: Query, params: Mapping[str, Any], cats: list[str]) -> dict[str, Any]:
-    """``uptake adoption --format json`` for the request: one summary per series of ``q``."""
-    field = params.get("field") or "any"
-    scope = Scope.build(category=cats, case_sensitive=_flag(params, "case_sensitive"), field=field,
-                        start=params.get("from") or None, end=params.get("to") or None)
-    report = corpus.adoption(
-        parsed.text,
-        scope=scope,
-        introduced=params.get("introduced") or None,
-        origin=params.get("origin") or None,
-        with_senses=_flag(params, "senses"),
-    )
+@dataclass(frozen=True)
+class EmergingArgs:
+    recent: str | None = None
+    baseline: str | None = None
+    category: tuple[str, ...] = ()
+    limit: int = 20
+
+
+def adoption_json(corpus: Corpus, args: AdoptionArgs) -> dict[str, Any]:
+    """``uptake adoption --format json`` for the request: one summary per series of the query."""
+    scope = Scope.build(category=args.category, case_sensitive=args.case_sensitive, field=args.field,
+                        start=args.start, end=args.end)
+    report = corpus.adoption(args.query, scope=scope, introduced=args.introduced, origin=args.origin,
+                             with_senses=args.senses)
     return report.as_dict()
 
 
@@ -43,14 +54,12 @@ def default_windows(last: date) -> tuple[str, str]:
     return recent, baseline
 
 
-def emerging_json(module: Any, corpus: Corpus, params: Mapping[str, Any], cats: list[str], limit: int) -> dict[str, Any]:
+def emerging_json(corpus: Corpus, args: EmergingArgs) -> dict[str, Any]:
     """``uptake emerging --format json`` for the request (default windows: see :func:`default_windows`)."""
-    recent, baseline = params.get("recent") or None, params.get("baseline") or None
+    recent, baseline = args.recent, args.baseline
     if recent is None or baseline is None:
-        with corpus._read() as store:
-            store.require_papers()
-            _, last = store.span()
+        _, last = corpus.span()
         d_recent, d_baseline = default_windows(last)
         recent, baseline = recent or d_recent, baseline or d_baseline
-    report = corpus.emerging(recent=recent, baseline=baseline, category=cats, top=limit)
+    report = corpus.emerging(recent=recent, baseline=baseline, category=list(args.category), top=args.limit)
     return report.as_dict()

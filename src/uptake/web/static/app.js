@@ -6,7 +6,7 @@ const state = {
   q: "", from: "", to: "", by: "month", measure: "share", smooth: "1", category: "", field: "any", cs: false,
   hidden: new Set(), sel: null, // sel = {series, period}
 };
-let config = { default_query: "GRPO, DPO, PPO", analytics: {} };
+let config = { default_query: "GRPO, DPO, PPO" };
 let stats = null;
 let chart = null;      // handle from renderChart
 let trend = null;      // last /api/trend JSON
@@ -109,7 +109,13 @@ async function getJson(url) {
   const res = await fetch(url, { headers: { Accept: "application/json" } });
   let body = null;
   try { body = await res.json(); } catch { body = { error: `the server answered ${res.status} without JSON` }; }
-  if (!res.ok) { const e = new Error(body.error || res.statusText); e.status = res.status; e.body = body; throw e; }
+  if (!res.ok) {
+    const e = new Error(body.error || res.statusText);
+    e.status = res.status;
+    e.body = body;
+    e.retryAfter = Number(res.headers.get("Retry-After")) || 0; // 503 "busy" or "being updated": worth one more try
+    throw e;
+  }
   return body;
 }
 
@@ -449,8 +455,7 @@ function adoptionFacts(s) {
 }
 
 let adoptionKey = null;
-async function loadAdoption() {
-  if (!config.analytics || !config.analytics.adoption) return;
+async function loadAdoption(attempt = 0) {
   const key = apiParams().toString();
   if (key === adoptionKey) return; // already shown or on its way
   adoptionKey = key;
@@ -486,12 +491,12 @@ async function loadAdoption() {
     adoptionKey = null;
     box.replaceChildren(Object.assign(document.createElement("p"), { className: "error-box", textContent: `Adoption: ${err.message}` }));
     card.hidden = false;
+    if (err.retryAfter && attempt < 3) setTimeout(() => { if (seq === trendSeq) loadAdoption(attempt + 1); }, err.retryAfter * 1000);
   }
 }
 
 let emergingKey = null;
-async function loadEmerging() {
-  if (!config.analytics || !config.analytics.emerging) return;
+async function loadEmerging(attempt = 0) {
   if (emergingKey === state.category) return; // the list depends only on the category filter
   emergingKey = state.category;
   const card = $("emerging-card");
@@ -530,6 +535,7 @@ async function loadEmerging() {
     emergingKey = null;
     list.replaceChildren(Object.assign(document.createElement("li"), { className: "error-box", textContent: err.message }));
     card.hidden = false;
+    if (err.retryAfter && attempt < 3) setTimeout(() => loadEmerging(attempt + 1), err.retryAfter * 1000);
   }
 }
 
