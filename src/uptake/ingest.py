@@ -164,9 +164,11 @@ def sync_index(store: Store) -> None:
         return
     from .errors import StoreError
     from .index import sync
+    from .index.fulltext import sync as sync_fulltext
 
     try:
         sync(store)
+        sync_fulltext(store)  # full texts take their month and categories from the metadata just imported
     except (OSError, ValueError, RuntimeError) as exc:  # the papers are committed; only the index lags
         raise StoreError(
             f"the papers were imported, but updating the term index failed ({exc}); queries scan the store "

@@ -27,6 +27,8 @@ class Phrase:
     tokens: tuple[str, ...]
     fields: tuple[TextField, ...]
     case_sensitive: bool
+    #: Full-text section roles to look in (``in:method``); empty: every role. Metadata engines refuse roles.
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from .periods import GRANULARITIES, Granularity, month_label, parse_month
 
 Field = Literal["any", "title", "abstract"]
 FIELDS: tuple[Field, ...] = ("any", "title", "abstract")
-TextSource = Literal["abstract"]
-TEXT_SOURCES: tuple[TextSource, ...] = ("abstract",)
+#: What a query reads: titles and abstracts (the metadata), or papers' full texts where the corpus has them.
+TextSource = Literal["abstract", "full"]
+TEXT_SOURCES: tuple[TextSource, ...] = ("abstract", "full")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics")
+COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext")
 
 
 def build_parser() -> argparse.ArgumentParser:

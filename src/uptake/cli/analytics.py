@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="each series' share of the family over time: printed (alone) and drawn (with FILE); "
                    "with --format csv, the substitution table is printed instead of the summary")
     p.add_argument("--no-senses", action="store_true", help="skip the acronym sense split (faster)")
+    p.add_argument("--by", dest="count_by", choices=["mention", "use"], default="mention",
+                   help="count papers that mention each idea (default), or that use it: matched in their method, "
+                   "experiments, appendix or captions outside sentences citing another work (implies --text full)")
     p.set_defaults(handler=cmd_adoption)
 
     p = sub.add_parser(
@@ -77,7 +80,7 @@ def cmd_adoption(args: argparse.Namespace) -> int:
 
         raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
     report = corpus_for(args).adoption(args.query, scope=scope_for(args), introduced=args.introduced,
-                                       origin=args.origin, with_senses=not args.no_senses)
+                                       origin=args.origin, with_senses=not args.no_senses, by=args.count_by)
     if args.plot:
         from ..outputs.plot_adoption import plot_aligned, save
 

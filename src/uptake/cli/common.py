@@ -27,6 +27,9 @@ def query_parent() -> argparse.ArgumentParser:
     p.add_argument("--case-sensitive", action="store_true", help="compare tokens exactly instead of casefolded")
     p.add_argument("--field", choices=["title", "abstract"], default=None,
                    help="match in one field only (default: title or abstract)")
+    p.add_argument("--text", choices=["abstract", "full"], default="abstract",
+                   help="what to search: titles and abstracts (default), or full texts where the store has them "
+                        "(shares then divide by papers WITH a full text; sections with in:ROLE)")
     return p
 
 
@@ -54,7 +57,7 @@ def scope_for(args: argparse.Namespace) -> Scope:
     return Scope.build(
         start=getattr(args, "start", None), end=getattr(args, "end", None), by=getattr(args, "by", "month"),
         category=getattr(args, "category", ()), case_sensitive=getattr(args, "case_sensitive", False),
-        field=getattr(args, "field", None) or "any",
+        field=getattr(args, "field", None) or "any", text=getattr(args, "text", "abstract"),
     )
 
 

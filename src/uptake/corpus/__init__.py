@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 from ..analytics.derived import apply_formulas, split_formulas
 from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
-from ..errors import PeriodError, UnknownCategoryError, UsageError
+from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
 from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
+from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
 from ..ingest import ProgressFn, import_files
 from ..periods import Granularity, month_label, month_of, parse_period, period_first_month, period_last_month
 from ..plans import SeriesPlan, any_series, uses_has
-from ..query import Category, Query, parse_query
+from ..query import Category, Query, parse_query, restrict_roles
 from ..query.ast import walk
 from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
 from ..query.plan import plan_query
@@ -35,6 +36,7 @@ from ..records import HAS_KINDS, Fingerprint, ImportSummary
 from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
+from . import _fulltext
 from ._adoption import adoption
 from ._emerging import emerging
 from ._openness import openness_table, paper_links
@@ -50,20 +52,25 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class PaperRow:
     id: str
-    published: date
+    published: date | None
     primary_category: str | None
     title: str
     categories: tuple[str, ...] = ()
+    #: With --text full: where the query matched — ``{"role", "section", "sentence"}``.
+    match: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "id": self.id,
-            "date": self.published.isoformat(),
+            "date": self.published.isoformat() if self.published else None,
             "primary_category": self.primary_category,
             "title": self.title,
             "categories": list(self.categories),
             "url": f"https://arxiv.org/abs/{self.id}",
         }
+        if self.match is not None:
+            d["match"] = dict(self.match)
+        return d
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,30 @@ class Stats:
             "categories": [{"category": c, "papers": n} for c, n in self.categories],
             "primary_categories": [{"category": c, "papers": n} for c, n in self.primary_categories],
             "harvest": [dict(h) for h in self.harvest],
+        }
+
+
+@dataclass(frozen=True)
+class FullTextStatus:
+    """Full texts in a store: ``(month, category, status, source kind, papers)`` rows and the failures."""
+
+    rows: tuple[tuple[Any, ...], ...]
+    failures: tuple[tuple[str, str, list[str]], ...]
+    papers: int  # papers with metadata, for coverage
+
+    def totals(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.rows:
+            out[r[2]] = out.get(r[2], 0) + int(r[4])
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "papers_with_metadata": self.papers,
+            "full_texts": self.totals(),
+            "by_month_category": [{"month": month_label(m) if m is not None else None, "category": c, "status": s,
+                                   "source": k, "papers": int(n)} for m, c, s, k, n in self.rows],
+            "failures": [{"id": i, "status": s, "problems": list(p)} for i, s, p in self.failures],
         }
 
 
@@ -219,6 +250,8 @@ class Corpus:
         if smooth < 1:
             raise UsageError("--smooth must be 1 (no smoothing) or more periods")
         parsed = query if isinstance(query, Query) else parse_query(query)
+        if sc.text == "full":
+            return self._fulltext_trend(parsed, sc, measure=measure, smooth=smooth)
         expansions: dict[str, list[str]] = {}
         with self._engines(parsed, sc) as (store, idx):
             n, first, last = _size(store, idx)
@@ -282,6 +315,8 @@ class Corpus:
             parsed = _with_has(parsed, haves)
         if limit < 0 or offset < 0:
             raise PeriodError("--limit and --offset must be zero or more")
+        if sc.text == "full":
+            return self._fulltext_papers(parsed, sc, period=period, limit=limit, offset=offset)
         with self._engines(parsed, sc, rows=True) as (store, idx):
             assert store is not None
             _, first, last = _size(store, idx)
@@ -303,13 +338,102 @@ class Corpus:
                                                 limit=limit, offset=offset)
         return PaperList(query=parsed.text, period=period, total=int(total), papers=_paper_rows(rows))
 
+    # -- full text -------------------------------------------------------------------
+    def import_fulltexts(self, paths: Sequence[str | Path], *, kind: str = "structured",
+                         progress: Any = None) -> FullTextSummary:
+        """Store the full texts of ``paths``: unarXive / S2ORC JSONL (``kind="structured"``) or arXiv
+        e-prints, folders of them and bulk tarballs (``kind="eprints"``); then update the full-text index."""
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:  # before the store is opened (and created) for writing
+            raise SourceNotFoundError(f"no such file: {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else ""))
+        texts = read_structured(paths) if kind == "structured" else read_eprints(paths)
+        with Store.open(self.path, write=True) as store:
+            return store_fulltexts(store, texts, progress=progress)
+
+    def fulltext_status(self) -> FullTextStatus:
+        """How many papers have full text, per month and category, and what failed and why."""
+        with self._read() as store:
+            if not store.has_fulltext():
+                return FullTextStatus(rows=(), failures=(), papers=store.paper_count())
+            return FullTextStatus(rows=tuple(tuple(r) for r in store.fulltext_status_rows()),
+                                  failures=tuple(store.fulltext_failures()), papers=store.paper_count())
+
+    def _fulltext_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
+        """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
+        if has_wildcards(parsed):
+            raise UsageError("wildcards are not supported with --text full yet: write the terms out")
+        parsed, formulas = split_formulas(formula_query := parsed)
+        plans = plan_query(parsed, sc)
+        with self._read() as store:
+            _fulltext.require_fulltext(store)
+            self._check_categories(store, sc.categories, parsed)
+            first_m, last_m, last_date = store.fulltext_span()
+            lo, hi = sc.resolve(first_m, last_m)
+            idx = _fulltext.engine(store)
+            counts, totals = _fulltext.counts(store, idx, plans, categories=sc.categories, lo=lo, hi=hi)
+            with_text = store.fulltext_month_totals(sc.categories, lo, hi)
+            all_papers = store.month_totals(sc.categories, lo, hi)
+            n = sum(store.fulltext_month_totals().values())
+            meta_last = store.span()[1] if store.paper_count() else None
+        coverage = [{"period": month_label(m), "with_full_text": with_text.get(m, 0), "papers": all_papers.get(m, 0)}
+                    for m in range(lo, hi + 1)]
+        filters: dict[str, Any] = {
+            "from": month_label(lo), "to": month_label(hi), "by": sc.by, "category": list(sc.categories),
+            "measure": measure, "smooth": smooth, "case_sensitive": sc.case_sensitive, "field": sc.field,
+            "text": "full", "fulltext_coverage": coverage,
+        }
+        trend = build_trend(
+            query=parsed.text, labels=[p.label for p in plans], counts=counts, totals=totals, start_month=lo,
+            end_month=hi,
+            corpus=CorpusInfo(papers=n, first=month_label(first_m) if first_m is not None else None,
+                              last=month_label(last_m) if last_m is not None else None),
+            corpus_last_date=_last_date(meta_last, last_date, last_m),
+            by=sc.by, measure=measure, smooth=smooth, filters=filters,
+        )
+        return apply_formulas(trend, formulas, formula_query.text)
+
+    def _fulltext_papers(self, parsed: Query, sc: Scope, *, period: str | None, limit: int, offset: int,
+                         ) -> PaperList:
+        if has_wildcards(parsed):
+            raise UsageError("wildcards are not supported with --text full yet: write the terms out")
+        plans = plan_query(parsed, sc)
+        with self._read() as store:
+            _fulltext.require_fulltext(store)
+            self._check_categories(store, sc.categories, parsed)
+            first_m, last_m, _ = store.fulltext_span()
+            if period is not None:
+                p = parse_period(period, sc.by)
+                lo, hi = period_first_month(p, sc.by), period_last_month(p, sc.by)
+            else:
+                lo, hi = sc.resolve(first_m, last_m)
+            idx = _fulltext.engine(store)
+            total, fdocs = _fulltext.matching_fdocs(store, idx, plans, categories=sc.categories, lo=lo, hi=hi,
+                                                    want=offset + limit)
+            rows = store.fulltext_papers(fdocs, limit=limit, offset=offset)
+            papers = tuple(
+                PaperRow(r[0], r[1], r[2], " ".join(str(r[3]).split()), tuple(r[4] or ()),
+                         match=_fulltext.where_matched(store.fulltext_paragraphs(r[5]), plans))
+                for r in rows)
+        return PaperList(query=parsed.text, period=period, total=int(total), papers=papers)
+
     # -- analytics -------------------------------------------------------------------
-    def adoption(self, query: str, *, scope: Scope | None = None, introduced: str | None = None,
-                 origin: str | None = None, with_senses: bool = True, fits: bool = True,
+    def adoption(self, query: str | Query, *, scope: Scope | None = None, introduced: str | None = None,
+                 origin: str | None = None, with_senses: bool = True, fits: bool = True, by: str = "mention",
                  **scope_keywords: Any) -> AdoptionReport:
-        """Adoption numbers for each series of ``query`` (see :mod:`uptake.analytics.adoption`)."""
-        return adoption(self, query, scope=scope or Scope.build(**scope_keywords), introduced=introduced,
-                        origin=origin, with_senses=with_senses, fits=fits)
+        """Adoption numbers for each series of ``query`` (see :mod:`uptake.analytics.adoption`).
+
+        ``by="use"`` counts papers that *use* each idea — matched in their method, experiments, appendix or
+        captions, outside sentences citing another work — among papers with a full text; ``"mention"``
+        (default) counts every paper that names it.
+        """
+        sc = scope or Scope.build(**scope_keywords)
+        if by not in ("mention", "use"):
+            raise UsageError(f"--by must be mention or use, not {by!r}")
+        if by == "use":
+            query = restrict_roles(parse_query(query), ("use",))
+            sc = sc.with_(text="full")
+        return adoption(self, query, scope=sc, introduced=introduced, origin=origin, with_senses=with_senses,
+                        fits=fits)
 
     def emerging(self, **options: Any) -> EmergingReport:
         """Terms whose share rose from a baseline window to a recent one (see :mod:`uptake.analytics.emerging`)."""
@@ -385,6 +509,19 @@ class Corpus:
                     + (f"; did you mean {', '.join(hint)}?" if hint else "")
                     + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
                 )
+
+
+def _last_date(*candidates: Any) -> date | None:
+    """The latest date the corpus is known to cover: metadata or full-text v1 dates, else the end of the
+    last month a full text's id dates it to (its month then counts as complete)."""
+    from ..analytics.trends import period_end
+
+    *dates, last_month = candidates
+    known = [d for d in dates if d is not None]
+    if last_month is not None:
+        known.append(period_end(last_month, "month") if not known or month_of(max(known)) < last_month
+                     else max(known))
+    return max(known) if known else None
 
 
 def _size(store: Store | None, idx: TermIndex | None) -> tuple[int, date | None, date | None]:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def adoption(
     corpus: Corpus,
-    query: str,
+    query: str | Query,
     *,
     scope: Scope,
     introduced: str | None = None,
@@ -38,7 +38,7 @@ def adoption(
     category, case_sensitive, field = scope.categories, scope.case_sensitive, scope.field
     if introduced and origin:
         raise UsageError("give --introduced or --origin, not both")
-    parsed = parse_query(query)
+    parsed = query if isinstance(query, Query) else parse_query(query)
     trend = corpus.trend(parsed, scope=scope.with_(by="month"), measure="share")
     intro_month: int | None = None
     rule = None
@@ -52,7 +52,7 @@ def adoption(
         sub = Query(text=s_ast.label, series=(s_ast,))
         first, early = _first_mentions(corpus, sub, a, s, scope)
         senses_d = None
-        if with_senses:
+        if with_senses and scope.text == "abstract":  # senses read abstracts (expansions are defined there)
             # The term's matches all fall in the months the trend counted them (same semantics unless the
             # query was case-sensitive or field-restricted), so the sense split reads only those months.
             first_pt = next((p for p in s.points if p.count > 0), None)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..analytics.openness import ALL_PAPERS, OpennessCell, OpennessTable, PaperLinks
+from ..errors import UsageError
 from ..periods import month_label, month_of, period_label, period_of
 from ..query import Query, parse_query
 from ..query.plan import plan_query
@@ -20,6 +21,9 @@ def openness_table(corpus: Corpus, query: str | None, *, scope: Scope) -> Openne
     """Per period, the share of papers matching each series of ``query`` that link their own code, weights,
     data or demo page (and promise them), next to the same shares for all papers under the same filters.
     """
+    if scope.text != "abstract":
+        raise UsageError("openness is detected in abstracts and comments; full-text availability statements are "
+                         "not read yet: drop --text full")
     parsed = parse_query(query) if query else Query(text="", series=())
     by = scope.by
     with corpus._read() as store:

@@ -380,6 +380,11 @@ def _leaves(node: Formula):  # type: ignore[no-untyped-def]
         yield from _leaves(node.right)
 
 
+def restrict_roles(query: Query, roles: tuple[str, ...]) -> Query:
+    """``query`` with every term that names no section role looking only in ``roles`` (``--by use``)."""
+    return Query(text=query.text, series=tuple(replace(s, expr=_with_roles(s.expr, roles)) for s in query.series))
+
+
 def _with_roles(expr: Expr, roles: tuple[str, ...]) -> Expr:
     """``expr`` with ``roles`` given to every term in it (an inner in: keeps its own, narrower roles)."""
     if isinstance(expr, Term):

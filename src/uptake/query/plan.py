@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..plans import EVERYTHING, AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, TextField
 from ..plans import any_series, categories_node, uses_has
+from ..errors import UsageError
 from ..scope import Scope
 from ..text import tokens
 from .ast import And, Category, Expr, HasArtifact, Not, Or, Query, Series, Term
@@ -30,7 +31,10 @@ def compile_expr(expr: Expr, scope: Scope) -> Node:
         cs = expr.case_sensitive if expr.case_sensitive is not None else scope.case_sensitive
         where = expr.field if expr.field != "any" else scope.field
         fields: tuple[TextField, ...] = ("title", "abstract") if where == "any" else (where,)
-        return Phrase(tuple(tokens(expr.text, case_sensitive=cs)), fields, cs)
+        if expr.roles and scope.text != "full":
+            raise UsageError(f"in:{expr.roles[0]} looks at sections of full texts: add --text full "
+                             f"(abstracts have no sections)")
+        return Phrase(tuple(tokens(expr.text, case_sensitive=cs)), fields, cs, expr.roles)
     if isinstance(expr, Category):
         return InCategory(expr.code)
     if isinstance(expr, HasArtifact):

@@ -24,6 +24,7 @@ import duckdb
 from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from ..records import Paper
 from ..text import SEMANTICS_VERSION
+from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
 from ._reads import EXPORT_COLUMNS, Reads
 from ._scan import HAS_COLUMNS
 
@@ -132,7 +133,7 @@ class UpsertCounts:
     unchanged: int
 
 
-class Store(Reads):
+class Store(Reads, FullTexts):
     """A DuckDB file holding the corpus. Use :meth:`open`; close it (or use ``with``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, writable: bool) -> None:
@@ -190,6 +191,7 @@ class Store(Reads):
             if not self.writable:
                 raise NoCorpusError(f"{self.path} holds no uptake corpus yet: run `uptake import FILE --db {self.path}`")
             self._con.execute(_SCHEMA)
+            self._con.execute(FULLTEXT_SCHEMA)
             self._con.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?), ('semantics_version', ?)",
                 [str(SCHEMA_VERSION), SEMANTICS_VERSION],
@@ -203,6 +205,7 @@ class Store(Reads):
                 f"upgrade uptake (pip install -U uptake) or use another --db"
             )
         if self.writable:
+            self._con.execute(FULLTEXT_SCHEMA)  # stores made before full text get its (empty) tables
             for col in OPENNESS_COLUMNS:  # stores made before openness detection get the columns, unfilled
                 kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
                 self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
@@ -473,6 +476,6 @@ class Store(Reads):
 
 
 __all__ = [
-    "DERIVED_COLUMNS", "EXPORT_COLUMNS", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
+    "DERIVED_COLUMNS", "EXPORT_COLUMNS", "FullTextCounts", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
     "Store", "UpsertCounts", "default_path",
 ]

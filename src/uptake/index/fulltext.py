@@ -1,0 +1,304 @@
+"""The full-text index: which papers' full texts contain these tokens, in which section roles.
+
+One tantivy document per paper with a usable full text. Its text lives in one field per section role
+(``f_method``, ``f_experiments``, ... folded; ``c_method``, ... exact), each the whitespace-joined
+tokens of :mod:`uptake.text` of that role's paragraphs, so matching means exactly what it means on
+abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶``), so a phrase
+never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
+sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
+there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
+
+Generations, the ``CURRENT`` pointer and freshness follow the metadata index (:mod:`uptake.index`):
+the index is used only when its state names the store's current full-text position and metadata
+position (months and categories come from the metadata when the store has it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tantivy
+
+from ..errors import UsageError
+from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
+from ..records import QUERY_ROLES, USE_ROLES
+from ..text import SEMANTICS_VERSION, token_strings
+from . import IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, ensure_store_identity
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+FORMAT = "ft1"
+WRITER_HEAP = 256_000_000
+#: Never produced by the tokenizer (not a letter or digit): phrases cannot match across it.
+PARAGRAPH_BREAK = "¶"
+_EPOCH = 719163  # date(1970, 1, 1).toordinal()
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
+_CITES = re.compile(r"\[cite:[^\]]*\]")
+
+
+def fulltext_dir(store_path: str | Path) -> Path:
+    return Path(str(store_path) + ".fulltext")
+
+
+def _schema() -> Any:
+    sb = tantivy.SchemaBuilder()
+    for role in QUERY_ROLES:
+        sb.add_text_field(f"f_{role}", tokenizer_name="whitespace", index_option="position")
+        sb.add_text_field(f"c_{role}", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("fdoc", fast=True, indexed=False)
+    sb.add_integer_field("month", fast=True, indexed=True)
+    sb.add_integer_field("pub", fast=True, indexed=True)
+    return sb.build()
+
+
+def role_texts(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """The raw text of each query role of one paper (``use`` included), paragraph by paragraph."""
+    out: dict[str, list[str]] = {r: [] for r in QUERY_ROLES}
+    if title:
+        out["abstract"].append(title)
+    for role, text in paragraphs:
+        out.setdefault(role, []).append(text)
+        if role in USE_ROLES:
+            own = [s for s in _SENTENCE.split(text) if not _CITES.search(s)]
+            if own:
+                out["use"].append(" ".join(own))
+    return out
+
+
+def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Per query role, its (folded, exact) token strings with paragraph breaks (what the index holds)."""
+    out = {}
+    for role, texts in role_texts(title, paragraphs).items():
+        folded, exact = [], []
+        for t in texts:
+            f, e = token_strings(t)
+            folded.append(f.strip())
+            exact.append(e.strip())
+        sep = f" {PARAGRAPH_BREAK} "
+        out[role] = (" " + sep.join(folded) + " ", " " + sep.join(exact) + " ")
+    return out
+
+
+class FullTextIndex:
+    """An open, complete full-text index generation."""
+
+    def __init__(self, root: Path, gen: str, state: dict[str, Any]) -> None:
+        self.root = root
+        self.gen = gen
+        self.state = state
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(root / gen), reuse=True)
+        self.searcher = self.index.searcher()
+
+    def is_fresh_for(self, store: Store) -> bool:
+        return (self.state.get("format") == FORMAT and self.state.get("semantics") == SEMANTICS_VERSION
+                and self.state.get("store_uuid") == _store_uuid(store)
+                and list(self.state.get("position", [])) == list(store.fulltext_position())
+                and list(self.state.get("papers", [])) == list(store.position()))
+
+    def node_query(self, node: Node) -> Any:
+        if isinstance(node, Phrase):
+            if node.fields != ("title", "abstract"):
+                raise UsageError("title: and abstract: (and --field) read the metadata; with --text full, "
+                                 "name the sections instead, e.g. GRPO in:method or GRPO in:abstract")
+            roles = node.roles or tuple(r for r in QUERY_ROLES if r != "use")
+            prefix = "c_" if node.case_sensitive else "f_"
+            parts = []
+            for role in roles:
+                name = prefix + role
+                if len(node.tokens) == 1:
+                    parts.append(tantivy.Query.term_query(self.schema, name, node.tokens[0]))
+                else:
+                    parts.append(tantivy.Query.phrase_query(self.schema, name, list(node.tokens)))
+            return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, p) for p in parts])
+        if isinstance(node, InCategory):
+            return tantivy.Query.term_query(self.schema, "cat", node.code)
+        if isinstance(node, Negate):
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
+                                                (tantivy.Occur.MustNot, self.node_query(node.item))])
+        if isinstance(node, AllOf):
+            return self.all_of([self.node_query(i) for i in node.items])
+        if isinstance(node, AnyOf):
+            if not node.items:
+                return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
+                                                    (tantivy.Occur.MustNot, tantivy.Query.all_query())])
+            parts = [self.node_query(i) for i in node.items]
+            return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, p) for p in parts])
+        raise UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+
+    def all_of(self, queries: Sequence[Any]) -> Any:
+        qs = [q for q in queries if q is not None]
+        if not qs:
+            return tantivy.Query.all_query()
+        if len(qs) == 1:
+            return qs[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in qs])
+
+    def month_counts(self, query: Any) -> dict[int, int]:
+        result = self.searcher.aggregate(query, {"m": {"terms": {"field": "month", "size": 100_000}}})
+        return {int(b["key"]): int(b["doc_count"]) for b in result["m"]["buckets"]}
+
+    def trend_counts(self, plans: Sequence[SeriesPlan], *, categories: Sequence[str],
+                     ) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
+        """Per series: full texts per month matching it, and full texts per month in its universe."""
+        glob = self.node_query(categories_node(categories)) if categories else None
+        counts, totals = [], []
+        cache: dict[Any, dict[int, int]] = {}
+        for plan in plans:
+            counts.append(self.month_counts(self.all_of([self.node_query(plan.match), glob])))
+            if plan.universe not in cache:
+                parts = [glob] + ([self.node_query(plan.universe)] if plan.universe != EVERYTHING else [])
+                cache[plan.universe] = self.month_counts(self.all_of(parts))
+            totals.append(cache[plan.universe])
+        return counts, totals
+
+    def matching(self, plans: Sequence[SeriesPlan], *, categories: Sequence[str], lo: int, hi: int,
+                 want: int) -> tuple[int, list[int]]:
+        """(full texts matching any series in months lo..hi, the fdocs of the newest ``want``, ties included)."""
+        month = tantivy.Query.range_query(self.schema, "month", tantivy.FieldType.Integer, lo, hi)
+        glob = self.node_query(categories_node(categories)) if categories else None
+        query = self.all_of([self.node_query(any_series(plans)), glob, month])
+        total = int(self.searcher.search(query, 1, count=True).count)
+        if want <= 0 or total == 0:
+            return total, []
+        res = self.searcher.search(query, max(want, 1), count=False, order_by_field="pub", order=tantivy.Order.Desc)
+        addrs = [a for _, a in res.hits]
+        fdocs = [int(d) for d in self.searcher.fast_field_values("fdoc", addrs)]
+        if len(fdocs) < want or total == want:
+            return total, fdocs
+        last_pub = int(res.hits[-1][0])
+        same = self.all_of([query, tantivy.Query.range_query(self.schema, "pub", tantivy.FieldType.Integer,
+                                                             last_pub, last_pub)])
+        n_same = int(self.searcher.search(same, 1, count=True).count)
+        more = self.searcher.search(same, max(n_same, 1), count=False)
+        extra = [int(d) for d in self.searcher.fast_field_values("fdoc", [a for _, a in more.hits])]
+        keep = [d for (p, _), d in zip(res.hits, fdocs, strict=True) if int(p) > last_pub]
+        return total, keep + extra
+
+
+def open_fresh(store: Store) -> FullTextIndex | None:
+    """The full-text index of ``store`` if it reflects the store exactly, else None (the scan answers)."""
+    root = fulltext_dir(store.path)
+    found = _read_current(root) if (root / "CURRENT").exists() else None
+    if found is None:
+        return None
+    try:
+        idx = FullTextIndex(root, found[0], found[1])
+    except (ValueError, OSError):
+        return None
+    return idx if idx.is_fresh_for(store) else None
+
+
+def _add(writer: Any, store: Store, *, after_fdoc: int = 0, ids: Sequence[str] | None = None,
+         delete_old: bool) -> int:
+    added = 0
+    for batch in store.fulltext_documents(after_fdoc=after_fdoc, ids=ids):
+        for fdoc, pid, month, pub, cat_str, title, paragraphs in batch:
+            if delete_old:
+                writer.delete_documents_by_term("id", pid)
+            d = tantivy.Document()
+            for role, (folded, exact) in role_token_strings(title, paragraphs).items():
+                d.add_text(f"f_{role}", folded)
+                d.add_text(f"c_{role}", exact)
+            d.add_text("id", pid)
+            seen: set[str] = set()
+            for c in cat_str.split():
+                for code in (c, c.split(".", 1)[0]):
+                    if code not in seen:
+                        seen.add(code)
+                        d.add_text("cat", code)
+            d.add_integer("fdoc", fdoc)
+            d.add_integer("month", month)
+            d.add_integer("pub", (pub.toordinal() - _EPOCH) if pub is not None else 0)
+            writer.add_document(d)
+            added += 1
+    return added
+
+
+def _write_state(gen_dir: Path, store: Store, uuid: str) -> dict[str, Any]:
+    state = {"format": FORMAT, "semantics": SEMANTICS_VERSION, "store_uuid": uuid,
+             "position": list(store.fulltext_position()), "papers": list(store.position()),
+             "categories": store.fulltext_categories(), "written": time.time()}
+    _atomic_write(gen_dir / "state.json", json.dumps(state))
+    return state
+
+
+def rebuild(store: Store) -> IndexInfo:
+    """Build a new full-text index generation from ``store`` (open for writing) and switch to it atomically."""
+    t0 = time.perf_counter()
+    root = fulltext_dir(store.path)
+    root.mkdir(parents=True, exist_ok=True)
+    uuid = ensure_store_identity(store)
+    current = _read_current(root)
+    n = int(current[0].split("-")[1]) + 1 if current else 1
+    while (root / f"gen-{n}").exists():
+        n += 1
+    gen_dir = root / f"gen-{n}"
+    gen_dir.mkdir()
+    try:
+        index = tantivy.Index(_schema(), path=str(gen_dir), reuse=False)
+        writer = index.writer(WRITER_HEAP, _threads())
+        added = _add(writer, store, delete_old=False)
+        writer.commit()
+        writer.wait_merging_threads()
+        _write_state(gen_dir, store, uuid)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(gen_dir, ignore_errors=True)  # a failed build leaves no orphan generation
+        raise
+    _atomic_write(root / "CURRENT", gen_dir.name)
+    _cleanup(root, keep=gen_dir.name)
+    max_fdoc, _ = store.fulltext_position()
+    return IndexInfo(path=str(root), generation=gen_dir.name, papers=added, max_doc=max_fdoc, fresh=True,
+                     size_bytes=_dir_size(gen_dir), seconds=time.perf_counter() - t0, action="rebuilt")
+
+
+def sync(store: Store) -> IndexInfo | None:
+    """Bring the full-text index up to date with ``store`` (open for writing): add full texts stored since,
+    re-add those whose metadata changed, rebuild when it cannot follow. None when the store has no full text."""
+    if not store.has_fulltext():
+        return None
+    root = fulltext_dir(store.path)
+    current = _read_current(root) if (root / "CURRENT").exists() else None
+    if current is None:
+        return rebuild(store)
+    gen, state = current
+    uuid = ensure_store_identity(store)
+    if state.get("format") != FORMAT or state.get("semantics") != SEMANTICS_VERSION or state.get("store_uuid") != uuid:
+        return rebuild(store)
+    old_fdoc, old_n = (int(x) for x in state["position"])
+    old_doc, _ = (int(x) for x in state["papers"])
+    max_fdoc, n = store.fulltext_position()
+    max_doc, live = store.position()
+    if (max_fdoc, n) == (old_fdoc, old_n) and list(state["papers"]) == [max_doc, live]:
+        return IndexInfo(path=str(root), generation=gen, papers=n, max_doc=max_fdoc, fresh=True,
+                         size_bytes=_dir_size(root / gen), action="up to date")
+    if max_fdoc < old_fdoc or max_doc < old_doc:
+        return rebuild(store)
+    t0 = time.perf_counter()
+    index = tantivy.Index(_schema(), path=str(root / gen), reuse=True)
+    writer = index.writer(WRITER_HEAP, _threads())
+    _add(writer, store, after_fdoc=old_fdoc, delete_old=True)
+    changed = store.ids_updated_since(old_doc) if max_doc > old_doc else []
+    if changed:  # their metadata (month, categories) changed: index those full texts again
+        _add(writer, store, ids=changed, delete_old=True)
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    usable = sum(store.fulltext_month_totals().values())
+    if index.searcher().num_docs != usable:
+        return rebuild(store)
+    _write_state(root / gen, store, uuid)
+    return IndexInfo(path=str(root), generation=gen, papers=usable, max_doc=max_fdoc, fresh=True,
+                     size_bytes=_dir_size(root / gen), seconds=time.perf_counter() - t0, action="updated")

@@ -1,0 +1,218 @@
+"""Full texts in the store: one row per paper's extracted text, its paragraphs with their section roles,
+and its bibliography. Texts are kept once (DuckDB compresses them column by column); the full-text
+index derives its tokens at build time.
+
+A full text need not have metadata in ``papers``: its month and categories then come from the
+source (or the id); once the metadata is imported, reads take month and categories from ``papers``
+(the full-text row is not duplicated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..records import FullText
+from ._scan import categories_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+FULLTEXT_SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS fdoc_seq START 1;
+CREATE TABLE IF NOT EXISTS fulltexts (
+    fdoc BIGINT NOT NULL,
+    id VARCHAR NOT NULL,
+    month INTEGER,
+    published DATE,
+    cat_str VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    source_kind VARCHAR NOT NULL,
+    extractor VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    problems VARCHAR[] NOT NULL,
+    source VARCHAR,
+    content_hash VARCHAR NOT NULL,
+    n_paragraphs INTEGER NOT NULL,
+    n_chars BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    fdoc BIGINT NOT NULL,
+    seq INTEGER NOT NULL,
+    role VARCHAR NOT NULL,
+    section VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
+    cites VARCHAR[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bib_entries (
+    fdoc BIGINT NOT NULL,
+    key VARCHAR NOT NULL,
+    text VARCHAR NOT NULL
+);
+"""
+
+#: Where a full text's month and categories come from: the paper's metadata when the store has it.
+_EFFECTIVE = (
+    "SELECT f.fdoc, f.id, coalesce(p.month, f.month) AS month, coalesce(p.published, f.published) AS published, "
+    "coalesce(p.cat_str, f.cat_str) AS cat_str, f.title, f.status FROM fulltexts f "
+    "LEFT JOIN papers p ON p.id = f.id AND NOT p.deleted"
+)
+
+
+@dataclass(frozen=True)
+class FullTextCounts:
+    inserted: int
+    replaced: int
+    unchanged: int
+
+
+class FullTexts:
+    """Mixed into :class:`~uptake.store.Store`."""
+
+    _con: duckdb.DuckDBPyConnection
+
+    def _ft_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._con.execute(sql, list(params)).fetchall()
+
+    def has_fulltext(self) -> bool:
+        """Whether this store holds any full text."""
+        if not self._ft_rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'fulltexts'")[0][0]:
+            return False
+        return bool(self._ft_rows("SELECT EXISTS (SELECT 1 FROM fulltexts)")[0][0])
+
+    def upsert_fulltexts(self, items: Sequence[tuple[FullText, int | None, str]]) -> FullTextCounts:
+        """Store ``(full text, month, content hash)`` items, replacing a stored text of the same paper when its
+        hash differs. Run inside the caller's transaction."""
+        inserted = replaced = unchanged = 0
+        for ft, month, digest in items:
+            held = self._ft_rows("SELECT fdoc, content_hash FROM fulltexts WHERE id = ?", [ft.id])
+            if held and held[0][1] == digest:
+                unchanged += 1
+                continue
+            if held:
+                old = held[0][0]
+                for table in ("paragraphs", "bib_entries", "fulltexts"):
+                    self._con.execute(f"DELETE FROM {table} WHERE fdoc = ?", [old])
+                replaced += 1
+            else:
+                inserted += 1
+            fdoc = self._ft_rows("SELECT nextval('fdoc_seq')")[0][0]
+            self._con.execute(
+                "INSERT INTO fulltexts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [fdoc, ft.id, month, ft.published, " " + " ".join(ft.categories) + " ", ft.title, ft.source_kind,
+                 ft.extractor, ft.status, list(ft.problems), ft.source, digest, len(ft.paragraphs),
+                 ft.text_chars()],
+            )
+            if ft.paragraphs:
+                self._con.executemany(
+                    "INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?, ?)",
+                    [[fdoc, i, p.role, p.section, p.text, list(p.cites)] for i, p in enumerate(ft.paragraphs)],
+                )
+            if ft.bibliography:
+                self._con.executemany("INSERT INTO bib_entries VALUES (?, ?, ?)",
+                                      [[fdoc, b.key, b.text] for b in ft.bibliography])
+        return FullTextCounts(inserted, replaced, unchanged)
+
+    def fulltext_hashes(self) -> dict[str, str]:
+        """Content hash of every stored full text, by paper id (what a resumed extraction skips)."""
+        if not self.has_fulltext():
+            return {}
+        return {i: h for i, h in self._ft_rows("SELECT id, content_hash FROM fulltexts")}
+
+    def fulltext_position(self) -> tuple[int, int]:
+        """(highest fdoc ever stored, full texts stored): what the full-text index must match to be fresh."""
+        row = self._ft_rows("SELECT coalesce(max(fdoc), 0), count(*) FROM fulltexts")[0]
+        return int(row[0]), int(row[1])
+
+    def fulltext_month_totals(self, categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None,
+                              ) -> dict[int, int]:
+        """Papers with a usable full text (ok or partial) per month, optionally in ``categories``."""
+        glob = categories_sql(categories)
+        where = f"status <> 'failed' AND month IS NOT NULL AND {glob.text}"
+        params: list[Any] = [*glob.params]
+        if lo is not None:
+            where += " AND month >= ?"
+            params.append(lo)
+        if hi is not None:
+            where += " AND month <= ?"
+            params.append(hi)
+        return {int(m): int(n) for m, n in self._ft_rows(
+            f"SELECT month, count(*) FROM ({_EFFECTIVE}) WHERE {where} GROUP BY month ORDER BY month", params)}
+
+    def fulltext_status_rows(self) -> list[tuple[Any, ...]]:
+        """``(month, primary-ish category, status, source kind, count)`` for every stored full text."""
+        return self._ft_rows(
+            f"SELECT e.month, coalesce(nullif(split_part(trim(e.cat_str), ' ', 1), ''), '(none)'), f.status, "
+            f"f.source_kind, count(*) FROM ({_EFFECTIVE}) e JOIN fulltexts f USING (fdoc) "
+            f"GROUP BY ALL ORDER BY 1, 2, 3, 4")
+
+    def fulltext_failures(self, limit: int = 1000) -> list[tuple[str, str, list[str]]]:
+        """``(id, status, problems)`` of full texts that failed or are partial, worst first."""
+        return [(str(i), str(s), list(p)) for i, s, p in self._ft_rows(
+            "SELECT id, status, problems FROM fulltexts WHERE status <> 'ok' "
+            "ORDER BY status = 'partial', id LIMIT ?", [limit])]
+
+    def fulltext_documents(self, *, after_fdoc: int = 0, ids: Sequence[str] | None = None,
+                           categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None,
+                           batch: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
+        """Usable full texts as ``(fdoc, id, month, published, cat_str, title, [(role, text), ...])`` in batches,
+        optionally only those with ``fdoc > after_fdoc``, those of ``ids``, in ``categories`` or months lo..hi."""
+        glob = categories_sql(categories)
+        where = f"status <> 'failed' AND month IS NOT NULL AND fdoc > ? AND {glob.text}"
+        params: list[Any] = [after_fdoc, *glob.params]
+        if ids is not None:
+            where += " AND id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(ids))
+        if lo is not None:
+            where += " AND month >= ?"
+            params.append(lo)
+        if hi is not None:
+            where += " AND month <= ?"
+            params.append(hi)
+        heads = self._ft_rows(f"SELECT fdoc, id, month, published, cat_str, title FROM ({_EFFECTIVE}) "
+                              f"WHERE {where} ORDER BY fdoc", params)
+        for start in range(0, len(heads), batch):
+            chunk = heads[start:start + batch]
+            fdocs = [h[0] for h in chunk]
+            paras: dict[int, list[tuple[str, str]]] = {f: [] for f in fdocs}
+            for fdoc, role, text in self._ft_rows(
+                    "SELECT fdoc, role, text FROM paragraphs WHERE fdoc IN (SELECT unnest(?::BIGINT[])) "
+                    "ORDER BY fdoc, seq", [fdocs]):
+                paras[fdoc].append((role, text))
+            yield [(*h, paras[h[0]]) for h in chunk]
+
+    def fulltext_papers(self, fdocs: Sequence[int], *, limit: int, offset: int) -> list[tuple[Any, ...]]:
+        """The page of full texts ``fdocs``, newest first, as ``(id, published, primary_category, title,
+        categories, fdoc)`` (metadata where the store has it)."""
+        if not fdocs:
+            return []
+        return self._ft_rows(
+            "SELECT f.id, coalesce(p.published, f.published) AS pub, p.primary_category, "
+            "coalesce(p.title, f.title), coalesce(p.categories, list_filter(string_split(trim(f.cat_str), ' '), "
+            "lambda c: c <> '')), f.fdoc "
+            "FROM fulltexts f LEFT JOIN papers p ON p.id = f.id AND NOT p.deleted "
+            "WHERE f.fdoc IN (SELECT unnest(?::BIGINT[])) ORDER BY pub DESC NULLS LAST, f.id DESC LIMIT ? OFFSET ?",
+            [list(fdocs), limit, offset])
+
+    def ids_updated_since(self, doc: int) -> list[str]:
+        """Ids of full texts whose paper metadata was stored after ``doc`` (their month or categories may differ)."""
+        return [str(r[0]) for r in self._ft_rows(
+            "SELECT f.id FROM fulltexts f JOIN papers p ON p.id = f.id WHERE p.doc > ?", [doc])]
+
+    def fulltext_paragraphs(self, fdoc: int) -> list[tuple[str, str, str]]:
+        """``(role, section, text)`` of one full text's paragraphs, in order."""
+        return [(str(r), str(s), str(t)) for r, s, t in self._ft_rows(
+            "SELECT role, section, text FROM paragraphs WHERE fdoc = ? ORDER BY seq", [fdoc])]
+
+    def fulltext_categories(self) -> list[str]:
+        """Every category a stored full text is listed in (through its metadata when present)."""
+        rows = self._ft_rows(f"SELECT DISTINCT unnest(string_split(trim(cat_str), ' ')) FROM ({_EFFECTIVE})")
+        return sorted(str(r[0]) for r in rows if r[0])
+
+    def fulltext_span(self) -> tuple[int | None, int | None, date | None]:
+        """(first month, last month, last v1 date known) of the usable full texts."""
+        row = self._ft_rows(f"SELECT min(month), max(month), max(published) FROM ({_EFFECTIVE}) "
+                            f"WHERE status <> 'failed'")
+        return row[0][0], row[0][1], row[0][2]
