@@ -64,7 +64,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("index", ("uptake.index",)),
     ("query", ("uptake.query",)),
     ("analytics", ("uptake.analytics",)),
-    ("library", ("uptake.corpus", "uptake.ingest", "uptake.harvest")),
+    ("library", ("uptake.corpus", "uptake.ingest", "uptake.harvest", "uptake.fulltext")),
     ("outputs", ("uptake.outputs",)),
     ("demo", ("uptake.demo",)),
     ("faces", ("uptake.cli", "uptake.web", "uptake.__main__", "uptake")),
