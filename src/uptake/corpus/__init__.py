@@ -233,6 +233,7 @@ class Corpus:
         smooth: int = 1,
         case_sensitive: bool = False,
         field: Field = "any",
+        text: str = "abstract",
         expand: int = 10,
     ) -> Trend:
         """Papers per period matching each series of ``query``, with totals and shares.
@@ -244,7 +245,7 @@ class Corpus:
         from their operands and state their unit.
         """
         sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
-                                  field=field)
+                                  field=field, text=text)
         if measure not in MEASURES:
             raise UsageError(f"--measure must be one of {', '.join(MEASURES)}, not {measure!r}")
         if smooth < 1:
@@ -301,6 +302,7 @@ class Corpus:
         limit: int = 20,
         offset: int = 0,
         has: str | Sequence[str] = (),
+        text: str = "abstract",
     ) -> PaperList:
         """The papers behind a point: those matching any series of ``query`` in ``period``, newest first.
 
@@ -308,7 +310,7 @@ class Corpus:
         promise; see :mod:`uptake.analytics.openness`).
         """
         sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
-                                  field=field)
+                                  field=field, text=text)
         parsed = query if isinstance(query, Query) else parse_query(query)
         haves = _has_kinds(has)
         if haves:  # --has kind: the same as adding has:kind to every series
@@ -366,7 +368,7 @@ class Corpus:
         plans = plan_query(parsed, sc)
         with self._read() as store:
             _fulltext.require_fulltext(store)
-            self._check_categories(store, sc.categories, parsed)
+            self._check_categories(store, sc.categories, parsed, fulltext=True)
             first_m, last_m, last_date = store.fulltext_span()
             lo, hi = sc.resolve(first_m, last_m)
             idx = _fulltext.engine(store)
@@ -399,7 +401,7 @@ class Corpus:
         plans = plan_query(parsed, sc)
         with self._read() as store:
             _fulltext.require_fulltext(store)
-            self._check_categories(store, sc.categories, parsed)
+            self._check_categories(store, sc.categories, parsed, fulltext=True)
             first_m, last_m, _ = store.fulltext_span()
             if period is not None:
                 p = parse_period(period, sc.by)
@@ -488,11 +490,12 @@ class Corpus:
         assert store is not None
         return store.scan_trend(plans, categories=sc.categories, lo=lo, hi=hi)
 
-    def _check_categories(self, source: Store | TermIndex, cats: Sequence[str], parsed: Query) -> None:
+    def _check_categories(self, source: Store | TermIndex, cats: Sequence[str], parsed: Query, *,
+                          fulltext: bool = False) -> None:
         wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
         if not wanted:
             return
-        known = source.known_categories()
+        known = source.fulltext_categories() if fulltext and isinstance(source, Store) else source.known_categories()
         archives = sorted({c.split(".")[0] for c in known})
         known_set = set(known) | set(archives)
         for code in wanted:
