@@ -563,3 +563,26 @@ def test_unarxive_truncated_gzip_keeps_lines_before(tmp_path: Path) -> None:
     texts = [r for _, r in items if isinstance(r, FullText)]
     rejected = [r for _, r in items if not isinstance(r, FullText)]
     assert texts and len(rejected) == 1 and "corrupt" in rejected[0].reason
+
+
+def test_section_named_after_the_system_is_method_by_position() -> None:
+    tex = rb"""\documentclass{article}\begin{document}
+\section{Introduction} Intro text.
+\section{SearchSkill} We train with GRPO.
+\subsection{Evaluation protocol} Scored by exact match.
+\section{Experiments} Results text.
+\section{Acknowledgements} Thanks.
+\end{document}"""
+    ft = extract_latex({"m.tex": tex}, "p")
+    roles = {p.section: p.role for p in ft.paragraphs}
+    assert roles == {"Introduction": "introduction", "SearchSkill": "method", "Evaluation protocol": "experiments",
+                     "Experiments": "experiments", "Acknowledgements": "other"}
+    obj = _unarxive_obj()
+    obj["body_text"].insert(1, {"section": "SearchSkill", "sec_number": "2", "sec_type": "section",
+                                "content_type": "paragraph", "text": "We train with GRPO.", "cite_spans": []})
+    obj["body_text"].insert(2, {"section": "Experiments", "sec_number": "3", "sec_type": "section",
+                                "content_type": "paragraph", "text": "Results.", "cite_spans": []})
+    from uptake.sources.unarxive import fulltext_from_json
+
+    ua = fulltext_from_json(obj)
+    assert [p.role for p in ua.paragraphs if p.section == "SearchSkill"] == ["method"]
