@@ -111,12 +111,17 @@ def outcome(
 ) -> FullText:
     """A :class:`FullText` with its status decided the same way for every source.
 
+    Each bibliography entry is appended as a paragraph of role ``references`` (``cites`` = its key).
+
     failed: ``fatal`` is given, or there is no body paragraph at all;
     partial: something expected is missing (``problems``, or no bibliography);
     ok: otherwise.
     """
     paras = tuple(paragraphs)
     bib = tuple(bibliography)
+    if not any(p.role == "references" for p in paras):
+        # the bibliography is also given as paragraphs, so every role is in one place for an index
+        paras += tuple(Paragraph("references", "References", b.text, (b.key,)) for b in bib if b.text)
     probs = list(problems)
     body = [p for p in paras if p.role not in ("abstract", "captions", "references")]
     if fatal is None and not body:

@@ -135,7 +135,7 @@ def _bib_text(entry: Mapping[str, Any]) -> str:
     for key in ("bib_entry_raw", "raw_text"):
         raw = entry.get(key)
         if isinstance(raw, str) and raw.strip():
-            return clean_ws(raw)
+            return squeeze_formulas(clean_ws(_MARK.sub(lambda m: f" {FORMULA} " if m.group(1) == "formula" else " ", raw)))
     parts: list[str] = []
     authors = entry.get("authors")
     if isinstance(authors, list):
