@@ -585,3 +585,9 @@ def test_section_named_after_the_system_is_method_by_position() -> None:
 
     ua = fulltext_from_json(obj)
     assert [p.role for p in ua.paragraphs if p.section == "SearchSkill"] == ["method"]
+
+
+def test_deadline_gives_partial_with_reason() -> None:
+    ft = extract_latex(_tree(), "t", limits=Limits(max_seconds=0))
+    assert ft.status == "partial"
+    assert any("time limit" in p for p in ft.problems) and any("skipped (size or time limit)" in p for p in ft.problems)
