@@ -138,8 +138,8 @@ def main() -> None:
     print("| id | status | sections | paragraphs | bib entries | text chars | cited keys | reason |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for pid, ft in results.items():
-        cites = len({c for p in ft.paragraphs for c in p.cites})
-        print(f"| {pid} | {ft.status} | {len(ft.sections())} | {len(ft.paragraphs)} | {len(ft.bibliography)} | "
+        cites = len({c for p in ft.body() for c in p.cites})
+        print(f"| {pid} | {ft.status} | {len(ft.sections())} | {len(ft.body())} | {len(ft.bibliography)} | "
               f"{ft.text_chars():,} | {cites} | {'; '.join(ft.problems) or '–'} |")
     n = len(blobs)
     print(f"\npylatexenc end to end: {n} e-prints in {cpu_best:.2f} s CPU = **{n / cpu_best:.2f} e-prints/s per core** "
@@ -166,12 +166,12 @@ def main() -> None:
         fails = 0
         for pid, (acc, err) in rows.items():
             ft = results[pid]
-            ncite = sum(len(p.cites) for p in ft.paragraphs)
+            ncite = sum(len(p.cites) for p in ft.body())
             if acc is None:
                 fails += 1
-                print(f"| {pid} | {len(ft.sections())} / – | {len(ft.paragraphs)} / – | {ft.text_chars():,} / – | {ncite} / – | {err} |")
+                print(f"| {pid} | {len(ft.sections())} / – | {len(ft.body())} / – | {ft.text_chars():,} / – | {ncite} / – | {err} |")
             else:
-                print(f"| {pid} | {len(ft.sections())} / {acc['sections']} | {len(ft.paragraphs)} / {acc['paragraphs']} | "
+                print(f"| {pid} | {len(ft.sections())} / {acc['sections']} | {len(ft.body())} / {acc['paragraphs']} | "
                       f"{ft.text_chars():,} / {acc['chars']:,} | {ncite} / {acc['cites']} | – |")
         total = prep_s + pandoc_s
         print(f"\npandoc: {fails} of {n} failed; CPU: preparation {prep_s:.2f} s + pandoc {pandoc_s:.2f} s = "

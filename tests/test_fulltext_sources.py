@@ -139,8 +139,10 @@ def test_unarxive_reader_resolves_markers_and_roles(tmp_path: Path) -> None:
     captions = [p.text for p in ft.paragraphs if p.role == "captions"]
     assert captions == ["Reward curves of GRPO.", "Unreferenced table."]
     assert {b.key for b in ft.bibliography} == {"b1", "b2"}
-    assert s2.id == "s2-1" and s2.paragraphs[-1].cites == ("BIBREF0",)
-    assert s2.paragraphs[-1].role == "experiments" and "Smith" in s2.bibliography[0].text
+    exp = [p for p in s2.paragraphs if p.role == "experiments"]
+    assert s2.id == "s2-1" and exp[0].cites == ("BIBREF0",) and "Smith" in s2.bibliography[0].text
+    refs = [p for p in s2.paragraphs if p.role == "references"]
+    assert [(p.cites, p.section) for p in refs] == [(("BIBREF0",), "References")]
 
 
 # ------------------------------------------------------------------------------------------------ LaTeX
@@ -467,7 +469,7 @@ def test_real_eprints_extract_with_sections_and_bibliography(real_eprints: dict[
         if ft.status == "partial":
             assert ft.problems, pid
         assert len(ft.sections()) >= 5, pid
-        assert "introduction" in ft.roles(), pid
+        assert "introduction" in ft.roles() and "references" in ft.roles(), pid
         assert len(ft.bibliography) >= 15, pid
         assert ft.text_chars() > 20_000, pid
         assert ft.abstract, pid
@@ -508,10 +510,7 @@ LABELS = Path(__file__).parent / "data" / "fulltext_labels.json"
 def _mention_roles(ft: FullText, term: str) -> set[str]:
     from uptake.text import tokens
 
-    roles = {p.role for p in ft.paragraphs if term.lower() in tokens(p.text)}
-    if any(term.lower() in tokens(b.text) for b in ft.bibliography):
-        roles.add("references")
-    return roles
+    return {p.role for p in ft.paragraphs if term.lower() in tokens(p.text)}
 
 
 def test_labels_file_is_well_formed() -> None:
@@ -563,3 +562,32 @@ def test_unarxive_truncated_gzip_keeps_lines_before(tmp_path: Path) -> None:
     texts = [r for _, r in items if isinstance(r, FullText)]
     rejected = [r for _, r in items if not isinstance(r, FullText)]
     assert texts and len(rejected) == 1 and "corrupt" in rejected[0].reason
+
+
+def test_section_named_after_the_system_is_method_by_position() -> None:
+    tex = rb"""\documentclass{article}\begin{document}
+\section{Introduction} Intro text.
+\section{SearchSkill} We train with GRPO.
+\subsection{Evaluation protocol} Scored by exact match.
+\section{Experiments} Results text.
+\section{Acknowledgements} Thanks.
+\end{document}"""
+    ft = extract_latex({"m.tex": tex}, "p")
+    roles = {p.section: p.role for p in ft.paragraphs}
+    assert roles == {"Introduction": "introduction", "SearchSkill": "method", "Evaluation protocol": "experiments",
+                     "Experiments": "experiments", "Acknowledgements": "other"}
+    obj = _unarxive_obj()
+    obj["body_text"].insert(1, {"section": "SearchSkill", "sec_number": "2", "sec_type": "section",
+                                "content_type": "paragraph", "text": "We train with GRPO.", "cite_spans": []})
+    obj["body_text"].insert(2, {"section": "Experiments", "sec_number": "3", "sec_type": "section",
+                                "content_type": "paragraph", "text": "Results.", "cite_spans": []})
+    from uptake.sources.unarxive import fulltext_from_json
+
+    ua = fulltext_from_json(obj)
+    assert [p.role for p in ua.paragraphs if p.section == "SearchSkill"] == ["method"]
+
+
+def test_deadline_gives_partial_with_reason() -> None:
+    ft = extract_latex(_tree(), "t", limits=Limits(max_seconds=0))
+    assert ft.status == "partial"
+    assert any("time limit" in p for p in ft.problems) and any("skipped (size or time limit)" in p for p in ft.problems)

@@ -222,7 +222,8 @@ class FullText:
 
     ``status`` is ``ok`` (everything expected was found), ``partial`` (usable, but
     ``problems`` says what is missing) or ``failed`` (nothing usable; ``problems``
-    says why). ``extractor`` is ``name/version`` of what produced it.
+    says why). ``extractor`` is ``name/version`` of what produced it. The bibliography is
+    also in ``paragraphs``, one paragraph of role ``references`` per entry, last.
     """
 
     id: str
@@ -239,15 +240,20 @@ class FullText:
     source: str | None = None
 
     def sections(self) -> list[str]:
-        """Distinct non-empty section headings in order of first appearance."""
+        """Distinct non-empty section headings of the body, in order of first appearance."""
         seen: dict[str, None] = {}
         for p in self.paragraphs:
-            if p.section and p.role not in ("captions", "abstract"):
+            if p.section and p.role not in ("captions", "abstract", "references"):
                 seen.setdefault(p.section, None)
         return list(seen)
 
     def roles(self) -> set[str]:
         return {p.role for p in self.paragraphs}
 
+    def body(self) -> tuple[Paragraph, ...]:
+        """The paragraphs without the bibliography ones (role ``references``)."""
+        return tuple(p for p in self.paragraphs if p.role != "references")
+
     def text_chars(self) -> int:
-        return sum(len(p.text) for p in self.paragraphs)
+        """Characters of text outside the bibliography."""
+        return sum(len(p.text) for p in self.body())

@@ -26,6 +26,13 @@ Decisions:
 * **Appendix**: everything after ``\\appendix`` (or under a lettered section
   number, or under a heading matching the appendix row) is *appendix*, whatever
   its heading, except a references heading, which stays *references*.
+* **Position** (:func:`positional_roles`, applied by the extractors once a paper's
+  top-level sections are known): a top-level section whose heading decides
+  nothing (*other*) and that lies after the first introduction / related section
+  and before the first experiments section is *method* — the section named after
+  the paper's own system (``3 SearchSkill``, ``4 HarmBench``). Its paragraphs that
+  were *other* become *method*; subsections with their own role keep it. Papers
+  without an experiments section (most of mathematics) are unchanged.
 * ``abstract`` and ``captions`` are also given by the extractors directly (the
   abstract environment / field, figure and table captions), not only by headings.
 * No rule matches and nothing to inherit: *other* (e.g. ``Acknowledgements``,
@@ -254,3 +261,21 @@ def role_of(heading: str, *, in_appendix: bool = False, parent: Role | None = No
     if own is not None and own in SUBSECTION_SWITCHES.get(parent, ()):
         return own
     return parent
+
+
+def positional_roles(top_roles: Sequence[Role]) -> list[Role]:
+    """The roles of a paper's top-level sections, in order, with the method gap filled.
+
+    An *other* section after the first introduction/related section and before the first
+    experiments section becomes *method*; nothing else changes.
+
+    >>> positional_roles(["introduction", "related", "other", "other", "experiments", "other"])
+    ['introduction', 'related', 'method', 'method', 'experiments', 'other']
+    >>> positional_roles(["introduction", "other", "other"])
+    ['introduction', 'other', 'other']
+    """
+    start = next((i for i, r in enumerate(top_roles) if r in ("introduction", "related")), None)
+    end = next((i for i, r in enumerate(top_roles) if r == "experiments"), None)
+    if start is None or end is None or end < start:
+        return list(top_roles)
+    return ["method" if r == "other" and start < i < end else r for i, r in enumerate(top_roles)]

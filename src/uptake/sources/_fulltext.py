@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ..records import CITE_MARKER, FORMULA, BibEntry, FullText, Paragraph
-from ..sections import Role, Rules, role_of
+from ..sections import Role, Rules, positional_roles, role_of
 
 CITE_RE = re.compile(r"\[cite:([^\]\s]+)\]")
 _WS = re.compile(r"\s+")
@@ -48,6 +48,8 @@ class SectionState:
     overrides: Mapping[str, Role] | None = None
     in_appendix: bool = False
     stack: list[tuple[int, str, Role]] = field(default_factory=list)
+    top_roles: list[Role] = field(default_factory=list)
+    """Role of each top-level section in order (for :func:`apply_positional_roles`)."""
 
     def heading(self, level: int, title: str) -> None:
         while self.stack and self.stack[-1][0] >= level:
@@ -56,11 +58,19 @@ class SectionState:
         role = role_of(title, in_appendix=self.in_appendix, parent=parent, rules=self.rules, overrides=self.overrides)
         if role == "appendix" and level == 1:
             self.in_appendix = True
+        if not self.stack:
+            self.top_roles.append(role)
         self.stack.append((level, title, role))
 
     def appendix(self) -> None:
         self.in_appendix = True
         self.stack.clear()
+        self.top_roles.append("appendix")
+
+    @property
+    def top(self) -> int | None:
+        """Index of the current top-level section in :attr:`top_roles` (None before the first heading)."""
+        return len(self.top_roles) - 1 if self.stack else None
 
     @property
     def section(self) -> str:
@@ -71,6 +81,17 @@ class SectionState:
         if self.stack:
             return self.stack[-1][2]
         return "appendix" if self.in_appendix else "other"
+
+
+def apply_positional_roles(paragraphs: list[Paragraph], tops: list[int | None], top_roles: list[Role]) -> list[Paragraph]:
+    """Paragraphs still *other* in a top-level section that :func:`positional_roles` makes *method* become *method*."""
+    filled = positional_roles(top_roles)
+    out = []
+    for p, t in zip(paragraphs, tops, strict=True):
+        if t is not None and p.role == "other" and top_roles[t] == "other" and filled[t] == "method":
+            p = replace(p, role="method")
+        out.append(p)
+    return out
 
 
 def outcome(
@@ -90,12 +111,17 @@ def outcome(
 ) -> FullText:
     """A :class:`FullText` with its status decided the same way for every source.
 
+    Each bibliography entry is appended as a paragraph of role ``references`` (``cites`` = its key).
+
     failed: ``fatal`` is given, or there is no body paragraph at all;
     partial: something expected is missing (``problems``, or no bibliography);
     ok: otherwise.
     """
     paras = tuple(paragraphs)
     bib = tuple(bibliography)
+    if not any(p.role == "references" for p in paras):
+        # the bibliography is also given as paragraphs, so every role is in one place for an index
+        paras += tuple(Paragraph("references", "References", b.text, (b.key,)) for b in bib if b.text)
     probs = list(problems)
     body = [p for p in paras if p.role not in ("abstract", "captions", "references")]
     if fatal is None and not body:

@@ -43,6 +43,7 @@ from ..records import FORMULA, BibEntry, FullText, Paragraph
 from ..sections import Role, Rules
 from ._fulltext import (
     SectionState,
+    apply_positional_roles,
     cite_marker,
     cites_in,
     clean_ws,
@@ -884,11 +885,14 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
             abstract_parts.append(a)
     saw_refs = False
 
+    tops: list[int | None] = []  # top-level section of each paragraph
+
     def add_text(chunk: str) -> None:
         for block in _PARBREAK.split(chunk):
             t = _finish(block)
             if t and _has_words(t):
                 paragraphs.append(Paragraph(state.role, state.section, t, cites_in(t)))
+                tops.append(state.top)
 
     pos = 0
     for m in _SENT.finditer(converted):
@@ -903,6 +907,7 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
             t = _finish(value)
             if t:
                 paragraphs.append(Paragraph("captions", state.section, t, cites_in(t)))
+                tops.append(state.top)
         elif tag == "ABS":
             a = _finish(value)
             if a:
@@ -910,6 +915,7 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
         elif tag == "REFS":
             saw_refs = True
     add_text(converted[pos:])
+    paragraphs = apply_positional_roles(paragraphs, tops, state.top_roles)
     for a in abstract_parts:
         paragraphs.insert(0, Paragraph("abstract", "Abstract", a, cites_in(a)))
 

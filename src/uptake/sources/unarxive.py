@@ -39,7 +39,14 @@ import orjson
 from ..errors import SourceNotFoundError
 from ..records import FORMULA, BibEntry, FullText, Paragraph, Rejection
 from ..sections import Role, Rules, role_of
-from ._fulltext import cite_marker, cites_in, clean_ws, outcome, squeeze_formulas
+from ._fulltext import (
+    apply_positional_roles,
+    cite_marker,
+    cites_in,
+    clean_ws,
+    outcome,
+    squeeze_formulas,
+)
 
 EXTRACTOR = "unarxive/1"
 
@@ -128,7 +135,7 @@ def _bib_text(entry: Mapping[str, Any]) -> str:
     for key in ("bib_entry_raw", "raw_text"):
         raw = entry.get(key)
         if isinstance(raw, str) and raw.strip():
-            return clean_ws(raw)
+            return squeeze_formulas(clean_ws(_MARK.sub(lambda m: f" {FORMULA} " if m.group(1) == "formula" else " ", raw)))
     parts: list[str] = []
     authors = entry.get("authors")
     if isinstance(authors, list):
@@ -210,6 +217,10 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
     used_refs: set[str] = set()
     roles_by_number: dict[str, Role] = {}
     last_top: Role | None = None
+    tops: list[int | None] = [None] * len(paragraphs)  # top-level section of each paragraph
+    top_index: dict[str, int] = {}
+    top_roles: list[Role] = []
+    current_top: int | None = None
 
     def caption_of(ref_id: str) -> str | None:
         entry = refs_raw.get(ref_id)
@@ -266,14 +277,27 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
             roles_by_number.setdefault(number, role)
         if para.get("sec_type") == "section" or (number and "." not in number and number != "-"):
             last_top = role
+        if number and number != "-":
+            key = number.split(".")[0]
+        elif para.get("sec_type") == "section" and section:
+            key = "-" + section
+        else:
+            key = None
+        if key is not None:
+            if key not in top_index:
+                top_index[key] = len(top_roles)
+                top_roles.append(roles_by_number.get(key, role))
+            current_top = top_index[key]
         captions: list[str] = []
         text = render(raw_text, section, captions)
         if text:
             paragraphs.append(Paragraph(role, section, text, cites_in(text)))
+            tops.append(current_top if section else None)
         for cap in captions:
             ctext = render(cap, section, [])
             if ctext:
                 paragraphs.append(Paragraph("captions", section, ctext, cites_in(ctext)))
+                tops.append(current_top)
     for ref_id in refs_raw:
         if ref_id in used_refs:
             continue
@@ -284,6 +308,8 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
                 ctext = render(leftover, "", [])
                 if ctext:
                     paragraphs.append(Paragraph("captions", "", ctext, cites_in(ctext)))
+                    tops.append(None)
+    paragraphs = apply_positional_roles(paragraphs, tops, top_roles)
 
     problems: list[str] = []
     if not abstract_parts:
