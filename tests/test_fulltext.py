@@ -20,7 +20,8 @@ from uptake.text import tokens
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "fulltext"
 USE = ("method", "experiments", "appendix", "captions")
-WORDS = ["GRPO", "grpo", "PPO", "policy", "optimization", "reward", "model", "the", "LoRA", "lora", "we", "train"]
+WORDS = ["GRPO", "grpo", "PPO", "policy", "optimization", "reward", "model", "the", "LoRA", "lora", "we", "train",
+         "cite", "[cite:k1]", "[formula]"]
 CATS = [("cs.CL",), ("cs.LG", "cs.CL"), ("math.PR",), ("cs.LG",)]
 
 
@@ -39,7 +40,8 @@ def make_texts(seed: int, n: int = 60) -> tuple[list[FullText], list[dict]]:
         paras, view = [], []
         for _ in range(rng.randint(1, 7)):
             role = rng.choice(ROLES)
-            sents = [(_sentence(rng, cite := rng.random() < 0.3), cite) for _ in range(rng.randint(1, 3))]
+            sents = [_sentence(rng, rng.random() < 0.3) for _ in range(rng.randint(1, 3))]
+            sents = [(x, "[cite:" in x) for x in sents]  # a sentence citing another work, wherever the marker is
             paras.append(Paragraph(role, role.title(), " ".join(s for s, _ in sents)))
             view.append((role, sents))
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
@@ -65,19 +67,23 @@ def _has(seq: list[str], sub: list[str]) -> bool:
 
 
 def ref_term(doc: dict, text: str, roles: tuple[str, ...], cs: bool) -> bool:
+    """Whether ``text``'s tokens occur contiguously in the paper's text of ``roles`` (all when empty); a
+    citation marker is not text and nothing matches across it."""
     needle = tokens(text, case_sensitive=cs)
-    chunks: list[list[str]] = []
+    chunks: list[str] = []
     want = roles or ROLES
     if "abstract" in want:
-        chunks.append(tokens(doc["title"], case_sensitive=cs))
+        chunks.append(doc["title"])
     for role, sents in doc["paras"]:
         if role in want:
-            chunks.append(tokens(" ".join(s for s, _ in sents), case_sensitive=cs))
+            chunks.append(" ".join(s for s, _ in sents))
         if "use" in roles and role in USE:
             own = [s for s, cite in sents if not cite]
             if own:
-                chunks.append(tokens(" ".join(own), case_sensitive=cs))
-    return any(_has(c, needle) for c in chunks)
+                chunks.append(" ".join(own))
+    pieces = [tokens(piece, case_sensitive=cs) for c in chunks
+              for part in c.split("[cite:k1]") for piece in part.split("[formula]")]
+    return any(_has(p, needle) for p in pieces)
 
 
 def ref_cat(doc: dict, code: str) -> bool:
@@ -91,7 +97,8 @@ ROLE_CHOICES = ("", " in:method", " in:use", " in:abstract", " in:references", "
 @st.composite
 def queries(draw: st.DrawFn) -> tuple[str, object, object]:
     def term() -> tuple[str, object]:
-        w = draw(st.sampled_from(["GRPO", "PPO", "policy optimization", "reward model", "LoRA", "=LoRA", "we train"]))
+        w = draw(st.sampled_from(["GRPO", "PPO", "policy optimization", "reward model", "LoRA", "=LoRA", "we train",
+                                  "cite", "formula", "policy cite"]))
         role = draw(st.sampled_from(ROLE_CHOICES))
         cs = w.startswith("=")
         text = w.lstrip("=")

@@ -96,13 +96,15 @@ def _phrases(node: Node, negated: bool = False) -> list[Phrase]:
 def where_matched(paragraphs: Sequence[tuple[str, str, str]], plans: Sequence[SeriesPlan]) -> dict[str, str] | None:
     """The first sentence of ``(role, section, text)`` paragraphs where a phrase of ``plans`` occurs, with its
     section and role: what a reader checks to see whether the paper uses the idea or cites it."""
-    from ..index.fulltext import _SENTENCE  # the one sentence rule of the full-text index
+    from ..index.fulltext import MARKERS, SENTENCE_BREAK
     from ..text import token_strings
 
     phrases = [p for plan in plans for p in _phrases(plan.match)]
     for role, section, text in paragraphs:
-        for sentence in _SENTENCE.split(text):
-            folded, exact = token_strings(sentence)
+        for sentence in SENTENCE_BREAK.split(text):
+            pieces = [token_strings(x) for x in MARKERS.split(sentence)]
+            folded = " ¶ ".join(f for f, _ in pieces)
+            exact = " ¶ ".join(e for _, e in pieces)
             for ph in phrases:
                 allowed = ph.roles or tuple(r for r in QUERY_ROLES if r != "use")
                 in_role = role in allowed or ("use" in allowed and role in ("method", "experiments", "appendix",

@@ -38,8 +38,13 @@ WRITER_HEAP = 256_000_000
 #: Never produced by the tokenizer (not a letter or digit): phrases cannot match across it.
 PARAGRAPH_BREAK = "¶"
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
+#: Where one sentence ends and the next begins (used for ``use`` and for the matched sentence shown to users).
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
+_SENTENCE = SENTENCE_BREAK
 _CITES = re.compile(r"\[cite:[^\]]*\]")
+#: Placeholders the extractors write for formulas, citations and cross-references: never tokens, and a
+#: phrase cannot match across one ("policy [formula] optimization" is not "policy optimization").
+MARKERS = re.compile(r"\[(?:formula|ref|cite:[^\]]*)\]")
 
 
 def fulltext_dir(store_path: str | Path) -> Path:
@@ -79,9 +84,10 @@ def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dic
     for role, texts in role_texts(title, paragraphs).items():
         folded, exact = [], []
         for t in texts:
-            f, e = token_strings(t)
-            folded.append(f.strip())
-            exact.append(e.strip())
+            for piece in MARKERS.split(t):
+                f, e = token_strings(piece)
+                folded.append(f.strip())
+                exact.append(e.strip())
         sep = f" {PARAGRAPH_BREAK} "
         out[role] = (" " + sep.join(folded) + " ", " " + sep.join(exact) + " ")
     return out
