@@ -42,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("stats", parents=[db, format_parent("table", "json")], help="what the store holds",
                        description="Papers, date span, per-month totals and categories.")
     p.add_argument("--months", type=int, default=24, metavar="N", help="show the last N months in the table (default 24; 0 = all)")
+    p.add_argument("--coverage", action="store_true",
+                   help="how much of arXiv the corpus holds per primary category and month (spans, thin months)")
+    p.add_argument("--official", metavar="CSV", help="with --coverage: arXiv's own monthly totals "
+                   "(category,YYYY-MM,papers) to measure coverage against")
+    p.add_argument("--plot", metavar="FILE", help="with --coverage: draw the categories x months heat map (.png/.svg)")
     p.set_defaults(handler=cmd_stats)
 
     p = sub.add_parser("trend", parents=[db, q, rng, format_parent("table", "csv", "json")],
@@ -135,6 +140,8 @@ def _import_with_progress(corpus: Any, args: argparse.Namespace) -> Any:
 
 # -- stats -----------------------------------------------------------------------
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.coverage or args.official or args.plot:
+        return _coverage(args)
     stats = corpus_for(args).stats()
     if args.output_format == "json":
         write_json(stats.as_dict())
@@ -179,6 +186,41 @@ def cmd_stats(args: argparse.Namespace) -> int:
                       f"{row['deleted']:,}", f"{row['rejected']:,}",
                       "interrupted: rerun to resume" if row["in_progress"] else "idle")
         out.print(h)
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    import csv
+
+    from ..analytics.coverage import read_official_totals
+    from ..errors import SourceNotFoundError
+
+    official = None
+    if args.official:
+        try:
+            with open(args.official, encoding="utf-8", newline="") as fh:
+                official = read_official_totals(csv.reader(fh))
+        except FileNotFoundError:
+            raise SourceNotFoundError(f"{args.official} does not exist: give a CSV of category,YYYY-MM,papers") from None
+    cov = corpus_for(args).coverage(official=official)
+    if args.plot:
+        from ..outputs.coverage_plot import plot_coverage  # deferred: matplotlib is slow to import
+
+        console_err().print(f"wrote {plot_coverage(cov, args.plot)}")
+    if args.output_format == "json":
+        write_json(cov.as_dict())
+        return 0
+    from rich.table import Table
+
+    t = Table(title=f"Coverage per primary category (from {cov.source}; a month below 20% of the level is thin)",
+              title_justify="left", box=None)
+    for col in ("category", "covered from", "to", "papers/month", "thin months inside"):
+        t.add_column(col, justify="right" if col in ("papers/month", "thin months inside") else "left")
+    for s in sorted(cov.spans.values(), key=lambda s: (-s.level, s.category))[: args.months or None]:
+        t.add_row(s.category, s.start_label or "never", s.end_label or "–", f"{s.level:,.0f}", f"{len(s.thin)}")
+    console().print(t)
+    console().print("[dim]An analysis starting at a category's first covered month is left-censored: "
+                    "what happened before is not in the corpus.[/]")
     return 0
 
 

@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..analytics.coverage import Coverage
+from ..analytics.coverage import estimate as estimate_coverage
 from ..analytics.derived import apply_formulas, split_formulas
 from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
@@ -198,6 +200,13 @@ class Corpus:
         with self._read() as store:
             store.require_papers()
             return store.span()
+
+    def coverage(self, *, official: dict[tuple[str, int], int] | None = None) -> Coverage:
+        """How much of arXiv the corpus holds per primary category and month (see :mod:`uptake.analytics.coverage`)."""
+        with self._read() as store:
+            store.require_papers()
+            counts = store.primary_month_totals()
+        return estimate_coverage(counts, official=official)
 
     def paper_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """Title and abstract of each of ``ids`` that the corpus holds."""

@@ -58,6 +58,12 @@ class Reads:
         return {int(m): int(n) for m, n in self._rows(f"SELECT month, count(*) FROM papers WHERE {where} "
                                                        f"GROUP BY month ORDER BY month", params)}
 
+    def primary_month_totals(self) -> dict[tuple[str, int], int]:
+        """Live papers per (primary category, v1 month): what coverage is estimated from."""
+        return {(str(c), int(m)): int(n) for c, m, n in self._rows(
+            "SELECT coalesce(primary_category, '(none)'), month, count(*) FROM papers WHERE NOT deleted "
+            "GROUP BY ALL")}
+
     def top_categories(self, n: int) -> list[tuple[str, int]]:
         """The ``n`` categories listing the most papers (primary or cross-list)."""
         return [(c, int(k)) for c, k in self._rows(
