@@ -85,7 +85,7 @@ def phase_index(a: argparse.Namespace) -> list[dict]:
         t0 = time.perf_counter()
         info = ix.rebuild(st)
         took = time.perf_counter() - t0
-        raw = st.query("SELECT sum(strlen(title) + strlen(abstract)) FROM papers WHERE NOT deleted")[0][0]
+        raw = st._rows("SELECT sum(strlen(title) + strlen(abstract)) FROM papers WHERE NOT deleted")[0][0]
     return [
         {"op": "index build (uptake index --rebuild)", "median": took, "rss_mb": rss_mb(),
          "note": f"{info.papers / took:,.0f} papers/s"},
@@ -137,7 +137,7 @@ def phase_baselines(a: argparse.Namespace) -> list[dict]:
         for kind, rx in REGEX.items():
             sql = ("SELECT month, count(*) FROM papers WHERE NOT deleted AND "
                    "regexp_matches(title || ' ' || abstract, ?, 'i') GROUP BY month")
-            med, p95, _ = timed(lambda rx=rx: st.query(sql, [rx]), reps)
+            med, p95, _ = timed(lambda rx=rx: st._rows(sql, [rx]), reps)
             rows.append({"op": f"baseline DuckDB regexp_matches, {QUERIES[kind][0]}", "kind": kind, "engine": "duckdb",
                          "median": med, "p95": p95, "rss_mb": rss_mb()})
         n_rows = min(a.papers, a.pandas_rows)

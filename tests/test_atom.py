@@ -80,7 +80,7 @@ def test_cli_import_atom_with_format_flag_and_detection(tmp_path: Path, capsys: 
     assert main(["import", "--db", str(db), str(HAND)]) == 0  # detected; idempotent
     assert "inserted 0 · updated 0 · unchanged 2" in capsys.readouterr().out
     with Store.open(db) as s:
-        assert s.query("SELECT id, month, cat_str FROM papers ORDER BY id") == [
+        assert s._rows("SELECT id, month, cat_str FROM papers ORDER BY id") == [
             ("2505.01234", 2025 * 12 + 4, " cs.LG cs.AI "), ("hep-th/9901001", 1999 * 12, " hep-th "),
         ]
 

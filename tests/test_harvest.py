@@ -49,7 +49,7 @@ def run(db: Path, server: OAIServer, sets: list[str | None], t: FakeTime | None 
 def rows(db: Path) -> list[tuple[Any, ...]]:
     """Every column of every paper except the row number ``doc``, sorted: the store's content."""
     with Store.open(db) as s:
-        return s.query("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")
+        return s._rows("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")
 
 
 def states(db: Path) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ def test_multi_page_arxivraw_harvest_with_deleted_record(tmp_path: Path) -> None
     (s,) = summary.sets
     assert (s.pages, s.read, s.inserted, s.deleted, s.rejected, s.complete) == (3, 5, 4, 1, 0, True)
     with Store.open(db) as st:
-        assert st.query("SELECT id, deleted, published, month FROM papers ORDER BY id") == [
+        assert st._rows("SELECT id, deleted, published, month FROM papers ORDER BY id") == [
             ("2301.00002", True, date(2023, 1, 1), 2023 * 12),
             ("2301.00003", False, date(2023, 1, 1), 2023 * 12),
             ("2312.09999", False, date(2023, 12, 31), 2023 * 12 + 11),
@@ -106,7 +106,7 @@ def test_every_metadata_format_and_a_persistently_bad_record(tmp_path: Path) -> 
     assert "2402.00012" in rej.reason and "created" in rej.reason and str(rej).startswith("stat page 1:")
     assert dc.sets[0].inserted == 2 and dc.rejections == []
     with Store.open(db) as st:
-        assert st.query("SELECT id, cat_str FROM papers ORDER BY id") == [
+        assert st._rows("SELECT id, cat_str FROM papers ORDER BY id") == [
             ("2402.00010", " stat.ML cs.LG "), ("2402.00011", " stat.ME "),
             ("2403.00020", " hep-th hep-lat math.MP "), ("2403.00021", " hep-th "),
         ]
@@ -290,7 +290,7 @@ def test_incremental_harvest_continues_from_the_last_datestamp(tmp_path: Path) -
     assert rows(db) == rows(reference)
     expected_alive = {p.id for p in papers if not p.deleted and any(c[:3] in ("cs.", "sta") for c in p.categories.split())}
     with Store.open(db) as st:
-        assert {r[0] for r in st.query("SELECT id FROM papers WHERE NOT deleted")} == expected_alive
+        assert {r[0] for r in st._rows("SELECT id FROM papers WHERE NOT deleted")} == expected_alive
 
 
 def test_rerun_after_a_failed_second_set_does_not_fetch_the_finished_set_again(tmp_path: Path) -> None:
@@ -366,8 +366,14 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_harvest(tm
         finished_early = False
         pages_at_kill: list[int] = []
         for _ in range(6):
+            # Kill after a random number of further page requests reached the server: the process has then
+            # committed at least one page of this run, however slow the machine (no timing guesses).
+            target = len(server.seen) + rng.randint(2, 6)
             proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(1.0, 2.4))  # start-up takes ~0.6-1.5 s; the whole harvest ~6 s
+            waited = 0.0
+            while len(server.seen) < target and proc.poll() is None and waited < 300:
+                time.sleep(0.01)
+                waited += 0.01
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
@@ -393,7 +399,7 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_harvest(tm
         ours, ref = ([{k: st[0][k] for k in keep}] for st in (ours, ref))
     assert ours == ref  # pages, window counts, lifetime totals, datestamps: as if never interrupted
     with Store.open(db) as st:
-        n = st.query("SELECT count(*), count(DISTINCT id) FROM papers")[0]
+        n = st._rows("SELECT count(*), count(DISTINCT id) FROM papers")[0]
     assert n[0] == n[1] and n[0] > 0
 
 

@@ -141,7 +141,7 @@ def test_saved_oai_response_imports_through_uptake_import(tmp_path: Path, capsys
     out = capsys.readouterr().out
     assert "inserted 3" in out and "2301.00002: marked deleted" in out
     with Store.open(db) as s:
-        assert s.query("SELECT id, published FROM papers ORDER BY id") == [
+        assert s._rows("SELECT id, published FROM papers ORDER BY id") == [
             ("2312.09999", date(2023, 12, 31)), ("2401.00001", date(2024, 1, 1)), ("math/0601001", date(2006, 1, 1)),
         ]
 

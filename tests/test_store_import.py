@@ -13,7 +13,7 @@ from uptake.store import Store
 
 def rows(path):
     with Store.open(path) as s:
-        return s.query("SELECT id, title, published, updated, categories FROM papers ORDER BY id")
+        return s._rows("SELECT id, title, published, updated, categories FROM papers ORDER BY id")
 
 
 def test_import_twice_changes_nothing(tmp_path):
@@ -38,13 +38,13 @@ def test_newer_record_replaces_older_never_the_reverse(tmp_path):
         s.begin(); assert upsert(s, [new]).inserted == 1; s.commit()
         s.begin(); c = upsert(s, [old]); s.commit()
         assert (c.inserted, c.updated, c.unchanged) == (0, 0, 1)
-        assert s.query("SELECT title FROM papers")[0][0] == "new title"
+        assert s._rows("SELECT title FROM papers")[0][0] == "new title"
     db2 = tmp_path / "t.duckdb"
     with Store.open(db2, write=True) as s:
         s.begin(); upsert(s, [old]); s.commit()
         s.begin(); c = upsert(s, [new]); s.commit()
         assert (c.inserted, c.updated) == (0, 1)
-        assert s.query("SELECT title, count(*) OVER () FROM papers") == [("new title", 1)]
+        assert s._rows("SELECT title, count(*) OVER () FROM papers") == [("new title", 1)]
 
 
 def test_same_date_tie_does_not_depend_on_import_order(tmp_path):
@@ -56,7 +56,7 @@ def test_same_date_tie_does_not_depend_on_import_order(tmp_path):
         with Store.open(db, write=True) as s:
             for p in order:
                 s.begin(); upsert(s, [p]); s.commit()
-            titles.append(s.query("SELECT title FROM papers")[0][0])
+            titles.append(s._rows("SELECT title FROM papers")[0][0])
     assert titles[0] == titles[1]
 
 
@@ -106,7 +106,7 @@ def test_interrupted_import_resumes_without_duplicates(tmp_path):
     with Store.open(db, write=True) as s:
         summary = import_files(s, [data])
         assert (summary.inserted, summary.unchanged) == (1000, 2000)
-        assert s.query("SELECT count(*), count(DISTINCT id) FROM papers") == [(3000, 3000)]
+        assert s._rows("SELECT count(*), count(DISTINCT id) FROM papers") == [(3000, 3000)]
 
 
 def test_no_corpus_and_newer_schema(tmp_path):
@@ -156,7 +156,7 @@ def test_parallel_tokenising_gives_the_same_store(tmp_path):
 
 def rows_all(path):
     with Store.open(path) as s:
-        return s.query("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")
+        return s._rows("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")
 
 
 @pytest.mark.slow
@@ -190,4 +190,4 @@ def test_ctrl_c_during_a_parallel_import_is_clean_and_a_rerun_completes(tmp_path
     summary = json.loads(done.stdout)
     assert summary["inserted"] + summary["unchanged"] == n
     with Store.open(db) as s:
-        assert s.query("SELECT count(*), count(DISTINCT id) FROM papers") == [(n, n)]
+        assert s._rows("SELECT count(*), count(DISTINCT id) FROM papers") == [(n, n)]
