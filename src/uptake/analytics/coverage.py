@@ -9,7 +9,9 @@ Rules (from counts alone):
 
 - a category's **level** is the median of its monthly counts over the months where it has at least a
   quarter of its busiest month (so long empty stretches don't drag the level to zero);
-- a month is **thin** for a category when it holds less than :data:`THIN` (20%) of that level;
+- a month is **thin** for a category when it holds less than :data:`THIN` (20%) of that level *and* so few
+  papers would be a surprise for a Poisson count at that level (probability below :data:`SURPRISE`), so
+  small categories' ordinary month-to-month noise is not read as a coverage gap;
 - coverage **starts** at the first month of the first run of :data:`RUN` (3) months that are not thin, and
   **ends** at the last month of the last such run; months outside are *outside coverage*;
 - with official totals (``category, month, papers`` from arXiv's statistics), coverage is simply the ratio,
@@ -35,6 +37,8 @@ from ..periods import month_label
 THIN = 0.2
 #: Consecutive months that must not be thin to open (or close) a covered span.
 RUN = 3
+#: A low month is thin only when a Poisson count at the category's level would fall that low less often than this.
+SURPRISE = 0.001
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,12 @@ def estimate(counts: Mapping[tuple[str, int], int], *,
             busy = [n for n in series.values() if n >= peak / 4]
             level = float(statistics.median(busy)) if busy else 0.0
             cells = {m: (series.get(m, 0) / level) if level else 0.0 for m in all_months}
-        ok = [cells[m] >= THIN for m in all_months]
+        if official is None:
+            from scipy.stats import poisson
+
+            ok = [cells[m] >= THIN or poisson.cdf(series.get(m, 0), level) >= SURPRISE for m in all_months]
+        else:
+            ok = [cells[m] >= THIN for m in all_months]
         start = end = None
         for i in range(len(all_months) - RUN + 1):
             if all(ok[i:i + RUN]):
@@ -134,8 +143,8 @@ def estimate(counts: Mapping[tuple[str, int], int], *,
             if all(ok[i:i + RUN]):
                 end = all_months[i + RUN - 1]
                 break
-        thin = tuple(m for m in all_months if start is not None and end is not None and start <= m <= end
-                     and cells[m] < THIN)
+        thin = tuple(m for m, good in zip(all_months, ok, strict=True)
+                     if start is not None and end is not None and start <= m <= end and not good)
         spans[cat] = CategorySpan(cat, start, end, level, thin)
         for m, r in cells.items():
             ratio[(cat, m)] = r

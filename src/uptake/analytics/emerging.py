@@ -97,6 +97,13 @@ class EmergingTerm:
     months_present: int
     sparkline: str
     monthly: tuple[tuple[str, int, int], ...] = field(repr=False)  # (month, papers with the term, all papers)
+    #: Recent papers / those expected from the baseline share *within* each primary category applied to the
+    #: recent window's category mix (direct standardisation); None when no category has a baseline.
+    standardised_ratio: float | None = None
+    #: Share of the term's recent papers in categories the baseline barely holds (entering the corpus).
+    new_category_share: float = 0.0
+    #: The rise is explained by the corpus' category mix or by categories entering it, not by the term.
+    coverage_shift: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -122,6 +129,8 @@ class EmergingReport:
     terms: tuple[EmergingTerm, ...]
     notes: tuple[str, ...] = ()
     stages: dict[str, float] = field(default_factory=dict)
+    #: Rising terms left out because their rise is a coverage shift (``--include-coverage-shifts`` keeps them).
+    coverage_shifts: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "terms"}
@@ -243,6 +252,10 @@ def windows(recent: str | None, baseline: str | None, last: date) -> Windows:
     if not b_hi < r_lo:
         raise PeriodError("--baseline must end before --recent starts, e.g. --baseline 2025-01:2025-12 "
                           "--recent 2026-01:2026-06")
+    if r_lo > end:
+        raise PeriodError(f"the recent window {month_label(r_lo)}:{month_label(r_hi)} holds only months the corpus "
+                          f"does not cover completely (its last complete month is {month_label(end)}): end it at "
+                          f"{month_label(end)} or earlier")
     return Windows((r_lo, r_hi), (b_lo, b_hi), end)
 
 
@@ -279,29 +292,72 @@ def recount_groups(cands: Sequence[str]) -> tuple[list[tuple[bool, list[str]]], 
     return groups, back
 
 
-def tally(rows: Sequence[tuple[int, list[str], int]], groups: Sequence[tuple[bool, Sequence[str]]],
+def tally(rows: Sequence[tuple[int, str, list[str], int]], groups: Sequence[tuple[bool, Sequence[str]]],
           back: dict[tuple[bool, str], str], cands: Sequence[str], recent_lo: int,
-          ) -> tuple[dict[str, dict[int, int]], dict[tuple[str, str], int]]:
-    """Papers per month containing each candidate, and recent-window co-occurrence of every pair."""
+          ) -> tuple[dict[str, dict[int, int]], dict[tuple[str, str], int], dict[str, dict[tuple[str, bool], int]]]:
+    """Papers per month containing each candidate, recent-window co-occurrence of every pair, and papers per
+    (primary category, in the recent window?) containing each candidate."""
     monthly: dict[str, dict[int, int]] = {g: {} for g in cands}
     co: dict[tuple[str, str], int] = {}
+    by_cat: dict[str, dict[tuple[str, bool], int]] = {g: {} for g in cands}
     case_of = {phrase: cs for cs, grp in groups for phrase in grp}
-    for month, found, n in rows:
+    for month, cat, found, n in rows:
         names = sorted({back[(case_of[h], h)] for h in found})
         for g in names:
             monthly[g][month] = monthly[g].get(month, 0) + n
+            key = (cat, month >= recent_lo)
+            by_cat[g][key] = by_cat[g].get(key, 0) + n
         if month >= recent_lo and len(names) > 1:
             for i, x in enumerate(names):
                 for y in names[i + 1:]:
                     k = (x, y) if x < y else (y, x)
                     co[k] = co.get(k, 0) + n
-    return monthly, co
+    return monthly, co, by_cat
+
+
+#: A primary category with fewer baseline papers than this gives no baseline share: its recent papers count
+#: as coming from a category entering the corpus.
+MIN_BASELINE_CATEGORY = 30
+#: A rise is a coverage shift when at least this share of the term's recent papers come from entering categories.
+NEW_CATEGORY_SHARE = 0.5
+
+
+def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str, bool], int],
+                covered: set[str] | None = None) -> tuple[float | None, float, float]:
+    """(standardised ratio, its lower 95% bound, share of recent papers from entering categories) of one term.
+
+    Expected recent papers = Σ over primary categories of (term's baseline share in the category) × (recent
+    papers in the category), over categories with at least MIN_BASELINE_CATEGORY baseline papers (and, when
+    ``covered`` is given, that the coverage model counts as covered during the baseline); observed =
+    the term's recent papers in those categories. The bound is the exact Poisson lower limit on the observed
+    count, divided by the expected (half a paper added to it, as in the unstandardised ratio)."""
+    from scipy.stats import chi2
+
+    cats = {c for c, _ in cat_totals}
+    old = [c for c in cats if cat_totals.get((c, False), 0) >= MIN_BASELINE_CATEGORY
+           and (covered is None or c in covered)]
+    recent_all = sum(n for (c, rec), n in by_cat.items() if rec)
+    observed = sum(by_cat.get((c, True), 0) for c in old)
+    expected = sum(by_cat.get((c, False), 0) / cat_totals[(c, False)] * cat_totals.get((c, True), 0) for c in old)
+    new_share = (recent_all - observed) / recent_all if recent_all else 0.0
+    if not old:
+        return None, 0.0, new_share
+    low = float(chi2.ppf(0.025, 2 * observed) / 2) if observed else 0.0
+    return observed / (expected + 0.5), low / (expected + 0.5), new_share
 
 
 def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tuple[str, str], int],
          totals: dict[int, int], w: Windows, *, screened: int, min_support: int, alpha: float,
+         by_cat: dict[str, dict[tuple[str, bool], int]] | None = None,
+         cat_totals: dict[tuple[str, bool], int] | None = None,
+         covered: set[str] | None = None,
          ) -> list[EmergingTerm]:
-    """The survivors among the recounted candidates, most clearly rising first, aliases folded in."""
+    """The survivors among the recounted candidates, most clearly rising first, aliases folded in.
+
+    With ``by_cat``/``cat_totals`` (papers per primary category and window), each survivor also carries its
+    category-standardised ratio and is marked a coverage shift when most of its recent papers come from
+    categories entering the corpus, or when within its old categories it did not rise (the standardised
+    ratio's lower bound is at most 1)."""
     (r_lo, r_hi), (b_lo, b_hi) = w.recent, w.baseline
     n_recent = sum(n for m, n in totals.items() if r_lo <= m <= r_hi)
     n_base = sum(n for m, n in totals.items() if b_lo <= m <= b_hi)
@@ -322,12 +378,18 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
         first = next((lab for lab, c, _ in series if c > 0), month_label(b_lo))
         if first == month_label(b_lo):
             first = "<=" + first
+        sr: float | None = None
+        new_share, shift = 0.0, False
+        if by_cat is not None and cat_totals is not None:
+            sr, sr_low, new_share = standardise(by_cat[g], cat_totals, covered)
+            shift = new_share >= NEW_CATEGORY_SHARE or (sr is not None and sr_low <= 1.0)
         survivors.append(EmergingTerm(
             term=g, kind="acronym" if is_acronym(g) else ("phrase" if " " in g else "token"), aliases=(),
             recent=int(r_ex[i]), baseline=int(b_ex[i]), recent_share=float(r_ex[i] / n_recent),
             baseline_share=float(b_ex[i] / n_base), ratio=float(ratio[i]), log_ratio_low=float(low[i]),
             p_value=float(p[i]), q_value=float(q[i]), first_seen=first, months_present=present,
-            sparkline=sparkline(shares), monthly=tuple(series),
+            sparkline=sparkline(shares), monthly=tuple(series), standardised_ratio=sr,
+            new_category_share=new_share, coverage_shift=shift,
         ))
     survivors.sort(key=lambda t: (-t.log_ratio_low, t.term))
     return _merge(survivors, co)

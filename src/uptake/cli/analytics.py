@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--min-support", type=int, default=10, metavar="N",
                    help="at least N papers in the recent window (default 10)")
     p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate for the q-values (default 0.05)")
+    p.add_argument("--include-coverage-shifts", action="store_true",
+                   help="keep terms whose rise comes from categories entering the corpus or from its category mix "
+                   "(left out by default, and named in the notes)")
     p.add_argument("--sample", type=int, default=30_000, metavar="N",
                    help="screen on at most N papers per window before the exact recount (default 30000)")
     p.set_defaults(handler=cmd_emerging)
@@ -265,6 +268,7 @@ def cmd_emerging(args: argparse.Namespace) -> int:
     report = corpus_for(args).emerging(
         recent=args.recent, baseline=args.baseline, category=args.category, top=args.top,
         min_support=args.min_support, alpha=args.alpha, sample_docs=args.sample,
+        include_coverage_shifts=args.include_coverage_shifts,
     )
     if args.output_format == "json":
         write_json(report.as_dict())

@@ -22,6 +22,7 @@ from ..analytics.emerging import (
     tally,
     windows,
 )
+from ..analytics.coverage import estimate as estimate_coverage
 from ..errors import PeriodError
 from ..periods import month_label
 from ..query import Query
@@ -43,10 +44,14 @@ def emerging(
     sample_docs: int = 30_000,
     recount: int | None = None,
     max_words: int = 3,
+    include_coverage_shifts: bool = False,
 ) -> EmergingReport:
     """Terms whose share rose from ``baseline`` to ``recent`` (windows ``YYYY-MM:YYYY-MM``).
 
     By default ``recent`` is the last 6 complete months of the corpus and ``baseline`` the 12 months before.
+    Terms whose rise is a coverage shift — explained by the corpus' category mix, or coming mostly from
+    categories entering the corpus — are left out (listed in ``coverage_shifts``) unless
+    ``include_coverage_shifts``.
     """
     t_start = time.perf_counter()
     check_options(top=top, min_support=min_support, alpha=alpha, sample_docs=sample_docs, max_words=max_words)
@@ -84,12 +89,30 @@ def emerging(
         groups, back = recount_groups(cands)
         rows = store.gram_recount(groups, lo=b_lo, hi=r_hi, categories=cats) if cands else []
         stages["recount"] = time.perf_counter() - t0
-    monthly, co = tally(rows, groups, back, cands, r_lo)
-    terms = rank(cands, monthly, co, totals, w, screened=screened, min_support=min_support, alpha=alpha)
+        cat_month = store.primary_month_totals(cats, b_lo, r_hi)
+        coverage = estimate_coverage(store.primary_month_totals())
+    cat_totals: dict[tuple[str, bool], int] = {}
+    for (c, m), n in cat_month.items():
+        if b_lo <= m <= b_hi or r_lo <= m <= r_hi:
+            key = (c, m >= r_lo)
+            cat_totals[key] = cat_totals.get(key, 0) + n
+    monthly, co, by_cat = tally(rows, groups, back, cands, r_lo)
+    baseline_months = range(b_lo, b_hi + 1)
+    covered = {c for c, span in coverage.spans.items()  # covered in at least half the baseline's months
+               if sum(span.covers(m) for m in baseline_months) * 2 >= len(baseline_months)}
+    ranked = rank(cands, monthly, co, totals, w, screened=screened, min_support=min_support, alpha=alpha,
+                  by_cat=by_cat, cat_totals=cat_totals, covered=covered)
+    shifts = tuple(t.term for t in ranked if t.coverage_shift)
+    terms = ranked if include_coverage_shifts else [t for t in ranked if not t.coverage_shift]
+    notes.extend(coverage.caveats(cats, b_lo, r_hi, top=5))
+    if shifts and not include_coverage_shifts:
+        notes.append(f"{len(shifts)} rising term(s) left out as coverage shifts (their rise comes from categories "
+                     f"entering the corpus or from its category mix): {', '.join(shifts[:8])}"
+                     + (" …" if len(shifts) > 8 else "") + "; --include-coverage-shifts keeps them")
     return EmergingReport(
         recent=(month_label(r_lo), month_label(r_hi)), baseline=(month_label(b_lo), month_label(b_hi)),
         category=cats, recent_papers=n_recent, baseline_papers=n_base, candidates_screened=screened,
         recounted=len(cands), sample_rate_recent=rates[0], sample_rate_baseline=rates[1], min_support=min_support,
         alpha=alpha, seconds=time.perf_counter() - t_start, terms=tuple(terms[:top]), notes=tuple(notes),
-        stages=stages if screened else {},
+        stages=stages if screened else {}, coverage_shifts=shifts,
     )

@@ -58,11 +58,22 @@ class Reads:
         return {int(m): int(n) for m, n in self._rows(f"SELECT month, count(*) FROM papers WHERE {where} "
                                                        f"GROUP BY month ORDER BY month", params)}
 
-    def primary_month_totals(self) -> dict[tuple[str, int], int]:
-        """Live papers per (primary category, v1 month): what coverage is estimated from."""
+    def primary_month_totals(self, categories: Sequence[str] = (), lo: int | None = None,
+                             hi: int | None = None) -> dict[tuple[str, int], int]:
+        """Live papers per (primary category, v1 month), optionally only in ``categories`` and months lo..hi:
+        what coverage is estimated from, and what emerging standardises by."""
+        glob = categories_sql(categories)
+        where = f"NOT deleted AND {glob.text}"
+        params: list[Any] = [*glob.params]
+        if lo is not None:
+            where += " AND month >= ?"
+            params.append(lo)
+        if hi is not None:
+            where += " AND month <= ?"
+            params.append(hi)
         return {(str(c), int(m)): int(n) for c, m, n in self._rows(
-            "SELECT coalesce(primary_category, '(none)'), month, count(*) FROM papers WHERE NOT deleted "
-            "GROUP BY ALL")}
+            f"SELECT coalesce(primary_category, '(none)'), month, count(*) FROM papers WHERE {where} "
+            f"GROUP BY ALL", params)}
 
     def top_categories(self, n: int) -> list[tuple[str, int]]:
         """The ``n`` categories listing the most papers (primary or cross-list)."""
@@ -278,12 +289,12 @@ class Reads:
         return rows, (int(sn[0]), int(sn[1]))
 
     def gram_recount(self, groups: Sequence[tuple[bool, Sequence[str]]], *, lo: int, hi: int,
-                     categories: Sequence[str]) -> list[tuple[int, list[str], int]]:
+                     categories: Sequence[str]) -> list[tuple[int, str, list[str], int]]:
         """Exact papers per month by the set of phrases they contain, in one scan.
 
         ``groups`` are ``(case_sensitive, phrases)``; phrases are token strings (``"a b"``) and the members
-        of one group share no token, so their matches never overlap. Returns ``(month, phrases found,
-        papers)`` rows for every non-empty set. Token strings get their spaces doubled, so a match of
+        of one group share no token, so their matches never overlap. Returns ``(month, primary category,
+        phrases found, papers)`` rows for every non-empty set. Token strings get their spaces doubled, so a match of
         ``" (a|b|...) "`` consumes one space on each side and the next token keeps its own.
         """
         parts, params = [], []
@@ -295,13 +306,15 @@ class Reads:
         hits = "list_concat(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
         glob = categories_sql(categories)
         rows = self._rows(
-            f"SELECT month, sig, count(*) FROM (SELECT month, list_sort(list_distinct({hits})) AS sig FROM "
-            f"(SELECT month, replace(title_tok || abstract_tok, ' ', '  ') AS cf2, "
+            f"SELECT month, pc, sig, count(*) FROM (SELECT month, pc, list_sort(list_distinct({hits})) AS sig FROM "
+            f"(SELECT month, coalesce(primary_category, '(none)') AS pc, "
+            f"replace(title_tok || abstract_tok, ' ', '  ') AS cf2, "
             f"replace(title_tok_cs || abstract_tok_cs, ' ', '  ') AS cs2 FROM papers "
-            f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.text})) WHERE len(sig) > 0 GROUP BY month, sig",
+            f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.text})) WHERE len(sig) > 0 "
+            f"GROUP BY month, pc, sig",
             [*params, lo, hi, *glob.params],
         )
-        return [(int(m), [h.replace("  ", " ") for h in sig], int(n)) for m, sig, n in rows]
+        return [(int(m), str(c), [h.replace("  ", " ") for h in sig], int(n)) for m, c, sig, n in rows]
 
 
 def _edge_regex(words: Sequence[str]) -> str:
