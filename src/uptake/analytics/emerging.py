@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import PeriodError, UsageError
 from ..periods import month_label, month_of, parse_month
@@ -174,7 +175,7 @@ def sparkline(values: Sequence[float | None]) -> str:
     return "".join(out)
 
 
-def benjamini_hochberg(p_values: Sequence[float], m: int | None = None) -> np.ndarray:
+def benjamini_hochberg(p_values: npt.ArrayLike, m: int | None = None) -> np.ndarray:
     """BH q-values for ``p_values`` out of ``m`` hypotheses in all (the others counted as p = 1)."""
     p = np.asarray(p_values, dtype=np.float64)
     n = len(p)

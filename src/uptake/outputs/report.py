@@ -205,10 +205,12 @@ def _write_figures(trend: Trend, out: Path, title: str | None) -> None:
 
     _use_agg()
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context({"svg.hashsalt": "uptake-report", "svg.fonttype": "path"}):
         ax = plot_trend(trend, title=title)
         fig = ax.figure
+        assert isinstance(fig, Figure)  # plot_trend draws on a top-level figure
         try:
             fig.savefig(out / "figure.png", dpi=100, metadata={"Software": None})
             fig.savefig(out / "figure.svg", metadata={"Date": None, "Creator": None})

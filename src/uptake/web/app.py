@@ -364,7 +364,7 @@ def create_app(
         n_offset = _int(offset, "offset", 0, 0, 10_000_000)
 
         def work(c: Corpus, budget: Budget):  # type: ignore[no-untyped-def]
-            result = c.papers(parsed, period=period or None, by=by or "month", start=start or None, end=to or None,
+            result = c.papers(parsed, period=period or None, by=by or "month", start=start or None, end=to or None,  # type: ignore[arg-type]  # Corpus.papers checks by
                               category=cats, case_sensitive=cs, field=fld, limit=n_limit, offset=n_offset)
             texts = _texts(c, [p.id for p in result.papers])
             return result, texts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from .rules import BASS_M_SPREAD, CHI2_95
 
 
 # ----------------------------------------------------------------------------- profile likelihood machinery
-def _minimize(fun, x0: np.ndarray) -> tuple[np.ndarray, float]:  # type: ignore[no-untyped-def]
+def _minimize(fun: Callable[[np.ndarray], float], x0: np.ndarray) -> tuple[np.ndarray, float]:
     from scipy.optimize import minimize
 
     best = minimize(fun, x0, method="Nelder-Mead",
@@ -25,7 +26,7 @@ def _minimize(fun, x0: np.ndarray) -> tuple[np.ndarray, float]:  # type: ignore[
 
 
 def _profile_interval(
-    nll_fixed,  # type: ignore[no-untyped-def]
+    nll_fixed: Callable[[float], float],
     theta_hat: float,
     nll_min: float,
     threshold: float,
@@ -149,7 +150,8 @@ def fit_logistic(ms: MonthlySeries, intro: int, *, k_cap: float = 1.0) -> Logist
     K_est = (Estimate(K_hat, math.exp(k_lo) if k_lo is not None else None, math.exp(k_hi) if k_hi is not None else None)
              if past else Estimate(None, math.exp(k_lo) if k_lo is not None else smax, None, lower_bound=True))
     t0_est = (Estimate(base + t0_hat, base + t_lo if t_lo is not None else None, base + t_hi)
-              if past else Estimate(None, base + t_lo if t_lo is not None else None, None, lower_bound=True))
+              if past and t_hi is not None
+              else Estimate(None, base + t_lo if t_lo is not None else None, None, lower_bound=True))
     note = ("inflection passed: K, r and t0 identified" if past else
             "the curve has not passed its inflection with 95% confidence: the ceiling K is not identifiable; "
             "K and t0 are reported as lower bounds")
@@ -173,7 +175,8 @@ def bass_cdf(t: np.ndarray, p: float, q: float) -> np.ndarray:
 
 def bass_expected(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
     """Adoptions in month t (1 = the introduction month): m (F(t) - F(t-1))."""
-    return m * (bass_cdf(t, p, q) - bass_cdf(t - 1, p, q))
+    adoptions: np.ndarray = m * (bass_cdf(t, p, q) - bass_cdf(t - 1, p, q))
+    return adoptions
 
 
 def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> BassFit | None:
@@ -212,7 +215,7 @@ def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> 
     phi = max(1.0, float(np.sum((y - mu) ** 2 / np.maximum(mu, 1e-12)) / max(len(y) - 3, 1)))
     thr = CHI2_95 * phi
 
-    def prof(i: int):  # type: ignore[no-untyped-def]
+    def prof(i: int) -> Callable[[float], float]:
         def f(v: float) -> float:
             def inner(z: np.ndarray) -> float:
                 x = list(z)
@@ -238,7 +241,8 @@ def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> 
     # BASS_M_SPREAD times the estimate (a flat-topped profile means the data cannot tell the market size yet).
     past = m_hi is not None and peak_t + 1 <= T and math.exp(m_hi) <= BASS_M_SPREAD * m_hat
     m_est = (Estimate(m_hat, math.exp(m_lo) if m_lo is not None else None, math.exp(m_hi))
-             if past else Estimate(None, math.exp(m_lo) if m_lo is not None else cum, None, lower_bound=True))
+             if past and m_hi is not None
+             else Estimate(None, math.exp(m_lo) if m_lo is not None else cum, None, lower_bound=True))
     note = ("adoptions have peaked: p, q and m identified" if past else
             "adoptions have not yet peaked, or m's 95% interval is unbounded or wider than "
             f"{BASS_M_SPREAD:g}x the estimate: m is not identifiable and is reported as a lower bound")

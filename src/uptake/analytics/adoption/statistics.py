@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ...errors import UsageError
 from ...periods import month_label
@@ -15,7 +15,7 @@ from .rules import MK_MONTHS, ONSET_MIN_SUM, ONSET_RUN, TAKEOFF_MIN_MONTHS
 
 
 # ----------------------------------------------------------------------------- onset and milestones
-def sustained_onset(counts: Sequence[float], *, run: int = ONSET_RUN, min_sum: int = ONSET_MIN_SUM) -> int | None:
+def sustained_onset(counts: npt.ArrayLike, *, run: int = ONSET_RUN, min_sum: int = ONSET_MIN_SUM) -> int | None:
     """Index of the first month that starts ``run`` consecutive months each with >= 1 match and >= ``min_sum`` together."""
     c = np.asarray(counts, dtype=np.float64)
     for i in range(len(c) - run + 1):
@@ -131,7 +131,7 @@ def growth(ms: MonthlySeries, intro: int, *, end: int | None = None) -> GrowthFi
 
 
 # ----------------------------------------------------------------------------- Mann-Kendall
-def mann_kendall(values: Sequence[float], *, alpha: float = 0.05) -> tuple[int, float, float, float, str]:
+def mann_kendall(values: npt.ArrayLike, *, alpha: float = 0.05) -> tuple[int, float, float, float, str]:
     """Mann-Kendall trend test: (S, Z, two-sided p, Sen's slope, direction). Ties corrected; continuity corrected."""
     from scipy.stats import norm
 
@@ -172,7 +172,7 @@ def trend_test(ms: MonthlySeries, *, months: int = MK_MONTHS) -> TrendTest | Non
 
 # ----------------------------------------------------------------------------- Kleinberg bursts
 def kleinberg_states(
-    counts: Sequence[float], totals: Sequence[float], *, s: float = 2.0, gamma: float = 1.0,
+    counts: npt.ArrayLike, totals: npt.ArrayLike, *, s: float = 2.0, gamma: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Viterbi state sequence of Kleinberg's two-state batched burst automaton.
 
@@ -222,7 +222,7 @@ def kleinberg_states(
 
 
 def kleinberg_bursts(
-    counts: Sequence[float], totals: Sequence[float], *, s: float = 2.0, gamma: float = 1.0,
+    counts: npt.ArrayLike, totals: npt.ArrayLike, *, s: float = 2.0, gamma: float = 1.0,
 ) -> list[tuple[int, int, float]]:
     """Bursts as (first index, last index, weight); weight = sum of cost0 - cost1 over the burst."""
     states, c0, c1 = kleinberg_states(counts, totals, s=s, gamma=gamma)
