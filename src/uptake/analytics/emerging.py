@@ -177,16 +177,15 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 def benjamini_hochberg(p_values: npt.ArrayLike, m: int | None = None) -> np.ndarray:
     """BH q-values for ``p_values`` out of ``m`` hypotheses in all (the others counted as p = 1)."""
+    from scipy.stats import false_discovery_control
+
     p = np.asarray(p_values, dtype=np.float64)
     n = len(p)
     m = n if m is None else max(m, n)
     if n == 0:
         return p
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, n + 1)
-    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(n)
-    q[order] = np.minimum(q_sorted, 1.0)
+    untested = np.ones(m - n)
+    q: np.ndarray = false_discovery_control(np.concatenate([p, untested]), method="bh")[:n]
     return q
 
 
