@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from ..errors import PeriodError, UsageError
 from ..periods import month_label, month_of, parse_month
+from ..serialise import fields_dict
 from ..text import phrase_key, tokens
 from .senses import acronym_letter_sets, initials_match
 from .trends import Z95
@@ -100,8 +101,7 @@ class EmergingTerm:
     monthly: tuple[tuple[str, int, int], ...] = field(repr=False)  # (month, papers with the term, all papers)
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["aliases"] = list(self.aliases)
+        d = fields_dict(self)
         d["monthly"] = [{"period": m, "count": c, "total": t} for m, c, t in self.monthly]
         return d
 
@@ -125,10 +125,8 @@ class EmergingReport:
     stages: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k != "terms"}
-        d["recent"], d["baseline"], d["category"] = list(self.recent), list(self.baseline), list(self.category)
-        d["notes"] = list(self.notes)
-        d["terms"] = [t.as_dict() for t in self.terms]
+        d = fields_dict(self)
+        d["terms"] = d.pop("terms")  # the terms come last
         return d
 
     CSV_HEADER = ("rank", "term", "kind", "aliases", "recent", "baseline", "recent_share", "baseline_share", "ratio",

@@ -47,6 +47,7 @@ import tantivy
 
 from ..errors import NoCorpusError, UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
+from ..serialise import AsDict
 from ..text import SEMANTICS_VERSION
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _ensure_store_uuid(store: Store) -> str:
 
 
 @dataclass(frozen=True)
-class IndexInfo:
+class IndexInfo(AsDict):
     """What ``uptake index`` reports."""
 
     path: str
@@ -140,12 +141,6 @@ class IndexInfo:
     size_bytes: int
     seconds: float | None = None
     action: str = "status"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path, "generation": self.generation, "papers": self.papers, "max_doc": self.max_doc,
-            "fresh": self.fresh, "size_bytes": self.size_bytes, "seconds": self.seconds, "action": self.action,
-        }
 
 
 class TermIndex:

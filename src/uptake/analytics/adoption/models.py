@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ...periods import month_label, parse_month
+from ...serialise import AsDict
 from ..trends import Trend, TrendSeries
 from .rules import RULES
 
@@ -81,7 +82,7 @@ class GrowthFit:
 
 
 @dataclass(frozen=True)
-class TrendTest:
+class TrendTest(AsDict):
     months: tuple[str, str]
     n: int
     s: int
@@ -89,9 +90,6 @@ class TrendTest:
     p_value: float
     sen_slope: float  # share per month
     direction: str  # rising | flat | falling
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"months": list(self.months)}
 
 
 @dataclass(frozen=True)
@@ -138,18 +136,15 @@ class BassFit:
 
 
 @dataclass(frozen=True)
-class Burst:
+class Burst(AsDict):
     start: str
     end: str
     weight: float
     months: int
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class Milestones:
+class Milestones(AsDict):
     months_to_10: int | None
     months_to_100: int | None
     months_to_1000: int | None
@@ -161,11 +156,6 @@ class Milestones:
     latest_share: float | None
     latest_share_ci95: tuple[float, float] | None
     papers_since_introduction: int
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["latest_share_ci95"] = list(self.latest_share_ci95) if self.latest_share_ci95 else None
-        return d
 
 
 @dataclass(frozen=True)
@@ -207,18 +197,13 @@ class SeriesAdoption:
 
 
 @dataclass(frozen=True)
-class RankRow:
+class RankRow(AsDict):
     rank: int
     label: str
     introduction: str | None
     months_to_100: int | None
     doubling_months: float | None
     doubling_ci95: tuple[float | None, float | None] | None
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["doubling_ci95"] = list(self.doubling_ci95) if self.doubling_ci95 else None
-        return d
 
 
 @dataclass(frozen=True)
