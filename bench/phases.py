@@ -137,7 +137,7 @@ def phase_baselines(a: argparse.Namespace) -> list[dict]:
         for kind, rx in REGEX.items():
             sql = ("SELECT month, count(*) FROM papers WHERE NOT deleted AND "
                    "regexp_matches(title || ' ' || abstract, ?, 'i') GROUP BY month")
-            med, p95, _ = timed(lambda rx=rx: st._rows(sql, [rx]), reps)
+            med, p95, _ = timed(lambda rx=rx: st._rows(sql, [rx]), reps)  # noqa: B023 (timed calls it now)
             rows.append({"op": f"baseline DuckDB regexp_matches, {QUERIES[kind][0]}", "kind": kind, "engine": "duckdb",
                          "median": med, "p95": p95, "rss_mb": rss_mb()})
         n_rows = min(a.papers, a.pandas_rows)

@@ -95,7 +95,7 @@ def main() -> None:
             print(f"/api/trend, {label}, {len(lat)} sequential requests: median {statistics.median(lat):.1f} ms, "
                   f"p95 {pct(lat, 0.95):.1f} ms, max {max(lat):.1f} ms")
         lat = []
-        for i in range(min(50, args.requests)):
+        for _ in range(min(50, args.requests)):
             t = time.perf_counter()
             r = client.get("/api/papers", params={"q": "GRPO", "period": "2025-05", "limit": 50})
             lat.append((time.perf_counter() - t) * 1000)
@@ -108,7 +108,7 @@ def main() -> None:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=LAUNCH_ARGS)
-            for i in range(args.loads):
+            for _ in range(args.loads):
                 ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                 page = ctx.new_page()
                 page.goto(base + "/")

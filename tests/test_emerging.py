@@ -7,6 +7,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_paper, store_with
 from uptake.analytics.emerging import (
@@ -179,3 +181,32 @@ def test_cli_emerging(planted, capsys) -> None:  # type: ignore[no-untyped-def]
     assert "YYYY-MM" in capsys.readouterr().err
     assert main(["emerging", "--db", db]) == 0  # default windows: the last 6 complete months vs the 12 before
     assert "Rising" in capsys.readouterr().out
+
+
+def _bh_by_hand(p_values: list[float], m: int | None = None) -> np.ndarray:
+    """The step-up Benjamini-Hochberg q-values written out, as emerging computed them before using scipy."""
+    p = np.asarray(p_values, dtype=np.float64)
+    n = len(p)
+    m = n if m is None else max(m, n)
+    if n == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, n + 1)
+    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
+    q = np.empty(n)
+    q[order] = np.minimum(q_sorted, 1.0)
+    return q
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(
+    p=st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1e-300, 0.01, 0.05, 0.5, 1.0])), max_size=60),
+    extra=st.integers(0, 500),
+)
+def test_benjamini_hochberg_matches_the_step_up_rule(p: list[float], extra: int) -> None:
+    # emerging passes m = the number of terms screened (>= the number tested): the untested count as p = 1.
+    for m in (None, len(p) + extra, max(len(p) - 3, 0)):
+        got = benjamini_hochberg(p, m)
+        want = _bh_by_hand(p, m)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)

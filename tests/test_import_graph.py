@@ -58,7 +58,8 @@ ROOT = "uptake"
 # --------------------------------------------------------------------------------------------------
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ground", ("uptake.errors", "uptake.records", "uptake.text", "uptake.periods", "uptake.deadline",
-                "uptake.scope", "uptake.plans", "uptake._version", "uptake.sections")),
+                "uptake.scope", "uptake.plans", "uptake._version", "uptake.sections",
+                "uptake.serialise")),
     ("sources", ("uptake.sources", "uptake.synthetic")),
     ("store", ("uptake.store",)),
     ("index", ("uptake.index",)),

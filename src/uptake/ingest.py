@@ -65,7 +65,7 @@ def import_files(
             summary.files.append(name)
             batch: list[Paper] = []
             read_in_file = 0
-            for location, item in source:
+            for _location, item in source:
                 if isinstance(item, Rejection):
                     if strict:
                         raise StrictImportError(

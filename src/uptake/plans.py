@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 TextField = Literal["title", "abstract"]
 
@@ -60,7 +60,7 @@ class Negate:
     item: Node
 
 
-Node = Union[Phrase, InCategory, HasKind, AllOf, AnyOf, Negate]
+Node = Phrase | InCategory | HasKind | AllOf | AnyOf | Negate
 
 #: The plan that matches every paper.
 EVERYTHING = AllOf(())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import orjson
+
+from .serialise import fields_dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ class Fingerprint:
     content_hash: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return fields_dict(self)
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Fingerprint:

@@ -88,7 +88,7 @@ def apply_formulas(trend: Trend, formulas: list[tuple[int, Series]], query_text:
                                     complete=first[t].complete, smoothed=smoothed[t]))
             else:
                 share = value if trend.measure == "share" else (
-                    (count_v / first[t].total) if first[t].total else None)
+                    (count_v / first[t].total) if first[t].total and count_v is not None else None)
                 points.append(Point(period=first[t].period, count=int(count_v or 0), total=first[t].total,
                                     share=share, complete=first[t].complete, smoothed=smoothed[t]))
         derived[i] = TrendSeries(label=series.label, points=tuple(points), unit=_unit(series, kind, trend))

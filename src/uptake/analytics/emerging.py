@@ -31,14 +31,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import PeriodError, UsageError
 from ..periods import month_label, month_of, parse_month
+from ..serialise import fields_dict
 from ..text import phrase_key, tokens
 from .senses import acronym_letter_sets, initials_match
 from .trends import Z95
@@ -106,8 +108,7 @@ class EmergingTerm:
     coverage_shift: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["aliases"] = list(self.aliases)
+        d = fields_dict(self)
         d["monthly"] = [{"period": m, "count": c, "total": t} for m, c, t in self.monthly]
         return d
 
@@ -133,10 +134,8 @@ class EmergingReport:
     coverage_shifts: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k != "terms"}
-        d["recent"], d["baseline"], d["category"] = list(self.recent), list(self.baseline), list(self.category)
-        d["notes"] = list(self.notes)
-        d["terms"] = [t.as_dict() for t in self.terms]
+        d = fields_dict(self)
+        d["terms"] = d.pop("terms")  # the terms come last
         return d
 
     CSV_HEADER = ("rank", "term", "kind", "aliases", "recent", "baseline", "recent_share", "baseline_share", "ratio",
@@ -183,18 +182,17 @@ def sparkline(values: Sequence[float | None]) -> str:
     return "".join(out)
 
 
-def benjamini_hochberg(p_values: Sequence[float], m: int | None = None) -> np.ndarray:
+def benjamini_hochberg(p_values: npt.ArrayLike, m: int | None = None) -> np.ndarray:
     """BH q-values for ``p_values`` out of ``m`` hypotheses in all (the others counted as p = 1)."""
+    from scipy.stats import false_discovery_control
+
     p = np.asarray(p_values, dtype=np.float64)
     n = len(p)
     m = n if m is None else max(m, n)
     if n == 0:
         return p
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, n + 1)
-    q_sorted = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(n)
-    q[order] = np.minimum(q_sorted, 1.0)
+    untested = np.ones(m - n)
+    q: np.ndarray = false_discovery_control(np.concatenate([p, untested]), method="bh")[:n]
     return q
 
 

@@ -26,7 +26,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if args.status:
         with Store.open(args.db, write=False) as store:
-            info = index.status(store)
+            info: index.IndexInfo | None = index.status(store)
     else:
         err = console_err()
         show = err.is_terminal and not args.json

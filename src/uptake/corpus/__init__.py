@@ -441,7 +441,7 @@ class Corpus:
         if by not in ("mention", "use"):
             raise UsageError(f"--by must be mention or use, not {by!r}")
         if by == "use":
-            query = restrict_roles(parse_query(query), ("use",))
+            query = restrict_roles(query if isinstance(query, Query) else parse_query(query), ("use",))
             sc = sc.with_(text="full")
         return adoption(self, query, scope=sc, introduced=introduced, origin=origin, with_senses=with_senses,
                         fits=fits)

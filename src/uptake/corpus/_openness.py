@@ -81,5 +81,5 @@ def paper_links(
     out = []
     for p in result.papers:
         flags, links = found.get(p.id, ({k: False for k in HAS_KINDS}, ()))
-        out.append(PaperLinks(p.id, p.published.isoformat(), p.title, flags, links))
+        out.append(PaperLinks(p.id, p.published.isoformat() if p.published else "", p.title, flags, links))
     return result.total, out

@@ -47,6 +47,7 @@ import tantivy
 
 from ..errors import NoCorpusError, UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
+from ..serialise import AsDict
 from ..text import SEMANTICS_VERSION
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def index_dir(store_path: str | Path) -> Path:
     return Path(str(store_path) + ".index")
 
 
-def _schema():  # type: ignore[no-untyped-def]
+def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in ("t", "a", "tc", "ac"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="position")
@@ -129,7 +130,7 @@ def _ensure_store_uuid(store: Store) -> str:
 
 
 @dataclass(frozen=True)
-class IndexInfo:
+class IndexInfo(AsDict):
     """What ``uptake index`` reports."""
 
     path: str
@@ -141,12 +142,6 @@ class IndexInfo:
     seconds: float | None = None
     action: str = "status"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path, "generation": self.generation, "papers": self.papers, "max_doc": self.max_doc,
-            "fresh": self.fresh, "size_bytes": self.size_bytes, "seconds": self.seconds, "action": self.action,
-        }
-
 
 class TermIndex:
     """An open, complete index generation. Get one from :func:`open_index` or :func:`open_fresh`."""
@@ -157,11 +152,11 @@ class TermIndex:
         self.state = state
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(root / gen), reuse=True)
-        self._searcher = None
+        self._searcher: tantivy.Searcher | None = None
 
     # -- opening -------------------------------------------------------------
     @property
-    def searcher(self):  # type: ignore[no-untyped-def]
+    def searcher(self) -> tantivy.Searcher:
         if self._searcher is None:
             self._searcher = self.index.searcher()
         return self._searcher
@@ -192,7 +187,7 @@ class TermIndex:
         return (int(self.state["max_doc"]), int(self.state["live"])) == _store_position(store)
 
     # -- query building ------------------------------------------------------
-    def node_query(self, node: Node):  # type: ignore[no-untyped-def]
+    def node_query(self, node: Node) -> tantivy.Query:
         """The tantivy query of one plan node (:mod:`uptake.plans`)."""
         if isinstance(node, Phrase):
             parts = []
@@ -224,10 +219,10 @@ class TermIndex:
                 [(tantivy.Occur.Should, p) for p in parts])
         raise TypeError(f"the term index cannot answer {node!r} (has: filters are answered by the store)")
 
-    def any_category(self, codes: Sequence[str]):  # type: ignore[no-untyped-def]
+    def any_category(self, codes: Sequence[str]) -> tantivy.Query | None:
         return self.node_query(categories_node(codes)) if codes else None
 
-    def all_of(self, queries: Iterable[Any]):  # type: ignore[no-untyped-def]
+    def all_of(self, queries: Iterable[tantivy.Query | None]) -> tantivy.Query:
         qs = [q for q in queries if q is not None]
         if not qs:
             return tantivy.Query.all_query()
@@ -236,7 +231,7 @@ class TermIndex:
         # A pure negation needs something to subtract from: MustNot-only booleans match nothing.
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in qs])
 
-    def month_range(self, lo: int, hi: int):  # type: ignore[no-untyped-def]
+    def month_range(self, lo: int, hi: int) -> tantivy.Query:
         return tantivy.Query.range_query(self.schema, "month", tantivy.FieldType.Integer, lo, hi)
 
     # -- answering -----------------------------------------------------------
@@ -248,7 +243,7 @@ class TermIndex:
         return {int(b["key"]): int(b["doc_count"]) for b in result["m"]["buckets"]}
 
     def count(self, query: Any) -> int:
-        return int(self.searcher.search(query, 1, count=True).count)
+        return int(self.searcher.search(query, 1, count=True).count)  # type: ignore[attr-defined]  # missing in tantivy.pyi
 
     def docs(self, query: Any, limit: int, *, newest_first: bool = True) -> list[tuple[int, int]]:
         """Up to ``limit`` (pub, store doc) pairs matching ``query``, newest first."""
@@ -260,9 +255,9 @@ class TermIndex:
         )
         addrs = [a for _, a in res.hits]
         docs = self.searcher.fast_field_values("doc", addrs)
-        return [(int(k), int(d)) for (k, _), d in zip(res.hits, docs)]
+        return [(int(k), int(d)) for (k, _), d in zip(res.hits, docs)]  # type: ignore[arg-type]  # "doc" is set on every paper
 
-    def pub_equals(self, value: int):  # type: ignore[no-untyped-def]
+    def pub_equals(self, value: int) -> tantivy.Query:
         return tantivy.Query.range_query(self.schema, "pub", tantivy.FieldType.Integer, value, value)
 
     def vocabulary(self, prefix: str, *, case_sensitive: bool, field: Field = "any") -> dict[str, int]:

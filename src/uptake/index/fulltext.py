@@ -174,20 +174,20 @@ class FullTextIndex:
         month = tantivy.Query.range_query(self.schema, "month", tantivy.FieldType.Integer, lo, hi)
         glob = self.node_query(categories_node(categories)) if categories else None
         query = self.all_of([self.node_query(any_series(plans)), glob, month])
-        total = int(self.searcher.search(query, 1, count=True).count)
+        total = int(self.searcher.search(query, 1, count=True).count)  # type: ignore[attr-defined]  # missing in tantivy.pyi
         if want <= 0 or total == 0:
             return total, []
         res = self.searcher.search(query, max(want, 1), count=False, order_by_field="pub", order=tantivy.Order.Desc)
         addrs = [a for _, a in res.hits]
-        fdocs = [int(d) for d in self.searcher.fast_field_values("fdoc", addrs)]
+        fdocs = [int(d) for d in self.searcher.fast_field_values("fdoc", addrs)]  # type: ignore[arg-type]
         if len(fdocs) < want or total == want:
             return total, fdocs
         last_pub = int(res.hits[-1][0])
         same = self.all_of([query, tantivy.Query.range_query(self.schema, "pub", tantivy.FieldType.Integer,
                                                              last_pub, last_pub)])
-        n_same = int(self.searcher.search(same, 1, count=True).count)
+        n_same = int(self.searcher.search(same, 1, count=True).count)  # type: ignore[attr-defined]  # missing in tantivy.pyi
         more = self.searcher.search(same, max(n_same, 1), count=False)
-        extra = [int(d) for d in self.searcher.fast_field_values("fdoc", [a for _, a in more.hits])]
+        extra = [int(d) for d in self.searcher.fast_field_values("fdoc", [a for _, a in more.hits])]  # type: ignore[arg-type]
         keep = [d for (p, _), d in zip(res.hits, fdocs, strict=True) if int(p) > last_pub]
         return total, keep + extra
 

@@ -66,8 +66,9 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
             main_ax.patch.set_visible(False)
             if own_figure:  # room for the right axis's ticks and title inside the figure
                 main_ax.figure.subplots_adjust(right=0.93)
-        ax = ratio_ax if ratio else main_ax
-        xs = [_period_date(p.period, trend.by) for p in s.points]
+        ax = ratio_ax if ratio and ratio_ax is not None else main_ax
+        # Dates: matplotlib converts them through its units registry (its type stubs accept only numbers).
+        xs: list[Any] = [_period_date(p.period, trend.by) for p in s.points]
         ys = [trend.value(p) for p in s.points]
         ys = [None if y is None else y * (1.0 if ratio else scale) for y in ys]
         if not ratio:
@@ -78,7 +79,8 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
         if getattr(s, "unit", None):
             label = s.label + ("  (ratio, right axis)" if ratio else "  (operands added/subtracted)")
         complete_x = [xs[k] for k in done]
-        complete_y = [float("nan") if ys[k] is None else ys[k] for k in done]
+        y_nan = [float("nan") if y is None else y for y in ys]  # NaN: a gap in the line
+        complete_y = [y_nan[k] for k in done]
         ax.plot(complete_x, complete_y, color=colour, linewidth=2.2, label=label,
                 marker="o" if len(done) <= 40 else None, markersize=3.5)
         if bands and share and trend.smooth == 1:
@@ -90,9 +92,9 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
             any_incomplete = True
             # Join the last complete point to the partial ones with a dashed line and hollow markers.
             joint = ([done[-1]] if done and done[-1] < partial[0] else []) + partial
-            ax.plot([xs[k] for k in joint], [float("nan") if ys[k] is None else ys[k] for k in joint],
+            ax.plot([xs[k] for k in joint], [y_nan[k] for k in joint],
                     color=colour, linewidth=1.6, linestyle=(0, (3, 2)))
-            ax.plot([xs[k] for k in partial], [float("nan") if ys[k] is None else ys[k] for k in partial],
+            ax.plot([xs[k] for k in partial], [y_nan[k] for k in partial],
                     linestyle="none", marker="o", markersize=7, markerfacecolor="white",
                     markeredgecolor=colour, markeredgewidth=1.6)
     ax = main_ax
@@ -171,6 +173,7 @@ def _caption(trend: Trend) -> str:
 def save_figure(ax: Axes, path: str | Path) -> Path:
     """Write the figure that holds ``ax`` as PNG or SVG (by suffix) and close it."""
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     out = Path(path)
     suffix = out.suffix.lower()
@@ -185,6 +188,8 @@ def save_figure(ax: Axes, path: str | Path) -> Path:
     import matplotlib
 
     with matplotlib.rc_context({"svg.hashsalt": "uptake"} if suffix == ".svg" else {}):
-        ax.figure.savefig(out, **kwargs)
-    plt.close(ax.figure)
+        fig = ax.figure
+        assert isinstance(fig, Figure)  # the plots draw on top-level figures
+        fig.savefig(out, **kwargs)
+    plt.close(fig)
     return out

@@ -12,7 +12,10 @@ from ..periods import month_label, parse_month
 from .plot import PALETTE, _period_date, _use_agg
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from matplotlib.axes import Axes
+    from matplotlib.ticker import FuncFormatter
 
     from ..analytics.adoption import AdoptionReport
 
@@ -25,10 +28,15 @@ def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=11)
 
 
-def _pct_formatter():  # type: ignore[no-untyped-def]
+def _pct_formatter() -> FuncFormatter:
     from matplotlib.ticker import FuncFormatter
 
     return FuncFormatter(lambda v, _: f"{v:.2g}%" if abs(v) < 1 else f"{v:.3g}%")
+
+
+def _percent(v: float | None) -> float:
+    """A share in percent; a missing share is NaN, a gap in the line."""
+    return v * 100 if v is not None else float("nan")
 
 
 def _caption(report: AdoptionReport, extra: str) -> str:
@@ -87,9 +95,9 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
         if part:
             any_partial = True
             joint = (done[-1:] if done else []) + part
-            ax.plot([k for k, _ in joint], [p.share * scale for _, p in joint], color=colour, linewidth=1.5,
+            ax.plot([k for k, _ in joint], [p.share * scale if p.share is not None else float("nan") for _, p in joint], color=colour, linewidth=1.5,
                     linestyle=(0, (3, 2)))
-            ax.plot([k for k, _ in part], [p.share * scale for _, p in part], linestyle="none", marker="o",
+            ax.plot([k for k, _ in part], [p.share * scale if p.share is not None else float("nan") for _, p in part], linestyle="none", marker="o",
                     markersize=7, markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6)
         top = max([top] + [p.share_high * scale for _, p in done if p.share_high is not None]
                   + [p.share * scale for _, p in part if p.share is not None])
@@ -135,7 +143,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
     return ax
 
 
-def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_family: int = 5):  # type: ignore[no-untyped-def]
+def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_family: int = 5) -> Axes:
     """Each series' share of the family over time (Wilson bands), with the family's monthly papers below."""
     _use_agg()
     import matplotlib.dates as mdates
@@ -162,15 +170,15 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
         colour = PALETTE[i % len(PALETTE)]
         nan = float("nan")
         ok = [p.family_total >= min_family and p.complete for p in pts]  # gaps stay gaps (NaN breaks the line)
-        ys = [p.shares[i] * 100 if good else nan for p, good in zip(pts, ok)]
+        ys = [_percent(p.shares[i]) if good else nan for p, good in zip(pts, ok)]
         ax.plot(xs_all, ys, color=colour, linewidth=2.2, label=lab, marker="o" if len(pts) <= 40 else None,
                 markersize=3.5)
-        ax.fill_between(xs_all, [p.lows[i] * 100 if good else nan for p, good in zip(pts, ok)],
-                        [p.highs[i] * 100 if good else nan for p, good in zip(pts, ok)],
+        ax.fill_between(xs_all, [_percent(p.lows[i]) if good else nan for p, good in zip(pts, ok)],
+                        [_percent(p.highs[i]) if good else nan for p, good in zip(pts, ok)],
                         color=colour, alpha=0.15, linewidth=0)
         part = [k for k, p in enumerate(pts) if p.family_total >= min_family and not p.complete]
         if part:
-            ax.plot([xs_all[k] for k in part], [pts[k].shares[i] * 100 for k in part], linestyle="none", marker="o",
+            ax.plot([xs_all[k] for k in part], [_percent(pts[k].shares[i]) for k in part], linestyle="none", marker="o",
                     markersize=7, markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6)
     ax.set_ylim(0, 100)
     ax.set_ylabel("Share of the family's mentions (%)", fontsize=12)
@@ -204,7 +212,7 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
     return ax
 
 
-def save(ax: Axes, path: str):  # type: ignore[no-untyped-def]
+def save(ax: Axes, path: str) -> Path:
     from .plot import save_figure
 
     return save_figure(ax, path)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from .._version import __version__
 from ..errors import InputError, StoreError, UsageError
 from ..records import Fingerprint
 from ..scope import as_categories
+from ..serialise import AsDict, to_jsonable
 from .plot import _use_agg, plot_trend
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def sha256_file(path: str | Path) -> str:
 
 # -- report ----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ReportOptions:
+class ReportOptions(AsDict):
     """Everything that decides the numbers of a report (the resolved range, not the defaults)."""
 
     start: str
@@ -71,11 +72,6 @@ class ReportOptions:
     smooth: int = 1
     case_sensitive: bool = False
     field: str = "any"
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["category"] = list(self.category)
-        return d
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> ReportOptions:
@@ -205,10 +201,12 @@ def _write_figures(trend: Trend, out: Path, title: str | None) -> None:
 
     _use_agg()
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context({"svg.hashsalt": "uptake-report", "svg.fonttype": "path"}):
         ax = plot_trend(trend, title=title)
         fig = ax.figure
+        assert isinstance(fig, Figure)  # plot_trend draws on a top-level figure
         try:
             fig.savefig(out / "figure.png", dpi=100, metadata={"Software": None})
             fig.savefig(out / "figure.svg", metadata={"Date": None, "Creator": None})
@@ -231,7 +229,7 @@ def _adoption_summary(trend: Trend) -> tuple[str, dict[str, Any] | None]:
         results = analyze(trend)
         data = {
             "rules": getattr(adoption, "RULES", None),
-            "series": [r.as_dict() if hasattr(r, "as_dict") else asdict(r) for r in results],
+            "series": [to_jsonable(r) for r in results],
         }
         if len(trend.series) > 1 and hasattr(adoption, "rank_by_speed"):
             data["ranking"] = [r.as_dict() for r in adoption.rank_by_speed(results)]
@@ -355,7 +353,7 @@ class Reproduction:
             "fingerprint_identical": self.fingerprint_identical,
             "fingerprint_differences": list(self.fingerprint_differences),
             "numbers_identical": self.numbers_identical,
-            "series": [asdict(s) for s in self.series],
+            "series": to_jsonable(self.series),
             "files_changed": list(self.files_changed),
         }
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 Field = Literal["any", "title", "abstract"]
 FIELDS: tuple[Field, ...] = ("any", "title", "abstract")
@@ -65,7 +66,7 @@ class Not:
     item: Expr
 
 
-Expr = Union[Term, Category, HasArtifact, And, Or, Not]
+Expr = Term | Category | HasArtifact | And | Or | Not
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Arith:
     position: int
 
 
-Formula = Union[Operand, Arith]
+Formula = Operand | Arith
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Query:
     series: tuple[Series, ...]
 
 
-def walk(expr: Expr):  # type: ignore[no-untyped-def]
+def walk(expr: Expr) -> Iterator[Expr]:
     """Every node of ``expr``, depth first."""
     yield expr
     if isinstance(expr, (And, Or)):

@@ -84,15 +84,15 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
     return Query(text=query.text, series=tuple(out)), expansions
 
 
-def _fields(where: str) -> tuple[TextField, ...]:
-    return ("title", "abstract") if where == "any" else (where,)  # type: ignore[return-value]
+def _fields(where: Field) -> tuple[TextField, ...]:
+    return ("title", "abstract") if where == "any" else (where,)
 
 
-def _columns(where: str, cs: bool) -> list[str]:
+def _columns(where: Field, cs: bool) -> list[str]:
     return [f"{f}_tok{'_cs' if cs else ''}" for f in _fields(where)]
 
 
-def _word_completions(word: str, slot: str, *, cs: bool, where: str, k: int, index: Any, store: Any) -> list[str]:
+def _word_completions(word: str, slot: str, *, cs: bool, where: Field, k: int, index: Any, store: Any) -> list[str]:
     rx = re.compile(slot)
     if index is not None:
         prefix = normalize(word).split("*")[0]
@@ -109,7 +109,7 @@ def _word_completions(word: str, slot: str, *, cs: bool, where: str, k: int, ind
     return [t for t, _ in store.token_frequencies(slot, columns=_columns(where, cs), k=k)]
 
 
-def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: bool, where: str, k: int,
+def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: bool, where: Field, k: int,
                         index: Any, store: Any) -> list[str]:
     cols = _columns(where, cs)
     fixed = AllOf(tuple(Phrase(tuple(part), _fields(where), cs) for part in (left, right) if part))
@@ -127,7 +127,7 @@ def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: boo
     rx = re.compile(r"(?<= )(?=" + before + "(" + slot + ")" + after + r" )")
     found: dict[str, int] = {}
     for row in rows:
-        seen = set()
+        seen: set[str] = set()
         for text in row:
             seen.update(m.group(1) for m in rx.finditer(text))
         for tok in seen:

@@ -8,23 +8,20 @@ contiguously. Terms under ``NOT`` are never highlighted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .ast import And, Expr, Field, Or, Query, Term
+from ..serialise import AsDict
 from ..text import token_spans, tokens
 
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(AsDict):
     text: str
     hit: bool
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "hit": self.hit}
-
 
 @dataclass(frozen=True)
-class Snippet:
+class Snippet(AsDict):
     """A window of one field with the matched spans marked; ``segments`` join to the window's text."""
 
     field: str  # "title" or "abstract"
@@ -39,14 +36,6 @@ class Snippet:
     @property
     def hits(self) -> list[str]:
         return [s.text for s in self.segments if s.hit]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "segments": [s.as_dict() for s in self.segments],
-            "truncated_start": self.truncated_start,
-            "truncated_end": self.truncated_end,
-        }
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class RecordFile:
             return
         self._raw = open(self.path, "rb")
         try:
-            stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self.gzipped else self._raw
+            stream: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self.gzipped else self._raw  # type: ignore[assignment]  # typeshed: GzipFile is a BufferedIOBase, not IO[bytes]
             if self.format in ("atom", "oai"):
                 from .atom import iter_atom
                 from .oai import iter_oai_file

@@ -184,9 +184,9 @@ class Store(Reads, FullTexts):
         return store
 
     def _check_schema(self) -> None:
-        has_meta = self._con.execute(
+        has_meta = self._aggregate(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchone()[0]
+        )[0]
         if not has_meta:
             if not self.writable:
                 raise NoCorpusError(f"{self.path} holds no uptake corpus yet: run `uptake import FILE --db {self.path}`")
@@ -244,14 +244,14 @@ class Store(Reads, FullTexts):
         stored = self.get_meta("openness_version")
         outdated = stored is not None and stored != OPENNESS_VERSION
         missing = "" if outdated else " AND has_code IS NULL"
-        if not outdated and not self._con.execute("SELECT count(*) FROM papers WHERE has_code IS NULL").fetchone()[0]:
+        if not outdated and not self._aggregate("SELECT count(*) FROM papers WHERE has_code IS NULL")[0]:
             if stored is None:
                 self.set_meta("openness_version", OPENNESS_VERSION)
             return 0
         import pyarrow as pa
 
         done = 0
-        lo, hi = self._con.execute("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers").fetchone()
+        lo, hi = self._aggregate("SELECT coalesce(min(doc), 0), coalesce(max(doc), -1) FROM papers")
         step = 20_000
         self.begin()
         try:
@@ -280,6 +280,12 @@ class Store(Reads, FullTexts):
             self.rollback()
             raise
         return done
+
+    def _aggregate(self, sql: str) -> tuple[Any, ...]:
+        """The one row of an aggregate query (count, min, max without GROUP BY always return exactly one)."""
+        row = self._con.execute(sql).fetchone()
+        assert row is not None, sql
+        return row
 
     # -- meta ------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -399,7 +405,7 @@ class Store(Reads, FullTexts):
 
     # -- reading ---------------------------------------------------------------
     def paper_count(self) -> int:
-        return int(self._con.execute("SELECT count(*) FROM papers WHERE NOT deleted").fetchone()[0])
+        return int(self._aggregate("SELECT count(*) FROM papers WHERE NOT deleted")[0])
 
     def require_papers(self) -> int:
         n = self.paper_count()
@@ -411,16 +417,16 @@ class Store(Reads, FullTexts):
         return n
 
     def span(self) -> tuple[date, date]:
-        first, last = self._con.execute(
+        first, last = self._aggregate(
             "SELECT min(published), max(published) FROM papers WHERE NOT deleted"
-        ).fetchone()
+        )
         return first, last
 
     # -- harvest state (see uptake.harvest) --------------------------------------
     def _has_harvest_table(self) -> bool:
-        return bool(self._con.execute(
+        return bool(self._aggregate(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'harvest_state'"
-        ).fetchone()[0])
+        )[0])
 
     def harvest_states(self) -> list[dict[str, Any]]:
         """Every harvest_state row as a dict (empty for stores never harvested)."""
