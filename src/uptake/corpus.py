@@ -21,6 +21,7 @@ from .periods import (
     Granularity,
     GRANULARITIES,
     month_label,
+    clamped_month_of,
     month_of,
     parse_month,
     parse_period,
@@ -392,8 +393,8 @@ def _check_options(*, by: str, measure: str, smooth: int, field: str) -> None:
 
 
 def _resolve_range(start: str | None, end: str | None, first: date | None, last: date | None) -> tuple[int, int]:
-    lo = parse_month(start, what="--from") if start else (month_of(first) if first else 0)
-    hi = parse_month(end, what="--to") if end else (month_of(last) if last else lo)
+    lo = parse_month(start, what="--from") if start else (clamped_month_of(first) if first else 0)
+    hi = parse_month(end, what="--to") if end else (clamped_month_of(last) if last else lo)
     if lo > hi:
         raise PeriodError(f"--from {month_label(lo)} is after --to {month_label(hi)}: swap them")
     return lo, hi

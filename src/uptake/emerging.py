@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import PeriodError, UsageError
-from .periods import month_label, parse_month
+from .periods import clamped_month_of, month_label, parse_month
 from .text import phrase_key, tokens
 from .trends import Z95
 
@@ -275,7 +275,7 @@ def emerging(
             which = "--recent" if n_recent == 0 else "--baseline"
             raise PeriodError(f"no papers in the {which} window{' in these categories' if cats else ''}: "
                               f"choose months the corpus covers (`uptake stats` lists them)")
-        last_complete = parse_month(f"{last.year}-{last.month:02d}") - (0 if _month_is_complete(last) else 1)
+        last_complete = clamped_month_of(last) - (0 if _month_is_complete(last) else 1)
         if r_hi > last_complete:
             notes.append(f"the recent window runs past the last complete month ({month_label(last_complete)}); "
                          f"its last month is partial")
@@ -367,7 +367,7 @@ def default_windows(corpus: Corpus) -> tuple[str, str]:
     with Store.open(corpus.path) as store:
         store.require_papers()
         _, last = store.span()
-    end = parse_month(f"{last.year}-{last.month:02d}") - (0 if _month_is_complete(last) else 1)
+    end = clamped_month_of(last) - (0 if _month_is_complete(last) else 1)
     return (f"{month_label(end - 5)}:{month_label(end)}", f"{month_label(end - 17)}:{month_label(end - 6)}")
 
 
@@ -380,7 +380,7 @@ def _empty_query():  # type: ignore[no-untyped-def]
 def _month_is_complete(d) -> bool:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    return (d + timedelta(days=1)).month != d.month
+    return d.month == 12 and d.day == 31 or (d + timedelta(days=1)).month != d.month
 
 
 def _edge_regex() -> str:

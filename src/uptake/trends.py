@@ -184,6 +184,8 @@ def _fmt_number(value: Any) -> str:
 def period_end(period: int, by: Granularity) -> date:
     """The last day of ``period``."""
     last = period_last_month(period, by)
+    if last + 1 >= 10000 * 12:  # December 9999: the day after does not exist
+        return date.max
     nxt = month_start(last + 1)
     return date.fromordinal(nxt.toordinal() - 1)
 
