@@ -971,7 +971,7 @@ def adoption(
     elif origin:
         intro_month, rule = corpus_origin_month(corpus, origin), f"origin {origin.strip()}"
     results = []
-    for s_ast, s in zip(parsed.series, trend.series, strict=True):
+    for s_ast, s in zip(_series_as_trended(parsed, trend), trend.series, strict=True):
         a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
         sub = Query(text=s_ast.label, series=(s_ast,))
         first, early = _first_mentions(corpus, sub, a, s, category, case_sensitive, field)
@@ -1005,6 +1005,20 @@ def _replace(a: SeriesAdoption, **kw: Any) -> SeriesAdoption:
     from dataclasses import replace
 
     return replace(a, **kw)
+
+
+def _series_as_trended(parsed, trend):  # type: ignore[no-untyped-def]
+    """The query series one-to-one with ``trend.series``.
+
+    The corpus expands a wildcard series into one series per completion, so the trend may
+    have more series than the query; each completed label is itself a one-series query.
+    """
+    from .query import parse_query
+    from .query.expand import has_wildcards
+
+    if not has_wildcards(parsed):
+        return parsed.series
+    return tuple(parse_query(s.label).series[0] for s in trend.series)
 
 
 def corpus_origin_month(corpus: Corpus, arxiv_id: str) -> int:

@@ -161,6 +161,10 @@ class _Parser:
                 if sum("*" in w for w in t.text.split()) > 1:
                     raise self.error("only one wildcard word per term", t.position,
                                      hint='e.g. GR*O or "* policy optimization"')
+                if not t.text.replace("*", "").strip():
+                    # A lone * completes to every word in the corpus: "the", "of", "and" first.
+                    raise self.error("a lone * would match every word", t.position,
+                                     hint='give part of the word (GR*, *former) or words around it ("* policy optimization")')
             if len(wild) > 1:
                 raise self.error("only one wildcard per series", wild[1].position,
                                  hint="put each wildcard in its own series, separated by commas")
