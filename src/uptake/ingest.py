@@ -120,8 +120,9 @@ class _BatchWriter:
 
             # spawn, not fork: the parent holds DuckDB's threads and locks. Workers ignore Ctrl-C: the
             # parent handles it, and shutting down waits only for the batch each worker is on.
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_ignore_interrupts)
+            with _sigint_blocked():  # the pool may start helper processes (resource tracker) right away
+                self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_ignore_interrupts)
 
     def write(self, batch: list[Paper], after: Callable[[], None] | None) -> None:
         if not batch:
@@ -133,7 +134,10 @@ class _BatchWriter:
             if after:
                 after()
             return
-        self.pending.append((batch, self.pool.submit(derive, batch), after))
+        with _sigint_blocked():  # a worker started here inherits the mask: no Ctrl-C during its startup
+            future = self.pool.submit(derive, batch)
+        self.pending.append((batch, future, after))
+        _test_pause("workers-starting")
         while len(self.pending) > self.workers:
             self._write_oldest()
 
@@ -142,6 +146,7 @@ class _BatchWriter:
         _flush(self.store, batch, self.summary, own_transaction=self.own_transaction, derived=future.result())
         if after:
             after()
+        _test_pause("batch-committed")
 
     def finish(self) -> None:
         while self.pending:
@@ -172,9 +177,54 @@ def sync_index(store: Store) -> None:
 
 
 def _ignore_interrupts() -> None:
+    """Worker initializer: ignore Ctrl-C (the parent handles it), then lift the mask it started with.
+
+    A SIGINT that arrived while the worker was starting is pending under the mask; ignoring the
+    signal before unblocking it discards it, so no worker ever prints a KeyboardInterrupt.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+class _sigint_blocked:
+    """Block SIGINT in this thread for the duration (POSIX); a Ctrl-C meanwhile is delivered on exit.
+
+    Processes (and threads) started inside inherit the blocked mask: spawn's fork+exec keeps it.
+    """
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self.active = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+        if self.active:
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.active:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+
+
+def _test_pause(point: str) -> None:
+    """Test hook: with ``UPTAKE_TEST_PAUSE=point:FILE`` the import creates FILE at ``point`` and waits there
+    (at most 60 s) for a signal, so tests can interrupt it at a known place without timing guesses."""
+    spec = os.environ.get("UPTAKE_TEST_PAUSE")
+    if not spec or not spec.startswith(point + ":"):
+        return
+    import time
+
+    marker = Path(spec[len(point) + 1 :])
+    if marker.exists():
+        return  # only the first time the point is reached
+    marker.write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_transaction: bool,

@@ -28,7 +28,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f".{name}", __name__).register(sub)
+    _no_abbreviations(parser)
     return parser
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """Turn off prefix matching everywhere: ``--form`` must not silently mean ``--format``."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _no_abbreviations(child)
+
+
+#: What Ctrl-C leaves behind, per command; commands that only read say that nothing changed.
+_WRITES = {
+    "import": "interrupted: every committed batch is kept; run the same command again to finish the import",
+    "harvest": "interrupted: every committed page is kept; run the same command again to resume the harvest",
+    "index": "interrupted: the term index is incomplete; run `uptake index` again (queries scan the store until then)",
+    "report": "interrupted: the report folder may be incomplete; run the same command again (with --force)",
+    "export": "interrupted: the export folder may be incomplete; run the same command again",
+}
+
+
+def interrupted_message(command: str | None) -> str:
+    if command in _WRITES:
+        return _WRITES[command]  # type: ignore[index]
+    if command == "serve":
+        return "stopped the server"
+    return f"interrupted: `uptake {command}` stopped; it only reads, so nothing was changed"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,12 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         console_err().print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
     except KeyboardInterrupt:
-        console_err().print("interrupted: what was committed is kept; run the same command again to finish")
+        console_err().print(interrupted_message(args.command), highlight=False)
         return 130
     except RuntimeError as exc:  # DuckDB turns Ctrl-C during a query into "Query interrupted"
         if "interrupted" not in str(exc).lower():
             raise
-        console_err().print("interrupted: what was committed is kept; run the same command again to finish")
+        console_err().print(interrupted_message(args.command), highlight=False)
         return 130
     except BrokenPipeError:
         return 0
