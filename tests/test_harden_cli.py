@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import make_paper, store_with
@@ -34,3 +36,89 @@ def test_ctrl_c_message_fits_the_command(db, capsys, monkeypatch, command, modul
     assert main([command, "GRPO", "--db", str(db)]) == 130
     err = capsys.readouterr().err
     assert "nothing was changed" in err and "import" not in err and "committed" not in err
+
+
+# -- item 5: full disk, bad paths ------------------------------------------------------------------------------
+SAMPLE = '{"id": "2501.%05d", "title": "GRPO %d", "abstract": "", "categories": ["cs.LG"], "published": "2025-01-15"}\n'
+
+
+def _records(path, n=30, start=0):
+    path.write_text("".join(SAMPLE % (i, i) for i in range(start, start + n)))
+    return path
+
+
+def test_full_disk_during_import_is_one_line_and_keeps_committed_batches(tmp_path, capsys, monkeypatch):
+    """DuckDB reports a full disk as a FatalException (or IOException) from the write; simulate it at COMMIT."""
+    from uptake.store import Store, duckdb
+
+    db = tmp_path / "full.duckdb"
+    assert main(["import", "--db", str(db), "-q", str(_records(tmp_path / "a.jsonl", 10))]) == 0
+
+    def commit(self):
+        raise duckdb.FatalException("Could not write file: No space left on device")
+
+    monkeypatch.setattr(Store, "commit", commit)
+    capsys.readouterr()
+    assert main(["import", "--db", str(db), "-q", str(_records(tmp_path / "b.jsonl", 30, start=100))]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "FatalException" not in err and "disk is probably full" in err
+    assert "free space" in err and err.count("error:") == 1
+    monkeypatch.undo()
+    with Store.open(db) as s:
+        assert s.query("SELECT count(*) FROM papers") == [(10,)]  # what was committed before is intact
+
+
+def test_rollback_tolerates_an_invalidated_connection():
+    from uptake.store import Store, duckdb
+
+    class Con:
+        def execute(self, sql):
+            raise duckdb.FatalException("database has been invalidated")
+
+    Store(Con(), None, writable=True).rollback()  # type: ignore[arg-type]
+    assert Store.write_failure(duckdb.IOException("No space left on device"))
+
+
+def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path, capsys):
+    db = tmp_path / "i.duckdb"
+    (tmp_path / "i.duckdb.index").write_text("not a folder")
+    assert main(["import", "--db", str(db), "-q", str(_records(tmp_path / "r.jsonl"))]) == 2
+    assert main(["index", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "FileExistsError" not in err and err.count("is a file") == 2 and "move or delete" in err
+
+
+def test_importing_a_missing_file_creates_no_store(tmp_path, capsys):
+    db = tmp_path / "new.duckdb"
+    assert main(["import", "--db", str(db), str(tmp_path / "missing.jsonl")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not db.exists() and not list(tmp_path.iterdir())
+
+
+# -- item 7: folders and export snapshots ---------------------------------------------------------------------
+def test_import_of_an_export_folder_verifies_checksums(tmp_path, capsys):
+    src = tmp_path / "src.duckdb"
+    assert main(["import", "--db", str(src), "-q", str(_records(tmp_path / "r.jsonl", 25))]) == 0
+    snap = tmp_path / "snap"
+    assert main(["export", "--db", str(src), "--out", str(snap)]) == 0
+    for n, argv in enumerate(([str(snap)], sorted(str(p) for p in snap.iterdir()))):  # `snap/` and `snap/*`
+        db = tmp_path / f"copy{n}.duckdb"
+        capsys.readouterr()
+        assert main(["import", "--db", str(db), "-q", "--json", *argv]) == 0
+        assert json.loads(capsys.readouterr().out)["inserted"] == 25
+    parquet = next(snap.glob("*.parquet"))
+    parquet.write_bytes(parquet.read_bytes() + b"tampered")
+    bad = tmp_path / "bad.duckdb"
+    assert main(["import", "--db", str(bad), "-q", str(snap)]) == 2
+    err = capsys.readouterr().err
+    assert "SHA256SUMS" in err and "nothing was imported" in err and not bad.exists()
+
+
+def test_import_of_a_plain_folder(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _records(folder / "a.jsonl", 5)
+    _records(folder / "b.jsonl", 5, start=5)
+    db = tmp_path / "f.duckdb"
+    assert main(["import", "--db", str(db), "-q", "--json", str(folder)]) == 0
+    assert json.loads(capsys.readouterr().out)["inserted"] == 10

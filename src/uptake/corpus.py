@@ -114,6 +114,9 @@ class Corpus:
         workers: int | None = None,
     ) -> ImportSummary:
         """Import record files (see :func:`uptake.ingest.import_files`)."""
+        from .ingest import resolve_inputs
+
+        resolve_inputs(paths)  # a missing input must not leave an empty store behind
         with Store.open(self.path, write=True) as store:
             return import_files(store, paths, fmt=fmt, strict=strict, progress=progress, workers=workers)
 

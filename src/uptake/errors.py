@@ -13,6 +13,7 @@
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
+        ├── StoreWriteError     the disk is full (or failing): what was committed is intact
         └── SchemaVersionError  the store was written by a newer uptake
 
 Every message says what to do next. Only the CLI turns these into exit codes.
@@ -91,6 +92,10 @@ class NoCorpusError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock."""
+
+
+class StoreWriteError(StoreError):
+    """DuckDB could not write the store file (disk full, I/O error); earlier commits are intact."""
 
 
 class SchemaVersionError(StoreError):

@@ -22,6 +22,67 @@ BATCH_SIZE = 5000
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
 
+#: Files in an import folder (or matched by a glob) that are not records: an export's checksums and manifest.
+NOT_RECORDS = ("SHA256SUMS", "export.json")
+
+
+def resolve_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """The record files behind ``paths``: files as given, folders as their files (sorted).
+
+    A folder written by ``uptake export`` (it holds ``SHA256SUMS``) is checked first: a missing
+    or altered file is an :class:`~uptake.errors.InputError` and nothing is imported. The
+    checksum file and manifest are skipped wherever they are named (``snap/*``). Missing paths
+    raise :class:`~uptake.errors.SourceNotFoundError` before any store is created.
+    """
+    from .errors import InputError, SourceNotFoundError
+
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            if (p / "SHA256SUMS").is_file():
+                from .report import verify_export
+
+                bad = verify_export(p)
+                if bad:
+                    raise InputError(f"{p}: {', '.join(bad)} missing or not matching SHA256SUMS; nothing was "
+                                     f"imported. Export the corpus again, or copy the folder again")
+            files = sorted(f for f in p.iterdir() if f.is_file() and f.name not in NOT_RECORDS
+                           and not f.name.startswith("."))
+            if not files:
+                raise SourceNotFoundError(f"{p}: the folder holds no record files")
+            out.extend(files)
+        elif p.name in NOT_RECORDS and p.is_file():
+            continue
+        elif not p.exists():
+            raise SourceNotFoundError(f"{p}: no such file. Check the path, or use a shell glob like data/*.jsonl.gz")
+        else:
+            out.append(p)
+    if not out:
+        raise SourceNotFoundError("no record files to import among " + ", ".join(str(x) for x in paths))
+    return out
+
+
+def _write_error(store: Store, exc: BaseException) -> Exception:
+    from .errors import StoreWriteError
+
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreWriteError(
+        f"could not write to {store.path} ({reason[:160]}): the disk is probably full. Every batch committed "
+        f"before is intact; free space on the disk holding {store.path.parent} (an import needs roughly its input's "
+        f"uncompressed size again) and run the same command again"
+    )
+
+
+def index_path_problem(store_path: Path) -> str | None:
+    """Why the term index next to ``store_path`` cannot be written, or None."""
+    root = Path(str(store_path) + ".index")
+    if root.exists() and not root.is_dir():
+        return (f"{root} is a file, but uptake keeps the store's term index in a folder of that name: "
+                f"move or delete the file, then run `uptake index --rebuild`")
+    return None
+
+
 def import_files(
     store: Store,
     paths: Sequence[str | Path],
@@ -44,7 +105,7 @@ def import_files(
     order). By default large imports (``PARALLEL_FROM_BYTES``) use 2 on a machine
     with 2 or more cores.
     """
-    sources = [read_records(p, fmt) for p in paths]  # fail early on missing or unknown files
+    sources = [read_records(p, fmt) for p in resolve_inputs(paths)]  # fail early on missing or unknown files
     if workers is None:
         big = sum(s.total_bytes for s in sources) >= PARALLEL_FROM_BYTES
         workers = min(2, os.cpu_count() or 1) if big else 1
@@ -82,10 +143,12 @@ def import_files(
         writer.finish()
         if strict:
             store.commit()
-    except BaseException:
+    except BaseException as exc:
         writer.close()
         if strict:
             store.rollback()
+        if isinstance(exc, Exception) and Store.write_failure(exc):
+            raise _write_error(store, exc) from None
         raise
     writer.close()
     sync_index(store)
@@ -167,6 +230,9 @@ def sync_index(store: Store) -> None:
     from .errors import StoreError
     from .index import sync
 
+    problem = index_path_problem(store.path)
+    if problem:
+        raise StoreError(f"the papers were imported; the term index was not updated: {problem}")
     try:
         sync(store)
     except (OSError, ValueError, RuntimeError) as exc:  # the papers are committed; only the index lags
