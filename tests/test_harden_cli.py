@@ -122,3 +122,19 @@ def test_import_of_a_plain_folder(tmp_path, capsys):
     db = tmp_path / "f.duckdb"
     assert main(["import", "--db", str(db), "-q", "--json", str(folder)]) == 0
     assert json.loads(capsys.readouterr().out)["inserted"] == 10
+
+
+# -- item 8: incomplete periods in CSV and openness tables ----------------------------------------------------
+def test_trend_csv_appends_a_complete_column(db, capsys):
+    assert main(["trend", "GRPO", "--db", str(db), "--format", "csv", "--from", "2025-05", "--to", "2025-07"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "period,series,count,total,share,complete"
+    assert [r.rsplit(",", 1)[1] for r in rows[1:]] == ["true", "false", "false"]  # the corpus ends 2025-06-10
+
+
+def test_openness_table_marks_incomplete_periods(db, capsys):
+    assert main(["openness", "GRPO", "--db", str(db), "--by", "quarter"]) == 0
+    out = capsys.readouterr().out
+    assert "2025-Q1 " in out and "2025-Q1 *" not in out and "2025-Q2 *" in out and "* incomplete period" in out
+    assert main(["openness", "GRPO", "--db", str(db), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["incomplete_periods"] == ["2025-06"]

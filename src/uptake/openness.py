@@ -520,6 +520,8 @@ class OpennessTable:
     periods: tuple[str, ...]
     cells: tuple[OpennessCell, ...]  # period-major, in ``labels`` order
     filters: dict[str, object]
+    #: Periods the corpus (or --from/--to) cuts short, marked like trend tables mark them.
+    incomplete: tuple[str, ...] = ()
 
     def cell(self, period: str, label: str) -> OpennessCell:
         for c in self.cells:
@@ -556,6 +558,7 @@ class OpennessTable:
             "openness_version": OPENNESS_VERSION,
             "kinds": list(HAS_KINDS),
             "rows": self.to_rows(),
+            "incomplete_periods": list(self.incomplete),
         }
 
 
@@ -625,9 +628,15 @@ def openness_table(
         for i, label in enumerate(labels):
             acc = per.get((p, i), [0] * width)
             cells.append(OpennessCell(period_label(p, by), label, acc[0], dict(zip(HAS_KINDS, acc[1:], strict=True))))  # type: ignore[arg-type]
-    from .periods import month_label
+    from .periods import month_label, period_first_month, period_last_month
+    from .trends import period_end
 
+    incomplete = tuple(
+        period_label(p, by) for p in periods  # type: ignore[arg-type]
+        if period_end(p, by) > last or period_first_month(p, by) < lo or period_last_month(p, by) > hi  # type: ignore[arg-type]
+    )
     return OpennessTable(
+        incomplete=incomplete,
         query=parsed.text if parsed else None,
         labels=tuple(labels),
         periods=tuple(period_label(p, by) for p in periods),  # type: ignore[arg-type]

@@ -319,7 +319,7 @@ def _readme(query: str, o: ReportOptions, fp: Fingerprint, trend: Trend, adoptio
         "## Files",
         "",
         "- `figure.png`, `figure.svg`: the figure.",
-        "- `data.csv`: one row per period and series: `period,series,count,total,share`"
+        "- `data.csv`: one row per period and series: `period,series,count,total,share,complete`"
         + (" (+ `smoothed`)" if o.smooth > 1 else "") + ".",
         "- `data.json`: the same numbers with 95% Wilson intervals and whether each period is complete.",
     ]

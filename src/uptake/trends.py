@@ -25,6 +25,8 @@ from .periods import (
 Measure = Literal["share", "count"]
 MEASURES: tuple[Measure, ...] = ("share", "count")
 CSV_HEADER = ("period", "series", "count", "total", "share")
+#: Appended after every other column (the contract is only ever extended at the end): true/false.
+CSV_COMPLETE = "complete"
 
 
 #: The standard normal quantile for two-sided 95% intervals, used by every interval uptake reports.
@@ -116,17 +118,20 @@ class Trend:
                 }
                 if self.smooth > 1:
                     row["smoothed"] = p.smoothed
+                row[CSV_COMPLETE] = p.complete
                 rows.append(row)
         return rows
 
     def to_csv(self) -> str:
-        """CSV with header ``period,series,count,total,share`` (plus ``smoothed`` with smoothing)."""
+        """CSV with header ``period,series,count,total,share`` (plus ``smoothed`` with smoothing), then
+        ``complete`` (``true``/``false``: false when the corpus or --from/--to cuts the period short)."""
         buf = io.StringIO()
-        header = list(CSV_HEADER) + (["smoothed"] if self.smooth > 1 else [])
+        header = list(CSV_HEADER) + (["smoothed"] if self.smooth > 1 else []) + [CSV_COMPLETE]
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
         for row in self.to_rows():
-            writer.writerow(["" if row[h] is None else _fmt_number(row[h]) for h in header])
+            writer.writerow(["" if row[h] is None else ("true" if row[h] else "false") if h == CSV_COMPLETE
+                             else _fmt_number(row[h]) for h in header])
         return buf.getvalue()
 
     def to_json_dict(self) -> dict[str, Any]:

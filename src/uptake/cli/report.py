@@ -115,7 +115,8 @@ def cmd_openness(args: argparse.Namespace) -> int:
         for i, label in enumerate(table.labels):
             c = table.cell(period, label)
             style = "dim" if label == table.labels[-1] and len(table.labels) > 1 else None
-            t.add_row(period if i == 0 else "", label, f"{c.papers:,}", *[_pct(c.share(k)) for k in HAS_KINDS],
+            mark = " *" if period in table.incomplete else ""
+            t.add_row(period + mark if i == 0 else "", label, f"{c.papers:,}", *[_pct(c.share(k)) for k in HAS_KINDS],
                       style=style, end_section=i == len(table.labels) - 1)
     out = console()
     out.print(t)
@@ -126,6 +127,8 @@ def cmd_openness(args: argparse.Namespace) -> int:
             continue
         parts = [f"{k} {_pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n)}" for k in HAS_KINDS]
         out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
+    if table.incomplete:
+        out.print("* incomplete period: the corpus ends before it does (or --from/--to cuts it)")
     out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
               "links. Method and measured precision: docs/openness.md[/]")
     return 0
