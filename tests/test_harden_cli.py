@@ -138,3 +138,77 @@ def test_openness_table_marks_incomplete_periods(db, capsys):
     assert "2025-Q1 " in out and "2025-Q1 *" not in out and "2025-Q2 *" in out and "* incomplete period" in out
     assert main(["openness", "GRPO", "--db", str(db), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["incomplete_periods"] == ["2025-06"]
+
+
+# -- item 7: newcomer defects ----------------------------------------------------------------------------------
+SIX = "GRPO, DPO, PPO, LoRA, RLHF, transformer"
+
+
+def test_piped_tables_are_never_truncated(db, capsys):
+    twelve = ", ".join(f"longer series name {i}" for i in range(12))
+    for q in (SIX, twelve):
+        assert main(["trend", q, "--db", str(db), "--measure", "count"]) == 0
+        out = capsys.readouterr().out
+        assert "…" not in out and "2025-06 *" in out and all(f"{s.strip()}" in out for s in q.split(","))
+
+
+def test_a_narrow_terminal_gets_the_long_layout(db, monkeypatch, capsys):
+    from rich.console import Console
+
+    import uptake.cli.core as core
+    from uptake.corpus import Corpus
+
+    monkeypatch.setattr(core, "console", lambda: Console(width=60, force_terminal=True, highlight=False))
+    core._print_trend_table(Corpus(db).trend(SIX, measure="count"))
+    out = capsys.readouterr().out
+    assert "…" not in out and "series" in out and "transformer" in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["trend", ", ".join(f"t{i}" for i in range(300))], "the limit is 12"),
+    (["trend", "GRPO", "--category", "cs.CL,cs.LG"], "--category cs.CL --category cs.LG"),
+    (["trend", "GRPO", "DPO"], "'GRPO, DPO'"),
+    (["trend", "GRPO", "--form", "2025-01"], "unrecognized option --form"),
+    (["plot", "GRPO", "--o", "x.png"], "unrecognized option --o"),
+])
+def test_usage_mistakes_get_one_clear_line(db, capsys, argv, needle):
+    with pytest.raises(SystemExit) if argv[2:3] in (["DPO"],) or "--form" in argv or "--o" in argv else _nothing():
+        assert main([*argv, "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_the_series_limit_lives_in_the_library(db):
+    from uptake.corpus import MAX_SERIES, Corpus
+    from uptake.errors import UsageError
+
+    with pytest.raises(UsageError, match=f"limit is {MAX_SERIES}"):
+        Corpus(db).trend(", ".join(f"t{i}" for i in range(MAX_SERIES + 1)))
+
+
+def test_report_refuses_to_overwrite_unless_forced(db, tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["report", "GRPO", "--db", str(db), "--out", str(out), "--json"]) == 0
+    assert main(["report", "GRPO", "--db", str(db), "--out", str(out), "--json"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["report", "GRPO", "--db", str(db), "--out", str(out), "--json", "--force"]) == 0
+
+
+def test_to_pandas_without_pandas_names_the_install(db, monkeypatch):
+    import sys
+
+    from uptake.corpus import Corpus
+    from uptake.errors import MissingDependencyError
+
+    trend = Corpus(db).trend("GRPO")
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    with pytest.raises(MissingDependencyError, match="pip install pandas"):
+        trend.to_pandas()

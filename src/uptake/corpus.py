@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .errors import PeriodError, UnknownCategoryError
+from .errors import PeriodError, UnknownCategoryError, UsageError
 from .ingest import ProgressFn, import_files
 from .periods import (
     Granularity,
@@ -197,6 +197,7 @@ class Corpus:
             if wildcards:
                 parsed, expansions = expand_query(parsed, k=expand, case_sensitive=case_sensitive, field=field,
                                                   index=idx, store=store)
+            _check_series_count(parsed, expansions)
             formula_query = parsed
             parsed, formulas = split_formulas(parsed)
             plans = [plan_series(s, case_sensitive=case_sensitive, field=field) for s in parsed.series]
@@ -323,6 +324,12 @@ class Corpus:
         archives = sorted({c.split(".")[0] for c in known})
         known_set = set(known) | set(archives)
         for code in wanted:
+            if "," in code:
+                parts = [c.strip() for c in code.split(",") if c.strip()]
+                raise UnknownCategoryError(
+                    f"{code!r} is several categories in one: repeat the option for each, e.g. "
+                    + " ".join(f"--category {c}" for c in parts)
+                )
             if code not in known_set:
                 close = difflib.get_close_matches(code, list(known_set), n=3, cutoff=0.6)
                 lower = [k for k in known_set if k.lower() == code.lower()]
@@ -393,6 +400,19 @@ def _check_options(*, by: str, measure: str, smooth: int, field: str) -> None:
         raise UsageError("--smooth must be 1 (no smoothing) or more periods")
     if field not in FIELDS:
         raise UsageError(f"--field must be one of title, abstract (or both by default), not {field!r}")
+
+
+#: The most series one trend compares (the CLI, the API and the library share it); wider figures are unreadable.
+MAX_SERIES = 12
+
+
+def _check_series_count(parsed: Query, expansions: dict[str, list[str]]) -> None:
+    if len(parsed.series) <= MAX_SERIES:
+        return
+    grown = " (after wildcard expansion; lower --expand)" if expansions else ""
+    raise UsageError(
+        f"{len(parsed.series)} series{grown}; the limit is {MAX_SERIES}: split the comparison into several queries"
+    )
 
 
 def _resolve_range(start: str | None, end: str | None, first: date | None, last: date | None) -> tuple[int, int]:

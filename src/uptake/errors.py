@@ -5,6 +5,7 @@
     │   ├── QueryError          a query that does not parse (carries .position)
     │   ├── PeriodError         a bad YYYY-MM, or --from after --to
     │   └── UnknownCategoryError
+    ├── MissingDependencyError  an optional package (pandas) is not installed
     ├── InputError              a file uptake cannot read
     │   ├── SourceNotFoundError
     │   ├── UnrecognisedFormatError
@@ -57,6 +58,10 @@ class PeriodError(UsageError):
 
 class UnknownCategoryError(UsageError):
     """A category that no paper in the corpus has."""
+
+
+class MissingDependencyError(UptakeError):
+    """An optional feature needs a package that is not installed; the message names the pip command."""
 
 
 class InputError(UptakeError):

@@ -185,8 +185,12 @@ def make_report(
     field: str = "any",
     title: str | None = None,
     now: datetime | None = None,
+    force: bool = False,
 ) -> Report:
-    """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written."""
+    """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written.
+
+    ``out_dir`` must be new or empty unless ``force``: an earlier report there is not overwritten by accident.
+    """
     from . import __version__
     from .openness import OPENNESS_VERSION
     from .text import SEMANTICS_VERSION
@@ -194,6 +198,9 @@ def make_report(
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder: choose another --out")
+    if not force and out.is_dir() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty (an earlier report?): choose another --out, or add --force to replace "
+                         f"the report files in it")
     from .corpus import _as_list
 
     cats = _as_list(category)

@@ -160,8 +160,20 @@ class Trend:
         }
 
     def to_pandas(self):  # type: ignore[no-untyped-def]
-        """A long table: period, series, count, total, share, complete, share_low, share_high."""
-        import pandas as pd
+        """A long table: period, series, count, total, share, complete, share_low, share_high.
+
+        Needs pandas (``pip install 'uptake[pandas]'`` or ``pip install pandas``); without it
+        :class:`~uptake.errors.MissingDependencyError` says so.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            from .errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                "Trend.to_pandas() needs pandas, which uptake does not install by default: "
+                "pip install pandas (or pip install 'uptake[pandas]')"
+            ) from exc
 
         return pd.DataFrame(
             [

@@ -32,6 +32,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unexpected(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Words left over after parsing: most often an unquoted query (``uptake trend GRPO DPO``)."""
+    words = [w for w in extra if not w.startswith("-")]
+    options = [w for w in extra if w.startswith("-")]
+    if options:  # abbreviations are off: --form is not --format
+        parser.error(f"unrecognized option {options[0]} (options must be spelled in full; "
+                     f"`uptake {args.command or ''} --help` lists them)")
+    if words and getattr(args, "query", None):
+        whole = " ".join([args.query, *words])
+        parser.exit(2, f"uptake {args.command}: error: unexpected {' '.join(words)!r} after the query {args.query!r}: "
+                       f"quote the whole query, e.g. '{whole}' (one phrase) or '{', '.join([args.query, *words])}' "
+                       f"(separate series)\n")
+    parser.error(f"unrecognized arguments: {' '.join(extra)}")
+
+
 def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
     """Turn off prefix matching everywhere: ``--form`` must not silently mean ``--format``."""
     parser.allow_abbrev = False
@@ -64,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .common import console_err
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unexpected(parser, args, extra)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

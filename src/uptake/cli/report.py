@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--smooth", type=int, default=1, metavar="N")
     p.add_argument("--title", help="figure title (default: made from the query)")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.add_argument("--force", action="store_true", help="replace the report files in a folder that is not empty")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
@@ -173,7 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     rep = make_report(
         corpus_for(args), args.query, args.out, start=args.start, end=args.end, by=args.by, category=args.category,
         measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
-        title=args.title,
+        title=args.title, force=args.force,
     )
     if args.json:
         write_json(rep.manifest)

@@ -44,7 +44,7 @@ class Limits:
     """What one request may ask for."""
 
     max_query_chars: int = 500
-    max_series: int = 12
+    max_series: int = 12  # the library's limit (uptake.corpus.MAX_SERIES); a server may only lower it
     max_limit: int = 1000
     max_smooth: int = 60
     max_categories: int = 20
