@@ -11,6 +11,7 @@
     │   ├── UnrecognisedFormatError
     │   └── StrictImportError   --strict stopped at the first bad line
     ├── HarvestError            an OAI-PMH harvest could not finish (a rerun resumes it)
+    │   └── HarvestRefusedError the server refused a set (badArgument...): a rerun fails the same way
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
@@ -84,6 +85,13 @@ class HarvestError(UptakeError):
     """An OAI-PMH harvest stopped: the server kept failing or refused the request.
 
     What was committed before is kept; running the same command again resumes.
+    """
+
+
+class HarvestRefusedError(HarvestError):
+    """The server refused the request for a set (unknown set, dates out of range, unknown format).
+
+    Running the same command again fails the same way: the message says what to change.
     """
 
 

@@ -133,7 +133,10 @@ def _print_summary(summary: Any, path: str, *, failed: bool = False) -> None:
             flags.append(f"window restarted {s.restarts}x")
         if s.skipped:
             flags.append("already harvested, nothing to fetch")
-        flags.append(f"complete through {s.last_datestamp}" if s.complete else "NOT complete: run again to resume")
+        if s.refused:
+            flags.append("refused by the server (running again fails the same way; see the error below)")
+        else:
+            flags.append(f"complete through {s.last_datestamp}" if s.complete else "NOT complete: run again to resume")
         out.print(
             f"  set {s.set_spec or '(all)'} ({s.metadata_prefix}, {window}; {', '.join(flags)})\n"
             f"    pages {s.pages:,} · read {s.read:,} · inserted {s.inserted:,} · updated {s.updated:,} · "
