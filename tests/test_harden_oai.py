@@ -32,3 +32,57 @@ def test_cli_says_what_is_wrong_instead_of_run_again(tmp_path: Path, capsys: pyt
     nonsense_line = next(line for line in out.splitlines() if "set nonsense" in line)
     assert "run again to resume" not in nonsense_line
     assert "check --set" in err and "Traceback" not in err
+
+
+# -- oai_dc as arXiv's own OAI server code writes it ------------------------------------------------------------
+def _dc_page(records: list[tuple[str, list[str], list[str], list[str]]]) -> bytes:
+    body = []
+    for ident, specs, subjects, descriptions in records:
+        body.append(
+            f"<record><header><identifier>oai:arXiv.org:{ident}</identifier><datestamp>2024-03-12</datestamp>"
+            + "".join(f"<setSpec>{s}</setSpec>" for s in specs) + "</header><metadata>"
+            '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f"<dc:title>Paper {ident}</dc:title><dc:creator>Doe, Jane</dc:creator>"
+            + "".join(f"<dc:subject>{s}</dc:subject>" for s in subjects)
+            + "".join(f"<dc:description>{d}</dc:description>" for d in descriptions)
+            + f"<dc:date>2024-03-01</dc:date><dc:identifier>http://arxiv.org/abs/{ident}</dc:identifier>"
+            "</oai_dc:dc></metadata></record>"
+        )
+    return ('<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+            "<responseDate>2024-03-20T12:00:00Z</responseDate>"
+            '<request verb="ListRecords" metadataPrefix="oai_dc">http://127.0.0.1/oai</request>'
+            "<ListRecords>" + "".join(body) + "</ListRecords></OAI-PMH>").encode()
+
+
+def test_bare_subject_names_three_level_sets_and_unprefixed_comments():
+    from uptake.sources.oai import parse_list_records
+
+    page = parse_list_records(_dc_page([
+        ("2403.00001", ["math:math:NA"], ["Numerical Analysis", "Information Theory"], ["An abstract.", "12 pages"]),
+        ("2403.00002", ["math:math:PR"], ["Probability"], ["Abstract.", "Comment: 3 figures"]),
+        ("2403.00003", ["cs"], ["Systems and Control", "Warp Drives"], ["Abstract."]),
+        ("2403.00004", ["physics:cond-mat:mes-hall"], ["Warp Drives"], ["Abstract."]),
+        ("2403.00005", ["cs"], ["Warp Drives"], ["Abstract."]),
+    ]), where="t")
+    by_id = {p.id: p for p in page.papers}
+    assert by_id["2403.00001"].categories == ("math.NA", "math.IT")  # the set decides the archive and by_id["2403.00001"].comments == "12 pages"
+    assert by_id["2403.00002"].categories == ("math.PR",) and by_id["2403.00002"].comments == "3 figures"
+    assert by_id["2403.00003"].categories == ("cs.SY",)  # set cs; the unknown subject is not invented into a code
+    assert by_id["2403.00004"].categories == ("cond-mat.mes-hall",)  # a set that names a category
+    (rej,) = page.rejections
+    assert "Warp Drives" in rej.reason and "2403.00005" in rej.reason
+
+
+def test_every_category_name_maps_back_in_both_styles():
+    from uptake.sources.taxonomy import _ARCHIVES, ALIASES, CATEGORIES, category_for_subject
+
+    for archive, (archive_name, subjects) in _ARCHIVES.items():
+        for code, name in subjects.items():
+            full = f"{archive}.{code}"
+            assert category_for_subject(f"{archive_name} - {name}") == full
+            assert category_for_subject(name, [archive]) in (full, ALIASES.get(full))  # math.MP is math-ph
+            assert category_for_subject(name) in (full, ALIASES.get(full), None, *ALIASES.values(), *CATEGORIES)
+    assert all(category_for_subject(c) == c for c in CATEGORIES)
+    for junk in ("NA", "PR", "SY", "mes-hall", "Basket Weaving"):
+        assert category_for_subject(junk) is None
