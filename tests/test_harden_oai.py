@@ -86,3 +86,14 @@ def test_every_category_name_maps_back_in_both_styles():
     assert all(category_for_subject(c) == c for c in CATEGORIES)
     for junk in ("NA", "PR", "SY", "mes-hall", "Basket Weaving"):
         assert category_for_subject(junk) is None
+
+
+def test_harvest_notes_inexact_dates_and_mixed_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "m.duckdb"
+    base = ["harvest", "--db", str(db), "--delay", "0", "--contact", "t@example.org"]
+    with OAIServer(FixtureRepository()) as server:
+        assert main([*base, "--endpoint", server.url, "--set", "cs"]) == 0
+        assert "note:" not in capsys.readouterr().err
+        assert main([*base, "--endpoint", server.url, "--set", "stat", "--metadata-prefix", "arXiv"]) in (0, 2)
+    err = capsys.readouterr().err
+    assert "current" in err and "only arXivRaw" in err and "arXiv, arXivRaw" in err

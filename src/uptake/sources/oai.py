@@ -3,7 +3,8 @@
 Three metadata formats are understood, recognised by the metadata element itself:
 
 * ``arXivRaw`` (the harvester's default): every version with its date, so the v1 date is exact;
-* ``arXiv``: ``created`` is the v1 date, authors are structured;
+* ``arXiv``: authors are structured, but arXiv's server writes ``created`` from the *current*
+  version, so a revised paper is dated too late (see docs/harvest.md);
 * ``oai_dc``: Dublin Core; subjects are names (mapped back to codes), the first ``dc:date`` is v1.
 
 The OAI datestamp of a record is its last-modified time. It never decides a paper's
