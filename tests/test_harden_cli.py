@@ -212,3 +212,38 @@ def test_to_pandas_without_pandas_names_the_install(db, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
     with pytest.raises(MissingDependencyError, match="pip install pandas"):
         trend.to_pandas()
+
+
+def test_demo_csv_keeps_the_contract_and_says_synthetic_beside_it(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["demo", "--db", str(tmp_path / "demo.duckdb"), "--out", str(out), "--papers", "600"]) == 0
+    assert (out / "grpo.csv").read_text().splitlines()[0] == "period,series,count,total,share,complete"
+    assert "SYNTHETIC" in (out / "grpo.README.txt").read_text()
+    assert "SYNTHETIC" in capsys.readouterr().out
+
+
+def _figure_texts(ax):
+    return [t.get_text() for t in ax.figure.texts]
+
+
+def test_figures_label_quarters_years_case_and_ratio_axis(make_store):
+    from conftest import make_paper as mp
+    from uptake.plot import plot_trend
+
+    corpus = make_store([mp(f"25{m:02d}.{i:05d}", t, published=f"2025-{m:02d}-10")
+                         for m in range(1, 13) for i, t in enumerate(["LoRA adapters", "LoRa radio", "PPO GRPO"])])
+    q = corpus.trend("=LoRA, =LoRa", by="quarter")
+    ax = plot_trend(q)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    caption = " ".join(_figure_texts(ax))
+    assert "case-insensitive" not in caption and "case-sensitive (=LoRA, =LoRa)" in caption
+    mixed = plot_trend(corpus.trend("=LoRA, GRPO"))
+    assert "case-sensitive for =LoRA; other terms case-insensitive" in " ".join(_figure_texts(mixed))
+    y = plot_trend(corpus.trend("GRPO", by="year"))
+    y.figure.canvas.draw()
+    assert [t.get_text() for t in y.get_xticklabels()] == ["2025"]
+    r = plot_trend(corpus.trend("GRPO / PPO"))
+    r.figure.canvas.draw()
+    (label,) = [a.yaxis.label for a in r.figure.axes if a.get_ylabel() == "Ratio of paper counts"]
+    assert label.get_window_extent().x1 <= r.figure.bbox.x1  # drawn inside the figure, not cut off

@@ -345,6 +345,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = run_demo(db=args.db, out_dir=args.out, papers=args.papers)
     out = console()
     out.print(f"[bold]Demo corpus[/] (SYNTHETIC, {result.papers:,} papers) in {result.db}")
-    out.print(f"wrote {result.png} and {result.csv}")
+    out.print(f"wrote {result.png} and {result.csv} (SYNTHETIC numbers; see {result.csv.with_name('grpo.README.txt')})")
     out.print("Real data next: `uptake import arxiv-metadata-oai-snapshot.json` then `uptake plot 'GRPO, PPO, DPO' -o grpo.png`")
     return 0
