@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_paper, store_with
 from uptake.cli import main
@@ -247,3 +249,47 @@ def test_figures_label_quarters_years_case_and_ratio_axis(make_store):
     r.figure.canvas.draw()
     (label,) = [a.yaxis.label for a in r.figure.axes if a.get_ylabel() == "Ratio of paper counts"]
     assert label.get_window_extent().x1 <= r.figure.bbox.x1  # drawn inside the figure, not cut off
+
+
+def _all_parsers(parser):
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _all_parsers(child)
+
+
+def test_no_parser_accepts_abbreviations():
+    from uptake.cli import build_parser
+
+    parsers = list(_all_parsers(build_parser()))
+    assert len(parsers) > 15 and all(p.allow_abbrev is False for p in parsers)
+
+
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(st.data())
+def test_any_prefix_of_a_long_option_is_refused(data):
+    """The class of input behind `--form`: a strict prefix of a real option is an error, never the option."""
+    from uptake.cli import build_parser
+
+    parsers = [p for p in _all_parsers(build_parser()) if p.prog.split()[-1] in ("trend", "plot", "import", "papers")]
+    parser = data.draw(st.sampled_from(parsers))
+    longs = sorted({o for a in parser._actions for o in a.option_strings if o.startswith("--") and len(o) > 4})
+    option = data.draw(st.sampled_from(longs))
+    prefix = option[: data.draw(st.integers(min_value=3, max_value=len(option) - 1))]
+    if prefix in longs:
+        return
+    _, extra = parser.parse_known_args(["f.jsonl", prefix] if parser.prog.endswith("import") else ["GRPO", prefix])
+    assert prefix in extra  # left over (the CLI then reports it), not taken for the option it abbreviates
+
+
+def test_api_trend_out_of_range_period_is_a_400(db):
+    from fastapi.testclient import TestClient
+
+    from uptake.web import create_app
+
+    client = TestClient(create_app(db), raise_server_exceptions=False)
+    r = client.get("/api/trend", params={"q": "GRPO", "to": "9999-12"})
+    assert r.status_code == 400 and "out of range" in r.text
