@@ -230,11 +230,11 @@ def test_ctrl_c_during_a_parallel_import_is_clean_and_a_rerun_completes(tmp_path
     from uptake.synthetic import SyntheticCorpus, write_jsonl
 
     data = tmp_path / "synth.jsonl"
-    n = write_jsonl(SyntheticCorpus(n_papers=12_000, start="2023-01", end="2025-06", seed=4, vocabulary_size=5000,
+    n = write_jsonl(SyntheticCorpus(n_papers=10_500, start="2023-01", end="2025-06", seed=4, vocabulary_size=5000,
                                     sentence_pool=2000), str(data))
     db = tmp_path / "s.duckdb"
     argv = [sys.executable, "-m", "uptake", "import", "-q", "--workers", "2", "--db", str(db), str(data)]
-    for point in ("workers-starting", "batch-committed", "workers-starting"):
+    for point in ("workers-starting", "batch-committed"):
         marker = tmp_path / f"{point}.{time.monotonic_ns()}"
         env = {**os.environ, "UPTAKE_TEST_PAUSE": f"{point}:{marker}"}
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
