@@ -30,7 +30,7 @@ def test_import_summary(tmp_path, capsys):
 def test_trend_csv_json_table(db, capsys):
     assert main(["trend", "GRPO", "--db", str(db), "--measure", "count", "--format", "csv", "--from", "2025-05", "--to", "2025-06"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "period,series,count,total,share", "2025-05,GRPO,2,3,0.6666666666666666", "2025-06,GRPO,0,0,",
+        "period,series,count,total,share,complete", "2025-05,GRPO,2,3,0.6666666666666666,true", "2025-06,GRPO,0,0,,false",
     ]
     assert main(["trend", "GRPO, LoRA", "--db", str(db), "--format", "json", "--category", "cs", "--to", "2025-06"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -107,7 +107,7 @@ def test_demo_writes_figure_and_csv_in_its_own_store(tmp_path):
     assert main(["demo", "--db", str(demo_db), "--out", str(out), "--papers", "1500"]) == 0
     assert (out / "grpo.png").stat().st_size > 10_000
     rows = (out / "grpo.csv").read_text().splitlines()
-    assert rows[0] == "period,series,count,total,share"
+    assert rows[0] == "period,series,count,total,share,complete"
     # the demo refuses to overwrite a store that is not a demo store
     real = tmp_path / "real.duckdb"
     assert main(["import", "--db", str(real), "-q", str(FIXTURES / "kaggle_sample.jsonl")]) == 0

@@ -53,7 +53,8 @@ def brute_completions(papers: list[Paper], pattern: str, k: int, *, cs: bool = F
     return [t for t, _ in sorted(found.items(), key=lambda x: (-x[1], x[0]))[:k]]
 
 
-PATTERNS = ["L*", "*a", "GR*O", "*", "s*e", '"* optimization"', '"policy *"', '"* b"', '"a * b"']
+PATTERNS = ["L*", "*a", "GR*O", "s*e",  # a lone * is refused (issue 14)
+            '"* optimization"', '"policy *"', '"* b"', '"a * b"']
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -69,8 +69,8 @@ def test_report_writes_every_file_with_its_hash(reported) -> None:  # type: igno
     assert (rep.out_dir / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (rep.out_dir / "figure.svg").read_bytes()[:500]
     csv = (rep.out_dir / "data.csv").read_text().splitlines()
-    assert csv[0] == "period,series,count,total,share"
-    assert csv[1] == "2025-01,GRPO,6,12,0.5"  # "We train with GRPO." and "PPO baseline and GRPO." are 6 of 12
+    assert csv[0] == "period,series,count,total,share,complete"
+    assert csv[1] == "2025-01,GRPO,6,12,0.5,true"  # "We train with GRPO." and "PPO baseline and GRPO." are 6 of 12
     readme = (rep.out_dir / "README.md").read_text()
     assert "first version" in readme and "uptake reproduce" in readme and "72 papers" in readme
     if "adoption.json" in names:

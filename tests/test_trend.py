@@ -69,9 +69,10 @@ def test_category_filters(corpus):
 def test_csv_and_json_contract(corpus):
     t = corpus.trend("GRPO, PPO", start="2024-12", end="2025-04")
     rows = list(csv.reader(io.StringIO(t.to_csv())))
-    assert rows[0] == ["period", "series", "count", "total", "share"]
-    assert rows[1] == ["2024-12", "GRPO", "0", "0", ""]
-    assert rows[3] == ["2025-01", "GRPO", "1", "2", "0.5"]
+    assert rows[0] == ["period", "series", "count", "total", "share", "complete"]  # extended at the end only
+    assert rows[1][:5] == ["2024-12", "GRPO", "0", "0", ""]
+    assert rows[3][:5] == ["2025-01", "GRPO", "1", "2", "0.5"]
+    assert {r[5] for r in rows[1:]} <= {"true", "false"}
     assert len(rows) == 1 + 5 * 2
     j = t.to_json_dict()
     assert j["query"] == "GRPO, PPO"

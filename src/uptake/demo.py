@@ -83,4 +83,17 @@ def run_demo(*, db: str | Path | None = None, out_dir: str | Path = ".", papers:
     ax = plot_trend(trend, title="SYNTHETIC demo corpus: papers mentioning GRPO, PPO and DPO (share of cs papers)")
     save_figure(ax, png)
     csv.write_text(trend.to_csv(), encoding="utf-8")
+    # The CSV keeps uptake's contract (its header is the first line, for any tool that reads trend CSVs), so
+    # what it is made of is said next to it, in a sidecar that travels with it, and by the command's output.
+    (out / SIDECAR).write_text(
+        "grpo.csv and grpo.png come from a SYNTHETIC corpus made up by `uptake demo`:\n"
+        f"{papers:,} invented papers with planted GRPO, PPO and DPO adoption curves. They say nothing about\n"
+        "real arXiv. The CSV columns are uptake's trend CSV (period,series,count,total,share,complete).\n"
+        "For real numbers: uptake import <arXiv metadata> then uptake trend 'GRPO, PPO, DPO' --format csv\n",
+        encoding="utf-8",
+    )
     return DemoResult(db=path, papers=papers, png=png, csv=csv)
+
+
+#: Written next to grpo.csv: says the numbers are synthetic without breaking the CSV's header-first contract.
+SIDECAR = "grpo.README.txt"

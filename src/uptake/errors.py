@@ -5,15 +5,18 @@
     │   ├── QueryError          a query that does not parse (carries .position)
     │   ├── PeriodError         a bad YYYY-MM, or --from after --to
     │   └── UnknownCategoryError
+    ├── MissingDependencyError  an optional package (pandas) is not installed
     ├── InputError              a file uptake cannot read
     │   ├── SourceNotFoundError
     │   ├── UnrecognisedFormatError
     │   └── StrictImportError   --strict stopped at the first bad line
     ├── HarvestError            an OAI-PMH harvest could not finish (a rerun resumes it)
     ├── DeadlineExceeded        the work took longer than the time it was given
+    │   └── HarvestRefusedError the server refused a set (badArgument...): a rerun fails the same way
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
+        ├── StoreWriteError     the disk is full (or failing): what was committed is intact
         └── SchemaVersionError  the store was written by a newer uptake
 
 Every message says what to do next. Only the CLI turns these into exit codes.
@@ -59,6 +62,10 @@ class UnknownCategoryError(UsageError):
     """A category that no paper in the corpus has."""
 
 
+class MissingDependencyError(UptakeError):
+    """An optional feature needs a package that is not installed; the message names the pip command."""
+
+
 class InputError(UptakeError):
     """A file that cannot be read as records."""
 
@@ -93,6 +100,13 @@ class DeadlineExceeded(UptakeError):
         )
 
 
+class HarvestRefusedError(HarvestError):
+    """The server refused the request for a set (unknown set, dates out of range, unknown format).
+
+    Running the same command again fails the same way: the message says what to change.
+    """
+
+
 class StoreError(UptakeError):
     """The store cannot be used right now."""
 
@@ -103,6 +117,10 @@ class NoCorpusError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store's write lock."""
+
+
+class StoreWriteError(StoreError):
+    """DuckDB could not write the store file (disk full, I/O error); earlier commits are intact."""
 
 
 class SchemaVersionError(StoreError):

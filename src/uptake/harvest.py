@@ -28,7 +28,7 @@ from pathlib import Path
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import HarvestError, UsageError
+from .errors import HarvestError, HarvestRefusedError, UsageError
 from .ingest import refresh_openness, sync_index, upsert
 from .records import Rejection
 from .sources.oai import METADATA_PREFIXES, MalformedResponse, OAIPage, OAIProtocolError, parse_list_records
@@ -115,6 +115,7 @@ class SetSummary:
     restarts: int = 0
     last_datestamp: str | None = None
     skipped: bool = False  # the requested window was already complete: nothing fetched
+    refused: str | None = None  # the server refused this set (badArgument...): what is wrong, not "run again"
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -372,7 +373,8 @@ class Harvester:
                     used_tokens.clear()
                     state.update(window_started=None, pages=0, window_records=0)
                     continue
-                raise HarvestError(_explain_oai_error(exc, spec, self.prefix)) from exc
+                result.refused = _explain_oai_error(exc, spec, self.prefix)
+                raise HarvestRefusedError(result.refused) from exc
             self._commit_page(page, state, result)
             if self.progress:
                 done = (page.cursor + page.records) if page.cursor is not None else int(state["window_records"])
@@ -489,8 +491,16 @@ def harvest(
     h = Harvester(store, client, endpoint=endpoint, metadata_prefix=metadata_prefix, delay=delay,
                   max_retries=max_retries, sleep=sleep, clock=clock, rng=rng, progress=progress)
     try:
+        refused: list[str] = []
         for spec in sets or [None]:
-            h.harvest_set(spec, from_=from_, until=until)
+            try:
+                h.harvest_set(spec, from_=from_, until=until)
+            except HarvestRefusedError as exc:  # the other sets may be fine: harvest them, report this one
+                refused.append(str(exc))
+        if refused:
+            raise HarvestRefusedError(
+                "; ".join(refused) + (" (the other sets were harvested)" if len(refused) < len(sets or [None]) else "")
+            )
     except HarvestError as exc:
         h.summary.elapsed = clock() - started
         exc.summary = h.summary  # type: ignore[attr-defined]

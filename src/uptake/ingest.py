@@ -24,6 +24,67 @@ BATCH_SIZE = 5000
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
 
+#: Files in an import folder (or matched by a glob) that are not records: an export's checksums and manifest.
+NOT_RECORDS = ("SHA256SUMS", "export.json")
+
+
+def resolve_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """The record files behind ``paths``: files as given, folders as their files (sorted).
+
+    A folder written by ``uptake export`` (it holds ``SHA256SUMS``) is checked first: a missing
+    or altered file is an :class:`~uptake.errors.InputError` and nothing is imported. The
+    checksum file and manifest are skipped wherever they are named (``snap/*``). Missing paths
+    raise :class:`~uptake.errors.SourceNotFoundError` before any store is created.
+    """
+    from .errors import InputError, SourceNotFoundError
+
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            if (p / "SHA256SUMS").is_file():
+                from .sources.export import verify_export
+
+                bad = verify_export(p)
+                if bad:
+                    raise InputError(f"{p}: {', '.join(bad)} missing or not matching SHA256SUMS; nothing was "
+                                     f"imported. Export the corpus again, or copy the folder again")
+            files = sorted(f for f in p.iterdir() if f.is_file() and f.name not in NOT_RECORDS
+                           and not f.name.startswith("."))
+            if not files:
+                raise SourceNotFoundError(f"{p}: the folder holds no record files")
+            out.extend(files)
+        elif p.name in NOT_RECORDS and p.is_file():
+            continue
+        elif not p.exists():
+            raise SourceNotFoundError(f"{p}: no such file. Check the path, or use a shell glob like data/*.jsonl.gz")
+        else:
+            out.append(p)
+    if not out:
+        raise SourceNotFoundError("no record files to import among " + ", ".join(str(x) for x in paths))
+    return out
+
+
+def _write_error(store: Store, exc: BaseException) -> Exception:
+    from .errors import StoreWriteError
+
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreWriteError(
+        f"could not write to {store.path} ({reason[:160]}): the disk is probably full. Every batch committed "
+        f"before is intact; free space on the disk holding {store.path.parent} (an import needs roughly its input's "
+        f"uncompressed size again) and run the same command again"
+    )
+
+
+def index_path_problem(store_path: Path) -> str | None:
+    """Why the term index next to ``store_path`` cannot be written, or None."""
+    root = Path(str(store_path) + ".index")
+    if root.exists() and not root.is_dir():
+        return (f"{root} is a file, but uptake keeps the store's term index in a folder of that name: "
+                f"move or delete the file, then run `uptake index --rebuild`")
+    return None
+
+
 def import_files(
     store: Store,
     paths: Sequence[str | Path],
@@ -46,7 +107,7 @@ def import_files(
     order). By default large imports (``PARALLEL_FROM_BYTES``) use 2 on a machine
     with 2 or more cores.
     """
-    sources = [read_records(p, fmt) for p in paths]  # fail early on missing or unknown files
+    sources = [read_records(p, fmt) for p in resolve_inputs(paths)]  # fail early on missing or unknown files
     if workers is None:
         big = sum(s.total_bytes for s in sources) >= PARALLEL_FROM_BYTES
         workers = min(2, os.cpu_count() or 1) if big else 1
@@ -85,10 +146,12 @@ def import_files(
         writer.finish()
         if strict:
             store.commit()
-    except BaseException:
+    except BaseException as exc:
         writer.close()
         if strict:
             store.rollback()
+        if isinstance(exc, Exception) and Store.write_failure(exc):
+            raise _write_error(store, exc) from None
         raise
     writer.close()
     sync_index(store)
@@ -123,8 +186,9 @@ class _BatchWriter:
 
             # spawn, not fork: the parent holds DuckDB's threads and locks. Workers ignore Ctrl-C: the
             # parent handles it, and shutting down waits only for the batch each worker is on.
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_ignore_interrupts)
+            with _sigint_blocked():  # the pool may start helper processes (resource tracker) right away
+                self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_ignore_interrupts)
 
     def write(self, batch: list[Paper], after: Callable[[], None] | None) -> None:
         if not batch:
@@ -136,7 +200,10 @@ class _BatchWriter:
             if after:
                 after()
             return
-        self.pending.append((batch, self.pool.submit(derive, batch), after))
+        with _sigint_blocked():  # a worker started here inherits the mask: no Ctrl-C during its startup
+            future = self.pool.submit(derive, batch)
+        self.pending.append((batch, future, after))
+        _test_pause("workers-starting")
         while len(self.pending) > self.workers:
             self._write_oldest()
 
@@ -145,6 +212,7 @@ class _BatchWriter:
         _flush(self.store, batch, self.summary, own_transaction=self.own_transaction, derived=future.result())
         if after:
             after()
+        _test_pause("batch-committed")
 
     def finish(self) -> None:
         while self.pending:
@@ -166,6 +234,9 @@ def sync_index(store: Store) -> None:
     from .index import sync
     from .index.fulltext import sync as sync_fulltext
 
+    problem = index_path_problem(store.path)
+    if problem:
+        raise StoreError(f"the papers were imported; the term index was not updated: {problem}")
     try:
         sync(store)
         sync_fulltext(store)  # full texts take their month and categories from the metadata just imported
@@ -177,9 +248,54 @@ def sync_index(store: Store) -> None:
 
 
 def _ignore_interrupts() -> None:
+    """Worker initializer: ignore Ctrl-C (the parent handles it), then lift the mask it started with.
+
+    A SIGINT that arrived while the worker was starting is pending under the mask; ignoring the
+    signal before unblocking it discards it, so no worker ever prints a KeyboardInterrupt.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+class _sigint_blocked:
+    """Block SIGINT in this thread for the duration (POSIX); a Ctrl-C meanwhile is delivered on exit.
+
+    Processes (and threads) started inside inherit the blocked mask: spawn's fork+exec keeps it.
+    """
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self.active = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+        if self.active:
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.active:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+
+
+def _test_pause(point: str) -> None:
+    """Test hook: with ``UPTAKE_TEST_PAUSE=point:FILE`` the import creates FILE at ``point`` and waits there
+    (at most 60 s) for a signal, so tests can interrupt it at a known place without timing guesses."""
+    spec = os.environ.get("UPTAKE_TEST_PAUSE")
+    if not spec or not spec.startswith(point + ":"):
+        return
+    import time
+
+    marker = Path(spec[len(point) + 1 :])
+    if marker.exists():
+        return  # only the first time the point is reached
+    marker.write_text(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_transaction: bool,

@@ -16,12 +16,26 @@ GRANULARITIES: tuple[Granularity, ...] = ("month", "quarter", "year")
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
+#: The years a user may name in --from/--to/--month and the like. arXiv began in 1991; the
+#: upper bound is generous (empty future periods are harmless) yet keeps every month, quarter
+#: and year computation far from the limits of :class:`datetime.date` (year 9999).
+FIRST_YEAR = 1991
+LAST_YEAR = 2100
+
+
+def _check_year(year: int, text: str, what: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(
+            f"{what} {text.strip()!r} is out of range: give a year from {FIRST_YEAR} (arXiv's start) to {LAST_YEAR}"
+        )
+
 
 def parse_month(text: str, *, what: str = "month") -> int:
     """``'2025-05'`` -> month index. Raises :class:`PeriodError` with the fix."""
     m = _MONTH.match(text or "")
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise PeriodError(f"{what} {text!r} is not a month: write it as YYYY-MM, e.g. 2025-05")
+    _check_year(int(m.group(1)), text, what)
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
@@ -29,11 +43,25 @@ def month_of(d: date) -> int:
     return d.year * 12 + d.month - 1
 
 
+def clamped_month_of(d: date) -> int:
+    """``month_of(d)`` kept inside FIRST_YEAR..LAST_YEAR, for default ranges taken from stored data.
+
+    A store written before import rejected impossible dates may hold e.g. 9999-12-31; default
+    ranges then stop at LAST_YEAR instead of failing at the end of the calendar.
+    """
+    return min(max(month_of(d), FIRST_YEAR * 12), LAST_YEAR * 12 + 11)
+
+
 def month_label(month: int) -> str:
     return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def month_start(month: int) -> date:
+    """The first day of ``month``; months beyond what :class:`date` holds are clamped to its ends."""
+    if month < 12:
+        return date.min
+    if month >= 10000 * 12:
+        return date.max
     return date(month // 12, month % 12 + 1, 1)
 
 
@@ -79,6 +107,7 @@ def parse_period(text: str, by: Granularity) -> int:
     if not m:
         raise PeriodError(f"period {text!r} is not YYYY-MM, YYYY-Qn or YYYY")
     year = int(m.group(1))
+    _check_year(year, text, "period")
     if m.group(2):
         mon = int(m.group(2))
         if not 1 <= mon <= 12:

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import PeriodError, UsageError
-from ..periods import month_label, month_of, parse_month
+from ..periods import clamped_month_of, month_label, parse_month
 from ..serialise import fields_dict
 from ..text import phrase_key, tokens
 from .senses import acronym_letter_sets, initials_match
@@ -244,7 +244,7 @@ def check_options(*, top: int, min_support: int, alpha: float, sample_docs: int,
 
 def windows(recent: str | None, baseline: str | None, last: date) -> Windows:
     """The windows asked for; by default the last 6 complete months and the 12 months before them."""
-    end = month_of(last) - (0 if month_is_complete(last) else 1)
+    end = clamped_month_of(last) - (0 if month_is_complete(last) else 1)
     r_lo, r_hi = parse_window(recent, what="--recent") if recent else (end - 5, end)
     b_lo, b_hi = parse_window(baseline, what="--baseline") if baseline else (end - 17, end - 6)
     if not b_hi < r_lo:
@@ -399,7 +399,7 @@ EDGE_WORDS = tuple(sorted(STOP_WORDS | BOILERPLATE))
 
 def month_is_complete(d: date) -> bool:
     """Whether a corpus whose last paper is dated ``d`` holds all of d's month."""
-    return (d + timedelta(days=1)).month != d.month
+    return (d.month == 12 and d.day == 31) or (d + timedelta(days=1)).month != d.month
 
 
 def _key(gram: str) -> tuple[str, bool]:

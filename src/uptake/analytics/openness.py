@@ -514,6 +514,8 @@ class OpennessTable:
     periods: tuple[str, ...]
     cells: tuple[OpennessCell, ...]  # period-major, in ``labels`` order
     filters: dict[str, object]
+    #: Periods the corpus (or --from/--to) cuts short, marked like trend tables mark them.
+    incomplete: tuple[str, ...] = ()
 
     def cell(self, period: str, label: str) -> OpennessCell:
         for c in self.cells:
@@ -550,6 +552,7 @@ class OpennessTable:
             "openness_version": OPENNESS_VERSION,
             "kinds": list(HAS_KINDS),
             "rows": self.to_rows(),
+            "incomplete_periods": list(self.incomplete),
         }
 
 

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from ..errors import UsageError
 from ..periods import (
     Granularity,
     month_start,
@@ -26,6 +25,8 @@ from ..periods import (
 Measure = Literal["share", "count"]
 MEASURES: tuple[Measure, ...] = ("share", "count")
 CSV_HEADER = ("period", "series", "count", "total", "share")
+#: Appended after every other column (the contract is only ever extended at the end): true/false.
+CSV_COMPLETE = "complete"
 
 
 #: The standard normal quantile for two-sided 95% intervals, used by every interval uptake reports.
@@ -117,17 +118,20 @@ class Trend:
                 }
                 if self.smooth > 1:
                     row["smoothed"] = p.smoothed
+                row[CSV_COMPLETE] = p.complete
                 rows.append(row)
         return rows
 
     def to_csv(self) -> str:
-        """CSV with header ``period,series,count,total,share`` (plus ``smoothed`` with smoothing)."""
+        """CSV with header ``period,series,count,total,share`` (plus ``smoothed`` with smoothing), then
+        ``complete`` (``true``/``false``: false when the corpus or --from/--to cuts the period short)."""
         buf = io.StringIO()
-        header = list(CSV_HEADER) + (["smoothed"] if self.smooth > 1 else [])
+        header = list(CSV_HEADER) + (["smoothed"] if self.smooth > 1 else []) + [CSV_COMPLETE]
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
         for row in self.to_rows():
-            writer.writerow(["" if row[h] is None else _fmt_number(row[h]) for h in header])
+            writer.writerow(["" if row[h] is None else ("true" if row[h] else "false") if h == CSV_COMPLETE
+                             else _fmt_number(row[h]) for h in header])
         return buf.getvalue()
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -156,12 +160,20 @@ class Trend:
         }
 
     def to_pandas(self) -> Any:
-        """A long table: period, series, count, total, share, complete, share_low, share_high (needs pandas)."""
+        """A long table: period, series, count, total, share, complete, share_low, share_high.
+
+        Needs pandas (``pip install 'uptake[pandas]'`` or ``pip install pandas``); without it
+        :class:`~uptake.errors.MissingDependencyError` says so.
+        """
         try:
-            import pandas as pd  # optional: only this conversion needs it
-        except ImportError:
-            raise UsageError("Trend.to_pandas() needs pandas: pip install 'uptake[pandas]' (or pip install pandas)"
-                             ) from None
+            import pandas as pd
+        except ImportError as exc:
+            from ..errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                "Trend.to_pandas() needs pandas, which uptake does not install by default: "
+                "pip install pandas (or pip install 'uptake[pandas]')"
+            ) from exc
 
         return pd.DataFrame(
             [
@@ -183,6 +195,8 @@ def _fmt_number(value: Any) -> str:
 def period_end(period: int, by: Granularity) -> date:
     """The last day of ``period``."""
     last = period_last_month(period, by)
+    if last + 1 >= 10000 * 12:  # December 9999: the day after does not exist
+        return date.max
     nxt = month_start(last + 1)
     return date.fromordinal(nxt.toordinal() - 1)
 

@@ -61,10 +61,16 @@ def scope_for(args: argparse.Namespace) -> Scope:
     )
 
 
+#: Width given to rich when stdout is a pipe or file: wide enough that no table is ever cut.
+UNLIMITED_WIDTH = 100_000
+
+
 def console() -> Console:
+    """Standard output: the terminal's width on a terminal; piped or redirected, no width limit
+    (a table is never truncated to 80 columns for ``uptake trend ... | less`` or ``> out.txt``)."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else UNLIMITED_WIDTH)
 
 
 def console_err() -> Console:

@@ -249,6 +249,35 @@ def cmd_trend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fits(out: Any, table: Any) -> bool:
+    """Whether ``table`` fits the console's width without squeezing cells into ellipses."""
+    from rich.measure import Measurement
+
+    return Measurement.get(out, out.options.update_width(1_000_000), table).maximum <= out.width
+
+
+def _long_trend_table(trend: Any) -> Any:
+    """One row per period and series: what a terminal too narrow for one column per series gets."""
+    from rich.table import Table
+
+    share = trend.measure == "share"
+    t = Table(title=f"{'Share of papers' if share else 'Papers'} per {trend.by}: {trend.query}",
+              title_justify="left", box=None)
+    for name in (trend.by, "series", "value", "n", "of"):
+        t.add_column(name, justify="left" if name in (trend.by, "series") else "right", overflow="fold")
+    for i, period in enumerate(trend.periods):
+        for j, s in enumerate(trend.series):
+            p = s.points[i]
+            v = trend.value(p)
+            ratio = (getattr(s, "unit", None) or "").startswith("ratio")
+            text = ("–" if v is None else f"{v:.3g}") if ratio or not share else pct(v)
+            if not share and v is not None:
+                text = f"{v:,.1f}" if trend.smooth > 1 else f"{int(v):,}"
+            t.add_row((period + ("" if p.complete else " *")) if j == 0 else "", s.label, text, f"{p.count:,}",
+                      f"{p.total:,}", end_section=j == len(trend.series) - 1)
+    return t
+
+
 def _print_trend_table(trend: Any) -> None:
     from rich.table import Table
 
@@ -290,7 +319,7 @@ def _print_trend_table(trend: Any) -> None:
         incomplete = incomplete or not complete
         t.add_row(period + mark, *cells)
     out = console()
-    out.print(t)
+    out.print(t if _fits(out, t) else _long_trend_table(trend))
     notes = [f"corpus: {trend.corpus.papers:,} papers, {trend.corpus.first} to {trend.corpus.last}; dated by first version"]
     if incomplete:
         notes.append("* incomplete period: the corpus ends before it does")
@@ -353,6 +382,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = run_demo(db=args.db, out_dir=args.out, papers=args.papers)
     out = console()
     out.print(f"[bold]Demo corpus[/] (SYNTHETIC, {result.papers:,} papers) in {result.db}")
-    out.print(f"wrote {result.png} and {result.csv}")
+    out.print(f"wrote {result.png} and {result.csv} (SYNTHETIC numbers; see {result.csv.with_name('grpo.README.txt')})")
     out.print("Real data next: `uptake import arxiv-metadata-oai-snapshot.json` then `uptake plot 'GRPO, PPO, DPO' -o grpo.png`")
     return 0

@@ -83,7 +83,26 @@ def cmd_harvest(args: argparse.Namespace) -> int:
         write_json(summary.as_dict())
     else:
         _print_summary(summary, str(path))
+        for note in date_notes(args.metadata_prefix, path):
+            console_err().print(f"[yellow]note:[/] {note}", highlight=False)
     return 0
+
+
+def date_notes(prefix: str, path: Any) -> list[str]:
+    """Warnings about v1 dates: a format other than arXivRaw, or a store mixing formats."""
+    from ..store import Store
+
+    notes = []
+    if prefix != "arXivRaw":
+        notes.append(f"{prefix} records do not carry exact v1 dates (arXiv's `arXiv` format dates the current "
+                     f"version), so revised papers land in later months; only arXivRaw (the default) is exact. "
+                     f"See docs/harvest.md")
+    with Store.open(path) as store:
+        prefixes = sorted({s["metadata_prefix"] for s in store.harvest_states()})
+    if len(prefixes) > 1:
+        notes.append(f"this store holds sets harvested as {', '.join(prefixes)}: their papers are dated differently "
+                     f"(only arXivRaw has exact v1 dates); harvest everything as arXivRaw into one store")
+    return notes
 
 
 def _with_progress(store: Any, client: Any, sets: list[str], kwargs: dict[str, Any]) -> Any:
@@ -133,7 +152,10 @@ def _print_summary(summary: Any, path: str, *, failed: bool = False) -> None:
             flags.append(f"window restarted {s.restarts}x")
         if s.skipped:
             flags.append("already harvested, nothing to fetch")
-        flags.append(f"complete through {s.last_datestamp}" if s.complete else "NOT complete: run again to resume")
+        if s.refused:
+            flags.append("refused by the server (running again fails the same way; see the error below)")
+        else:
+            flags.append(f"complete through {s.last_datestamp}" if s.complete else "NOT complete: run again to resume")
         out.print(
             f"  set {s.set_spec or '(all)'} ({s.metadata_prefix}, {window}; {', '.join(flags)})\n"
             f"    pages {s.pages:,} · read {s.read:,} · inserted {s.inserted:,} · updated {s.updated:,} · "

@@ -22,7 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .. import index
+    from ..errors import StoreError
+    from ..ingest import index_path_problem
     from ..store import Store
+
+    problem = index_path_problem(_store_path(args.db))
+    if problem and not args.status:
+        raise StoreError(problem)
 
     if args.status:
         with Store.open(args.db, write=False) as store:
@@ -57,3 +63,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     out.print(f"[bold]index[/] {info.path} ({info.generation}): {info.papers:,} papers, "
               f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}")
     return 0
+
+
+def _store_path(db: str | None):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from ..store import default_path
+
+    return Path(db).expanduser() if db else default_path()

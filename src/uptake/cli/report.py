@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--smooth", type=int, default=1, metavar="N")
     p.add_argument("--title", help="figure title (default: made from the query)")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.add_argument("--force", action="store_true", help="replace the report files in a folder that is not empty")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
@@ -114,7 +115,8 @@ def cmd_openness(args: argparse.Namespace) -> int:
         for i, label in enumerate(table.labels):
             c = table.cell(period, label)
             style = "dim" if label == table.labels[-1] and len(table.labels) > 1 else None
-            t.add_row(period if i == 0 else "", label, f"{c.papers:,}", *[_pct(c.share(k)) for k in HAS_KINDS],
+            mark = " *" if period in table.incomplete else ""
+            t.add_row(period + mark if i == 0 else "", label, f"{c.papers:,}", *[_pct(c.share(k)) for k in HAS_KINDS],
                       style=style, end_section=i == len(table.labels) - 1)
     out = console()
     out.print(t)
@@ -125,6 +127,8 @@ def cmd_openness(args: argparse.Namespace) -> int:
             continue
         parts = [f"{k} {_pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n)}" for k in HAS_KINDS]
         out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
+    if table.incomplete:
+        out.print("* incomplete period: the corpus ends before it does (or --from/--to cuts it)")
     out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
               "links. Method and measured precision: docs/openness.md[/]")
     return 0
@@ -164,7 +168,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     rep = make_report(
         corpus_for(args), args.query, args.out, start=args.start, end=args.end, by=args.by, category=args.category,
         measure=args.measure, smooth=args.smooth, case_sensitive=args.case_sensitive, field=args.field or "any",
-        title=args.title,
+        title=args.title, force=args.force,
     )
     if args.json:
         write_json(rep.manifest)
@@ -229,7 +233,8 @@ def _print_reproduction(out: Any, r: Any) -> None:
 # -- export ----------------------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..outputs.report import export_corpus, verify_export
+    from ..outputs.report import export_corpus
+    from ..sources.export import verify_export
 
     if args.verify:
         bad = verify_export(args.verify)

@@ -27,8 +27,8 @@ from ..deadline import NEVER, Deadline
 from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
 from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
 from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
-from ..ingest import ProgressFn, import_files
-from ..periods import Granularity, month_label, month_of, parse_period, period_first_month, period_last_month
+from ..ingest import ProgressFn, import_files, resolve_inputs
+from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
 from ..plans import SeriesPlan, any_series, uses_has
 from ..query import Category, Query, parse_query, restrict_roles
 from ..query.ast import walk
@@ -170,6 +170,7 @@ class Corpus:
         workers: int | None = None,
     ) -> ImportSummary:
         """Import record files (see :func:`uptake.ingest.import_files`)."""
+        resolve_inputs(paths)  # a missing input must not leave an empty store behind
         with Store.open(self.path, write=True) as store:
             return import_files(store, paths, fmt=fmt, strict=strict, progress=progress, workers=workers)
 
@@ -265,10 +266,11 @@ class Corpus:
         expansions: dict[str, list[str]] = {}
         with self._engines(parsed, sc) as (store, idx):
             n, first, last = _size(store, idx)
-            lo, hi = sc.resolve(month_of(first) if first else None, month_of(last) if last else None)
+            lo, hi = sc.resolve(clamped_month_of(first) if first else None, clamped_month_of(last) if last else None)
             if has_wildcards(parsed):
                 parsed, expansions = expand_query(parsed, k=expand, case_sensitive=sc.case_sensitive,
                                                   field=sc.field, index=idx, store=store)
+            _check_series_count(parsed, expansions)
             formula_query = parsed
             parsed, formulas = split_formulas(parsed)
             plans = plan_query(parsed, sc)
@@ -335,7 +337,7 @@ class Corpus:
                 p = parse_period(period, sc.by)
                 lo, hi = period_first_month(p, sc.by), period_last_month(p, sc.by)
             else:
-                lo, hi = sc.resolve(month_of(first) if first else None, month_of(last) if last else None)
+                lo, hi = sc.resolve(clamped_month_of(first) if first else None, clamped_month_of(last) if last else None)
             if has_wildcards(parsed):  # the papers behind the plotted completions
                 parsed, _ = expand_query(parsed, k=DEFAULT_EXPAND, case_sensitive=sc.case_sensitive,
                                          field=sc.field, index=idx, store=store)
@@ -373,6 +375,7 @@ class Corpus:
         """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
         if has_wildcards(parsed):
             raise UsageError("wildcards are not supported with --text full yet: write the terms out")
+        _check_series_count(parsed, {})
         parsed, formulas = split_formulas(formula_query := parsed)
         plans = plan_query(parsed, sc)
         with self._read() as store:
@@ -521,6 +524,19 @@ class Corpus:
                     + (f"; did you mean {', '.join(hint)}?" if hint else "")
                     + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
                 )
+
+
+#: The most series one trend compares (the CLI, the API and the library share it); wider figures are unreadable.
+MAX_SERIES = 12
+
+
+def _check_series_count(parsed: Query, expansions: dict[str, list[str]]) -> None:
+    if len(parsed.series) <= MAX_SERIES:
+        return
+    grown = " (after wildcard expansion; lower --expand)" if expansions else ""
+    raise UsageError(
+        f"{len(parsed.series)} series{grown}; the limit is {MAX_SERIES}: split the comparison into several queries"
+    )
 
 
 def _last_date(*candidates: Any) -> date | None:

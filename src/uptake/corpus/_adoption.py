@@ -13,10 +13,11 @@ from ..analytics.adoption import (
     rank_by_speed,
     substitution,
 )
-from ..analytics.trends import TrendSeries
+from ..analytics.trends import Trend, TrendSeries
 from ..errors import UsageError
 from ..periods import parse_month
-from ..query import Query, parse_query
+from ..query import Query, Series, parse_query
+from ..query.expand import has_wildcards
 from ..scope import Scope
 from ._senses import senses_for_series
 
@@ -47,7 +48,7 @@ def adoption(
     elif origin:
         intro_month, rule = corpus.origin_month(origin), f"origin {origin.strip()}"
     results = []
-    for s_ast, s in zip(parsed.series, trend.series, strict=True):
+    for s_ast, s in zip(_series_as_trended(parsed, trend), trend.series, strict=True):
         a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
         sub = Query(text=s_ast.label, series=(s_ast,))
         first, early = _first_mentions(corpus, sub, a, s, scope)
@@ -73,6 +74,14 @@ def adoption(
         substitution=substitution(trend) if len(trend.series) > 1 else None,
         trend=trend,
     )
+
+
+def _series_as_trended(parsed: Query, trend: Trend) -> tuple[Series, ...]:
+    """The query series one-to-one with ``trend.series``: the corpus expands a wildcard series into one series
+    per completion, so the trend may have more series than the query; each completed label is a query."""
+    if not has_wildcards(parsed):
+        return parsed.series
+    return tuple(parse_query(s.label).series[0] for s in trend.series)
 
 
 def _first_mentions(corpus: Corpus, sub: Query, a: SeriesAdoption, series: TrendSeries, scope: Scope,

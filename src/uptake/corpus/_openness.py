@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..analytics.openness import ALL_PAPERS, OpennessCell, OpennessTable, PaperLinks
 from ..errors import UsageError
-from ..periods import month_label, month_of, period_label, period_of
+from ..analytics.trends import period_end
+from ..periods import clamped_month_of, month_label, period_first_month, period_label, period_last_month, period_of
 from ..query import Query, parse_query
 from ..query.plan import plan_query
 from ..records import HAS_KINDS
@@ -31,7 +32,7 @@ def openness_table(corpus: Corpus, query: str | None, *, scope: Scope) -> Openne
         store.require_openness()
         first, last = store.span()
         corpus._check_categories(store, scope.categories, parsed)
-        lo, hi = scope.resolve(month_of(first) if first else None, month_of(last) if last else None)
+        lo, hi = scope.resolve(clamped_month_of(first) if first else None, clamped_month_of(last) if last else None)
         plans = plan_query(parsed, scope)
         labels = [p.label for p in plans] + [ALL_PAPERS]
         rows = store.openness_counts([p.match for p in plans] + [None], HAS_KINDS, categories=scope.categories,
@@ -50,6 +51,11 @@ def openness_table(corpus: Corpus, query: str | None, *, scope: Scope) -> Openne
         for i, label in enumerate(labels):
             acc = per.get((p, i), [0] * width)
             cells.append(OpennessCell(period_label(p, by), label, acc[0], dict(zip(HAS_KINDS, acc[1:], strict=True))))
+    incomplete = tuple(  # periods the corpus (or --from/--to) cuts short, marked like trend tables mark them
+        period_label(p, by) for p in periods
+        if (last is not None and period_end(p, by) > last) or period_first_month(p, by) < lo
+        or period_last_month(p, by) > hi
+    )
     return OpennessTable(
         query=parsed.text if query else None,
         labels=tuple(labels),
@@ -57,6 +63,7 @@ def openness_table(corpus: Corpus, query: str | None, *, scope: Scope) -> Openne
         cells=tuple(cells),
         filters={"from": month_label(lo), "to": month_label(hi), "by": by, "category": list(scope.categories),
                  "case_sensitive": scope.case_sensitive, "field": scope.field},
+        incomplete=incomplete,
     )
 
 

@@ -110,9 +110,14 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
     ax.set_ylim(bottom=min(0.0, lowest * 1.05))  # a difference (GRPO - PPO) can go below zero
     if ratio_ax is not None:
         ratio_ax.set_ylim(bottom=0)
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        if own_figure:  # room on the right for the ratio axis's ticks and label (0.98 cut the label off)
+            ax.figure.subplots_adjust(right=0.92)
+    if trend.by == "month":
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    else:
+        _period_ticks(ax, trend)
     ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
     ax.grid(True, axis="x", color="#f0f0f0", linewidth=0.6)
     for side in ("top", "right"):
@@ -149,6 +154,38 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
     return ax
 
 
+def _period_ticks(ax: Axes, trend: Trend) -> None:
+    """Quarters and years are labelled as such (``2025-Q2``, ``2025``), one tick per period, thinned to 12."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    labels = list(trend.periods)
+    step = max(1, -(-len(labels) // 12))
+    shown = labels[::step]
+    ax.xaxis.set_major_locator(FixedLocator([mdates.date2num(_period_date(p, trend.by)) for p in shown]))
+    ax.xaxis.set_major_formatter(FixedFormatter(shown))
+
+
+def _case_note(trend: Trend) -> str:
+    """How case was compared, per term: ``=LoRA`` is case-sensitive even in a case-insensitive query."""
+    if trend.filters.get("case_sensitive"):
+        return "case-sensitive"
+    try:
+        from ..query import parse_query
+        from ..query.ast import Term, walk
+
+        exact = [n.text for s in parse_query(trend.query).series for n in walk(s.expr)
+                 if isinstance(n, Term) and n.case_sensitive]
+        every = [n for s in parse_query(trend.query).series for n in walk(s.expr) if isinstance(n, Term)]
+    except Exception:  # noqa: BLE001 - a caption must never stop a figure
+        return "case-insensitive"
+    if exact and len(exact) == len(every):
+        return "case-sensitive (=" + ", =".join(dict.fromkeys(exact)) + ")"
+    if exact:
+        return "case-sensitive for =" + ", =".join(dict.fromkeys(exact)) + "; other terms case-insensitive"
+    return "case-insensitive"
+
+
 def _title_terms(trend: Trend) -> str:
     labels = [s.label for s in trend.series]
     text = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1] if labels else ""
@@ -161,7 +198,7 @@ def _caption(trend: Trend) -> str:
         f"uptake · {trend.corpus.papers:,} papers ({trend.corpus.first} to {trend.corpus.last})",
         "dated by first version",
         "whole-word match in title+abstract" if f.get("field", "any") == "any" else f"whole-word match in {f.get('field')}",
-        "case-sensitive" if f.get("case_sensitive") else "case-insensitive",
+        _case_note(trend),
     ]
     if f.get("category"):
         bits.append("categories: " + ", ".join(f["category"]))

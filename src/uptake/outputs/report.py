@@ -17,7 +17,6 @@ every import order, and an ``export`` then ``import`` gives the same fingerprint
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .._version import __version__
 from ..errors import InputError, StoreError, UsageError
 from ..records import Fingerprint
+from ..sources.export import CHECKSUMS, sha256_file
 from ..scope import as_categories
 from ..serialise import AsDict, to_jsonable
 from .plot import _use_agg, plot_trend
@@ -41,7 +41,6 @@ MANIFEST = "manifest.json"
 REPORT_FILES = ("figure.png", "figure.svg", "data.csv", "data.json", "adoption.json", "README.md", MANIFEST)
 MANIFEST_FORMAT = 1
 EXPORT_ROWS_PER_FILE = 100_000
-CHECKSUMS = "SHA256SUMS"
 
 
 # -- fingerprint -----------------------------------------------------------------------
@@ -54,9 +53,7 @@ def corpus_fingerprint(corpus: Corpus) -> Fingerprint:
     return corpus.fingerprint()
 
 
-def sha256_file(path: str | Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+
 
 
 # -- report ----------------------------------------------------------------------------
@@ -130,14 +127,21 @@ def make_report(
     field: str = "any",
     title: str | None = None,
     now: datetime | None = None,
+    force: bool = False,
 ) -> Report:
-    """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written."""
+    """Write a reproducible figure package for ``query`` into ``out_dir`` and return what was written.
+
+    ``out_dir`` must be new or empty unless ``force``: an earlier report there is not overwritten by accident.
+    """
     from ..analytics.openness import OPENNESS_VERSION
     from ..text import SEMANTICS_VERSION
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder: choose another --out")
+    if not force and out.is_dir() and any(out.iterdir()):
+        raise UsageError(f"{out} is not empty (an earlier report?): choose another --out, or add --force to replace "
+                         f"the report files in it")
     cats = as_categories(category)
     before = corpus_fingerprint(corpus)
     trend = corpus.trend(query, start=start, end=end, by=by, category=cats, measure=measure,  # type: ignore[arg-type]
@@ -261,7 +265,7 @@ def _readme(query: str, o: ReportOptions, fp: Fingerprint, trend: Trend, adoptio
         "## Files",
         "",
         "- `figure.png`, `figure.svg`: the figure.",
-        "- `data.csv`: one row per period and series: `period,series,count,total,share`"
+        "- `data.csv`: one row per period and series: `period,series,count,total,share,complete`"
         + (" (+ `smoothed`)" if o.smooth > 1 else "") + ".",
         "- `data.json`: the same numbers with 95% Wilson intervals and whether each period is complete.",
     ]
@@ -492,20 +496,3 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
     }
     (out / "export.json").write_text(_json(info), encoding="utf-8", newline="\n")
     return Export(out_dir=out, files=tuple(files), fingerprint=fp, papers=total)
-
-
-def verify_export(folder: str | Path) -> list[str]:
-    """Files of an export whose checksum does not match (empty when everything is intact)."""
-    root = Path(folder).expanduser()
-    sums = root / CHECKSUMS
-    if not sums.is_file():
-        raise InputError(f"{sums}: no checksum file; is {root} a folder written by `uptake export`?")
-    bad = []
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        digest, name = line.split(None, 1)
-        p = root / name.strip()
-        if not p.is_file() or sha256_file(p) != digest:
-            bad.append(name.strip())
-    return bad

@@ -22,6 +22,14 @@ from .ast import And, Expr, Field, Not, Or, Query, Series, Term, walk
 DEFAULT_EXPAND = 10
 #: Candidates from the index vocabulary counted exactly before choosing the top k.
 _CANDIDATES = 200
+#: A phrase wildcard reads every paper holding its fixed words; past this many the words are too
+#: common (``"* the"``) and the expansion would take many seconds, so it is refused instead.
+MAX_PHRASE_PAPERS = 50_000
+
+
+class _TooCommon(Exception):
+    def __init__(self, n: int) -> None:
+        self.n = n
 
 
 def has_wildcards(query: Query) -> bool:
@@ -66,7 +74,14 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
         right = [t for w in words[wi + 1 :] for t in tokens(w, case_sensitive=cs)]
         slot = _slot_regex(words[wi], cs)
         if left or right:
-            ranked = _phrase_completions(left, right, slot, cs=cs, where=where, k=k, index=index, store=store)
+            try:
+                ranked = _phrase_completions(left, right, slot, cs=cs, where=where, k=k, index=index, store=store)
+            except _TooCommon as exc:
+                raise QueryError(
+                    f"the words around the wildcard in {term.text!r} occur in {exc.n:,}+ papers, too many to complete",
+                    query=query.text, position=term.position,
+                    hint=f'add a rarer word, e.g. "* policy optimization" (the limit is {MAX_PHRASE_PAPERS:,} papers)',
+                ) from None
         else:
             ranked = _word_completions(words[wi], slot, cs=cs, where=where, k=k, index=index, store=store)
         if not ranked:
@@ -115,12 +130,17 @@ def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: boo
     fixed = AllOf(tuple(Phrase(tuple(part), _fields(where), cs) for part in (left, right) if part))
     if index is not None:
         q = index.node_query(fixed)
-        docs = [d for _, d in index.docs(q, max(1, index.count(q)))]
+        n = index.count(q)
+        if n > MAX_PHRASE_PAPERS:
+            raise _TooCommon(n)
+        docs = [d for _, d in index.docs(q, max(1, n))]
         if not docs:
             return []
         rows = store.token_rows(EVERYTHING, columns=cols, docs=docs)
     else:
-        rows = store.token_rows(fixed, columns=cols)
+        rows = store.token_rows(fixed, columns=cols, limit=MAX_PHRASE_PAPERS + 1)
+        if len(rows) > MAX_PHRASE_PAPERS:
+            raise _TooCommon(MAX_PHRASE_PAPERS)
     before = re.escape(" ".join(left) + " ") if left else ""
     after = re.escape(" " + " ".join(right)) if right else ""
     # Zero-width, so overlapping occurrences all count: " a x x " holds both "a x" and "x x".

@@ -25,6 +25,9 @@ TEXT_FIELDS = ("title", "abstract")
 FILTER_FIELDS = ("cat", "has", "in")
 KNOWN_FIELDS = TEXT_FIELDS + FILTER_FIELDS
 MAX_QUERY_LENGTH = 2000
+#: How deeply parentheses and NOTs may nest. Real queries use two or three levels; the bound keeps
+#: the recursive parser (and everything that walks the tree) far from Python's recursion limit.
+MAX_DEPTH = 32
 _SPECIAL = set(',|()"')
 
 
@@ -106,6 +109,16 @@ class _Parser:
         self.query = query
         self.toks = _lex(query)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, tok: _Tok) -> None:
+        """One level deeper (a parenthesis or a NOT); refuse to go past :data:`MAX_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"nested more than {MAX_DEPTH} levels deep", tok.pos,
+                hint="remove redundant parentheses or NOTs; (a | b) needs no extra ( ) around it",
+            )
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -149,6 +162,10 @@ class _Parser:
                 if sum("*" in w for w in t.text.split()) > 1:
                     raise self.error("only one wildcard word per term", t.position,
                                      hint='e.g. GR*O or "* policy optimization"')
+                if not t.text.replace("*", "").strip():
+                    # A lone * completes to every word in the corpus: "the", "of", "and" first.
+                    raise self.error("a lone * would match every word", t.position,
+                                     hint='give part of the word (GR*, *former) or words around it ("* policy optimization")')
             if len(wild) > 1:
                 raise self.error("only one wildcard per series", wild[1].position,
                                  hint="put each wildcard in its own series, separated by commas")
@@ -183,7 +200,9 @@ class _Parser:
                              hint="e.g. GRPO / PPO or (DPO + IPO); a minus attached to a word (-PPO) means NOT")
         if tok.kind == "LP" and self._group_has_op():
             self.take()
+            self.enter(tok)
             inner = self.parse_sum()
+            self.depth -= 1
             close = self.take()
             if close.kind != "RP":
                 raise self.error("unbalanced (", tok.pos, hint="close it with )")
@@ -261,7 +280,9 @@ class _Parser:
             self.take()
             if self.peek().kind in ("PIPE", "COMMA", "END", "RP", "AND"):
                 raise self.error(f"nothing to negate after {tok.text}", tok.pos)
+            self.enter(tok)
             inner = self.parse_unary() if tok.kind == "NOT" else self.parse_atom()
+            self.depth -= 1
             return Not(inner)
         return self.parse_atom()
 
@@ -270,7 +291,9 @@ class _Parser:
         if tok.kind == "LP":
             if self.peek().kind == "RP":
                 raise self.error("empty parentheses", tok.pos)
+            self.enter(tok)
             inner = self.parse_or()
+            self.depth -= 1
             close = self.take()
             if close.kind != "RP":
                 raise self.error("unbalanced (", tok.pos, hint="close it with )")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -32,12 +32,48 @@ def normalise_id(raw: Any) -> str:
     return ident
 
 
+#: arXiv's first papers appeared in August 1991: no paper, version or datestamp is older.
+EARLIEST_DATE = date(1991, 1, 1)
+#: How far past today a date may lie: time zones put "today" up to a day apart, plus a day's margin.
+FUTURE_SLACK_DAYS = 2
+
+_RFC_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,}\.?\s+(\d+)\b")
+
+
+def latest_date() -> date:
+    """The newest date a record may carry: today (local) plus :data:`FUTURE_SLACK_DAYS`."""
+    return date.today() + timedelta(days=FUTURE_SLACK_DAYS)
+
+
+def _out_of_range(text: str, what: str) -> BadRecord:
+    return BadRecord(
+        f"{what} date {text!r} is out of range: arXiv dates run from {EARLIEST_DATE.isoformat()} "
+        f"to today (+{FUTURE_SLACK_DAYS} days)"
+    )
+
+
+def _checked(value: date, text: str, what: str) -> date:
+    if not EARLIEST_DATE <= value <= latest_date():
+        raise _out_of_range(text, what)
+    return value
+
+
+def _utc_date(dt: datetime, text: str, what: str) -> date:
+    # Check before converting: a time zone can push year 1 or 9999 out of what datetime holds.
+    _checked(dt.date(), text, what)
+    return _checked((dt.astimezone(timezone.utc) if dt.tzinfo else dt).date(), text, what)
+
+
 def parse_date(raw: Any, *, what: str) -> date:
-    """ISO dates (``2025-05-27``, ``2025-05-27T10:00:00Z``) or RFC 2822 (Kaggle ``versions``)."""
+    """ISO dates (``2025-05-27``, ``2025-05-27T10:00:00Z``) or RFC 2822 (Kaggle ``versions``).
+
+    Dates outside ``EARLIEST_DATE .. today + FUTURE_SLACK_DAYS`` are rejected, as is anything
+    that does not parse: a bad date is always a :class:`BadRecord`, never another exception.
+    """
     if isinstance(raw, datetime):
-        return (raw.astimezone(timezone.utc) if raw.tzinfo else raw).date()
+        return _utc_date(raw, str(raw), what)
     if isinstance(raw, date):
-        return raw
+        return _checked(raw, str(raw), what)
     if not isinstance(raw, str) or not raw.strip():
         raise BadRecord(f"missing {what} date")
     text = raw.strip()
@@ -45,16 +81,23 @@ def parse_date(raw: Any, *, what: str) -> date:
     if m:
         try:
             if len(text) > 10 and ("T" in text or " " in text) and text[10] in "T ":
-                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-                return (dt.astimezone(timezone.utc) if dt.tzinfo else dt).date()
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError as exc:
+                return _utc_date(datetime.fromisoformat(text.replace("Z", "+00:00")), text, what)
+            return _checked(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), text, what)
+        except (ValueError, OverflowError) as exc:
+            if isinstance(exc, BadRecord):
+                raise
             raise BadRecord(f"{what} date {text!r} is not a valid date") from exc
     try:
         dt = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise BadRecord(f"{what} date {text!r} is not a date") from exc
-    return (dt.astimezone(timezone.utc) if dt.tzinfo else dt).date()
+    year = _RFC_YEAR.search(text)
+    # email.utils reads years below 100 as 19xx/20xx ("0001" -> 2001): only 2-digit years may be widened.
+    if year is None or len(year.group(1)) not in (2, 4):
+        raise BadRecord(f"{what} date {text!r} is not a date (write the year with four digits)")
+    if len(year.group(1)) == 4 and int(year.group(1)) != dt.year:
+        raise _out_of_range(text, what)
+    return _utc_date(dt, text, what)
 
 
 def _text(raw: Any, what: str, *, required: bool) -> str:

@@ -3,7 +3,8 @@
 Three metadata formats are understood, recognised by the metadata element itself:
 
 * ``arXivRaw`` (the harvester's default): every version with its date, so the v1 date is exact;
-* ``arXiv``: ``created`` is the v1 date, authors are structured;
+* ``arXiv``: authors are structured, but arXiv's server writes ``created`` from the *current*
+  version, so a revised paper is dated too late (see docs/harvest.md);
 * ``oai_dc``: Dublin Core; subjects are names (mapped back to codes), the first ``dc:date`` is v1.
 
 The OAI datestamp of a record is its last-modified time. It never decides a paper's
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..records import Paper, Rejection
 from .fields import BadRecord, normalise_id, paper_from_mapping, parse_date
-from .taxonomy import category_for_subject
+from .taxonomy import archives_of_set_specs, category_for_set_spec, category_for_subject
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 ARXIVRAW_NS = "http://arxiv.org/OAI/arXivRaw/"
@@ -285,21 +286,32 @@ def _oai_dc(el: Any, header: Any) -> dict[str, Any]:
         {"title": titles, "description": descriptions, "creator": creators, "subject": subjects,
          "date": dates, "identifier": identifiers}.get(name, []).append(text)
     out: dict[str, Any] = {"title": titles[0] if titles else None}
+    # The abstract is the first description; later ones are comments, with or without a "Comment:" prefix
+    # (arXiv's public feed writes the prefix, its OAI server code does not).
     abstract = [d for d in descriptions if not d.startswith("Comment:")]
     comments = [d[len("Comment:"):].strip() for d in descriptions if d.startswith("Comment:")]
+    comments += abstract[1:]
     out["abstract"] = abstract[0] if abstract else ""
-    out["comments"] = comments[0] if comments else None
+    out["comments"] = " ".join(c for c in comments if c) or None
     out["authors"] = [_dc_name(c) for c in creators]
+    specs = [(spec.text or "").strip() for spec in header.findall(f"{_O}setSpec")]
+    archives = archives_of_set_specs(specs)
     cats: list[str] = []
+    unknown: list[str] = []
     for s in subjects:
-        code = category_for_subject(s)
-        if code and code not in cats:
+        code = category_for_subject(s, archives)
+        if code is None:
+            unknown.append(s)
+        elif code not in cats:
             cats.append(code)
-    if not cats:  # names arXiv added after this table: fall back to the sets the record is in
-        for spec in header.findall(f"{_O}setSpec"):
-            code = (spec.text or "").strip().split(":")[-1]
+    if not cats:  # names arXiv added after this table: fall back to sets that name a category
+        for spec in specs:
+            code = category_for_set_spec(spec)
             if code and code not in cats:
                 cats.append(code)
+    if not cats and unknown:
+        raise BadRecord(f"subject(s) {', '.join(repr(u) for u in unknown)} name no arXiv category uptake knows, "
+                        f"and no set names one; harvest with --metadata-prefix arXivRaw (it carries category codes)")
     out["categories"] = cats
     parsed = sorted(parse_date(d, what="dc:date") for d in dates)
     if not parsed:

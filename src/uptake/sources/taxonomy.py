@@ -1,7 +1,10 @@
 """arXiv's category names as OAI ``oai_dc`` writes them (``Computer Science - Machine Learning``).
 
 ``oai_dc`` carries subjects as human-readable names, not codes; :func:`category_for_subject`
-maps them back to codes (``cs.LG``). Names arXiv does not list here map to nothing.
+maps them back to codes (``cs.LG``), in both styles seen in the wild: ``Mathematics - Numerical
+Analysis`` (arXiv's public feed) and the bare ``Numerical Analysis`` (arXiv's OAI server code),
+whose archive comes from the record's sets. Names not listed here map to nothing: a code is never
+guessed (``NA`` alone is not a category).
 """
 
 from __future__ import annotations
@@ -91,6 +94,18 @@ _STANDALONE = {
 }
 
 
+#: Archives from before arXiv's reorganisation whose names old records still carry as categories.
+_LEGACY = (
+    "acc-phys", "adap-org", "alg-geom", "ao-sci", "atom-ph", "bayes-an", "chao-dyn", "chem-ph", "cmp-lg",
+    "comp-gas", "dg-ga", "funct-an", "mtrl-th", "patt-sol", "plasm-ph", "q-alg", "solv-int", "supr-con",
+)
+
+#: Categories that are two names for one subject; arXiv lists the second as canonical. A bare subject
+#: name ("Numerical Analysis") that fits both is resolved by the record's set, else to the canonical one.
+ALIASES = {"cs.NA": "math.NA", "cs.SY": "eess.SY", "math.IT": "cs.IT", "math.MP": "math-ph",
+           "stat.TH": "math.ST", "q-fin.EC": "econ.GN"}
+
+
 def _build() -> dict[str, str]:
     table: dict[str, str] = {}
     for archive, (archive_name, subjects) in _ARCHIVES.items():
@@ -101,15 +116,72 @@ def _build() -> dict[str, str]:
     return table
 
 
+def _build_bare() -> dict[str, list[str]]:
+    """Subject names without their archive ("Numerical Analysis"), as arXiv's own oai_dc writer emits them."""
+    table: dict[str, list[str]] = {}
+    for archive, (_, subjects) in _ARCHIVES.items():
+        for code, name in subjects.items():
+            table.setdefault(name.casefold(), []).append(f"{archive}.{code}")
+    for name, code in _STANDALONE.items():
+        table.setdefault(name.casefold(), []).append(code)
+    return table
+
+
 SUBJECT_TO_CATEGORY: dict[str, str] = _build()
+BARE_SUBJECT_TO_CATEGORIES: dict[str, list[str]] = _build_bare()
+#: Every category code uptake accepts from a record's subjects or sets.
+CATEGORIES: frozenset[str] = frozenset(
+    [f"{a}.{c}" for a, (_, subjects) in _ARCHIVES.items() for c in subjects] + list(_STANDALONE.values()) + list(_LEGACY)
+)
 
 
-def category_for_subject(subject: str) -> str | None:
-    """``'Computer Science - Machine Learning'`` -> ``'cs.LG'``; a code passes through; unknown -> None."""
+def is_category(code: str) -> bool:
+    return code in CATEGORIES
+
+
+def category_for_subject(subject: str, archives: tuple[str, ...] | list[str] = ()) -> str | None:
+    """``'Computer Science - Machine Learning'`` or ``'Machine Learning'`` -> a code; a code passes through.
+
+    A bare name shared by several archives (``Machine Learning``: cs.LG, stat.ML) is resolved by
+    ``archives`` (the record's sets, e.g. ``["stat"]``), then by :data:`ALIASES`; if still
+    ambiguous, or unknown, the answer is None: uptake never invents a code.
+    """
     text = " ".join(subject.split())
     found = SUBJECT_TO_CATEGORY.get(text.casefold())
     if found:
         return found
-    if text and " " not in text and any(text.startswith(a) for a in (*_ARCHIVES, *_STANDALONE.values())):
+    if is_category(text):
         return text  # already a code such as cs.LG
-    return None
+    candidates = BARE_SUBJECT_TO_CATEGORIES.get(text.casefold(), [])
+    if len(candidates) > 1 and archives:
+        in_sets = [c for c in candidates if c.split(".")[0] in archives]
+        candidates = in_sets or candidates
+    if len(candidates) > 1:
+        canonical = {ALIASES.get(c, c) for c in candidates}
+        candidates = sorted(canonical) if len(canonical) == 1 else candidates
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def category_for_set_spec(spec: str) -> str | None:
+    """An OAI setSpec as a category when it names one: ``math:math:NA`` -> math.NA, ``physics:hep-th`` ->
+    hep-th; a group or archive that is no category (``cs``, ``physics:cond-mat``... ``math``) -> None."""
+    parts = [p for p in spec.strip().split(":") if p]
+    if len(parts) >= 3:
+        code = f"{parts[1]}.{parts[2]}"
+    elif len(parts) == 2:
+        code = parts[1]
+    else:
+        return None
+    return code if is_category(code) else None
+
+
+def archives_of_set_specs(specs: list[str]) -> list[str]:
+    """The archives a record's setSpecs name: ``cs`` -> cs, ``physics:astro-ph`` -> astro-ph, ``math:math:NA`` -> math."""
+    out = []
+    for spec in specs:
+        parts = [p for p in spec.strip().split(":") if p]
+        if parts:
+            archive = parts[1] if len(parts) >= 2 else parts[0]
+            if archive not in out:
+                out.append(archive)
+    return out

@@ -309,6 +309,13 @@ class Store(Reads, FullTexts):
             if "no transaction is active" not in str(exc):
                 raise
             # an interrupted or failed COMMIT has already ended the transaction: nothing was written
+        except duckdb.FatalException:
+            pass  # a failed write (disk full) invalidated the connection: the transaction is gone with it
+
+    @staticmethod
+    def write_failure(exc: BaseException) -> bool:
+        """Whether ``exc`` means DuckDB could not write the file (disk full, I/O error)."""
+        return isinstance(exc, (duckdb.IOException, duckdb.FatalException)) or "No space left" in str(exc)
 
     def upsert(self, papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]]) -> UpsertCounts:
         """Insert new papers and replace stored ones by newer records; report what happened.

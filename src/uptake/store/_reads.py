@@ -146,7 +146,8 @@ class Reads:
         return rows[0][0] if rows else None
 
     def token_rows(self, match: Node, *, columns: Sequence[str], lo: int | None = None, hi: int | None = None,
-                   categories: Sequence[str] = (), docs: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+                   categories: Sequence[str] = (), docs: Sequence[int] | None = None,
+                   limit: int | None = None) -> list[tuple[Any, ...]]:
         """Rows of the requested token/text columns for the live papers matching ``match``.
 
         ``columns`` are names from a fixed set (token strings, title, abstract, categories), checked here.
@@ -169,7 +170,8 @@ class Reads:
         if docs is not None:
             where += " AND doc IN (SELECT unnest(?::BIGINT[]))"
             params.append(list(docs))
-        return self._rows(f"SELECT {', '.join(columns)} FROM papers WHERE {where}", params)
+        cap = f" LIMIT {int(limit)}" if limit is not None else ""
+        return self._rows(f"SELECT {', '.join(columns)} FROM papers WHERE {where}{cap}", params)
 
     def token_frequencies(self, pattern: str, *, columns: Sequence[str], k: int) -> list[tuple[str, int]]:
         """The ``k`` tokens of ``columns`` that fully match the RE2 ``pattern``, by papers containing them."""

@@ -48,6 +48,7 @@ def adoption_json(corpus: Corpus, args: AdoptionArgs) -> dict[str, Any]:
 
 def default_windows(last: date) -> tuple[str, str]:
     """``(recent, baseline)``: the last 6 complete months, and the 12 months before them."""
+    last = min(last, date.today())  # a stored 9999-12-31 (imported before dates were checked) has no next day
     lc = month_of(last) - (0 if (last + timedelta(days=1)).month != last.month else 1)
     recent = f"{month_label(lc - 5)}:{month_label(lc)}"
     baseline = f"{month_label(lc - 17)}:{month_label(lc - 6)}"

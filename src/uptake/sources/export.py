@@ -1,0 +1,34 @@
+"""Folders written by ``uptake export``: Parquet files plus a ``SHA256SUMS`` file, verified before import."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..errors import InputError
+
+#: The checksum file of an export folder (the format of ``sha256sum``).
+CHECKSUMS = "SHA256SUMS"
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def verify_export(folder: str | Path) -> list[str]:
+    """Files of an export whose checksum does not match (empty when everything is intact)."""
+    root = Path(folder).expanduser()
+    sums = root / CHECKSUMS
+    if not sums.is_file():
+        raise InputError(f"{sums}: no checksum file; is {root} a folder written by `uptake export`?")
+    bad = []
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split(None, 1)
+        p = root / name.strip()
+        if not p.is_file() or sha256_file(p) != digest:
+            bad.append(name.strip())
+    return bad
