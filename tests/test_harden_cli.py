@@ -20,7 +20,7 @@ def db(tmp_path):
 
 
 @pytest.mark.parametrize("command, module, name", [
-    ("adoption", "uptake.adoption", "adoption"),
+    ("adoption", "uptake.corpus", "Corpus.adoption"),
     ("trend", "uptake.corpus", "Corpus.trend"),
 ])
 def test_ctrl_c_message_fits_the_command(db, capsys, monkeypatch, command, module, name):
@@ -67,7 +67,7 @@ def test_full_disk_during_import_is_one_line_and_keeps_committed_batches(tmp_pat
     assert "free space" in err and err.count("error:") == 1
     monkeypatch.undo()
     with Store.open(db) as s:
-        assert s.query("SELECT count(*) FROM papers") == [(10,)]  # what was committed before is intact
+        assert s._rows("SELECT count(*) FROM papers") == [(10,)]  # what was committed before is intact
 
 
 def test_rollback_tolerates_an_invalidated_connection():
@@ -230,7 +230,7 @@ def _figure_texts(ax):
 
 def test_figures_label_quarters_years_case_and_ratio_axis(make_store):
     from conftest import make_paper as mp
-    from uptake.plot import plot_trend
+    from uptake.outputs.plot import plot_trend
 
     corpus = make_store([mp(f"25{m:02d}.{i:05d}", t, published=f"2025-{m:02d}-10")
                          for m in range(1, 13) for i, t in enumerate(["LoRA adapters", "LoRa radio", "PPO GRPO"])])

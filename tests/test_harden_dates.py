@@ -14,7 +14,7 @@ from uptake.cli import main
 from uptake.errors import PeriodError
 from uptake.periods import FIRST_YEAR, LAST_YEAR, GRANULARITIES, clamped_month_of, parse_month, parse_period, period_label
 from uptake.sources.fields import EARLIEST_DATE, BadRecord, latest_date, parse_date
-from uptake.trends import period_end
+from uptake.analytics.trends import period_end
 
 BAD_DATES = [
     "9999-12-31",

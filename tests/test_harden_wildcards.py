@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_paper
-from uptake.adoption import adoption
 from uptake.cli import main
 from uptake.errors import QueryError
 
@@ -22,7 +21,7 @@ def corpus(make_store):
 
 
 def test_adoption_of_a_wildcard_has_one_result_per_completion(corpus):
-    report = adoption(corpus, "a*", with_senses=False, fits=False)
+    report = corpus.adoption("a*", with_senses=False, fits=False)
     assert sorted(s.label for s in report.series) == ["adam", "alpha", "attention"]
     assert len(report.series) == len(report.trend.series)
 
