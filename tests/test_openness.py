@@ -38,7 +38,7 @@ def test_each_artifact_host() -> None:
         "code:https://github.com/jdoe/pashto-corpus",
         "demo:https://huggingface.co/spaces/jdoe/pashto-demo",
     ]
-    assert o.flags() == {"code": True, "weights": True, "data": True, "demo": True, "promise": False}
+    assert o.flags() == {"code": True, "weights": True, "data": True, "demo": True, "code-released": True, "promise": False}
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_footnote_markers_and_footnotes() -> None:
 @pytest.mark.parametrize(
     ("text", "url"),
     [
-        ("Our data and code can be found in https://github. com/wujunjie1998/Ref-Long.", "https://github.com/wujunjie1998/Ref-Long"),
+        ("Our code can be found in https://github. com/wujunjie1998/Ref-Long.", "https://github.com/wujunjie1998/Ref-Long"),
         ("Code has been released at https:// github.com/YanJiang/ALEX.", "https://github.com/YanJiang/ALEX"),
         ("The code is available at: https://github.com/CAIR- LAB- WFUSM/NSVQ-TransVQ.git", "https://github.com/CAIR-LAB-WFUSM/NSVQ-TransVQ.git"),
         ("Our code are available at https://github.com/lcy80366872/ knowledgeable-r1.", "https://github.com/lcy80366872/knowledgeable-r1"),
@@ -111,7 +111,7 @@ def test_broken_project_pages_are_repaired() -> None:
     ]
     # a project page the words say holds code and data counts for those too
     assert labels("The code and dataset are available at: https://iitp-cse.github.io/ ArogyaSutra/") == [
-        "demo+code+data:https://iitp-cse.github.io/ArogyaSutra/"
+        "code+data+demo:https://iitp-cse.github.io/ArogyaSutra/"
     ]
     assert labels("Videos on our project page https://x-lab.github.io/robot/ show the code in action.") == [
         "demo:https://x-lab.github.io/robot/"
@@ -202,7 +202,9 @@ def test_hugging_face_organisation_and_collection_pages() -> None:
 def test_hugging_face_page_after_another_link_uses_the_sentence() -> None:
     o = detect("Our code and data are available at https://github.com/j991/mirb and "
                "https://huggingface.co/collections/hcju/mirb-6827001711")
-    assert o.link_labels() == ["code:https://github.com/j991/mirb", "data:https://huggingface.co/collections/hcju/mirb-6827001711"]
+    assert o.link_labels() == [
+        "code+data:https://github.com/j991/mirb", "data:https://huggingface.co/collections/hcju/mirb-6827001711"
+    ]
     assert not o.has_weights
 
 

@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS papers (
     has_data BOOLEAN,
     has_demo BOOLEAN,
     promise BOOLEAN,
-    links VARCHAR[]
+    links VARCHAR[],
+    code_released BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS harvest_state (
     endpoint VARCHAR NOT NULL,
@@ -89,7 +90,7 @@ HARVEST_COLUMNS = (
 )
 
 #: Artifact-openness columns (see uptake.analytics.openness), filled at import; added to older stores on writable open.
-OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links")
+OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links", "code_released")
 
 _STAGE_COLUMNS = (
     "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",
@@ -104,7 +105,8 @@ def _openness_values(abstract: str | None, comments: str | None) -> tuple[Any, .
     from ..analytics.openness import detect
 
     found = detect(abstract, comments)
-    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
+    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels(),
+            found.has_code_released)
 
 
 def _append_openness(cols: dict[str, list[Any]], abstract: str | None, comments: str | None) -> None:
