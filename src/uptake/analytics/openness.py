@@ -329,7 +329,7 @@ def classify_url(url: str) -> str:
 # Kind cues, read in the clause a link belongs to (see _clause).
 _CODE_WORDS = re.compile(
     r"\b(?:codes?|codebase|(?<!open[- ])(?<!open)source(?:\s+codes?)?|implementations?|scripts?|toolkit|toolbox"
-    r"|library|package|software|tools?)\b",
+    r"|library|(?<!replication )package|software|tools?)\b",
     re.I,
 )
 # "repository" or "GitHub" say code on a host of unknown kind, but do not make a dataset on GitHub code
@@ -394,7 +394,8 @@ _AVAILABLE = re.compile(
     r"|:\s*\(?\[?\s*$|\bat\s*\(?\s*$|\bon\s*\(?\s*$|\bin\s*\(?\s*$",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n|\|\|\|")
+# a single line break is usually a hard wrap inside a sentence (arXiv abstracts are wrapped at ~80 columns)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\|\|\|")
 
 
 class _Sentences:
