@@ -329,7 +329,7 @@ def classify_url(url: str) -> str:
 # Kind cues, read in the clause a link belongs to (see _clause).
 _CODE_WORDS = re.compile(
     r"\b(?:codes?|codebase|(?<!open[- ])(?<!open)source(?:\s+codes?)?|implementations?|scripts?|toolkit|toolbox"
-    r"|library|(?<!replication )package|software|tools?)\b",
+    r"|library|(?<!replication )package|software|tools?|baseline\s+(?:methods|implementations|models))\b",
     re.I,
 )
 # "repository" or "GitHub" say code on a host of unknown kind, but do not make a dataset on GitHub code
@@ -419,8 +419,13 @@ _CUE_CHARS = 600
 _MAX_LINKS = 200
 # Clause pieces: a list ("code, data and models") is cut at its commas and conjunctions, then put back together.
 _PIECE_SEP = re.compile(r"\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+(?:and|or|&|as\s+well\s+as|plus)\s+|\s*/\s+|\s+/\s*")
-_HARD_SEP = re.compile(r"[:()\[\]]\s+(?=\S)|\s[-\u2013\u2014]{1,2}\s|\s+(?:while|whereas|which|where|but)\s+", re.I)
-_LIST_ITEM_WORDS = 5
+_HARD_SEP = re.compile(r":\s+(?=\S)|\s[-\u2013\u2014]{1,2}\s|\s+(?:while|whereas|which|where|but)\s+", re.I)
+# a label right before the link is its whole clause: "... data. GitHub: <link>", "Model weights: <link>"
+_LABEL = re.compile(
+    r"(?:^|[\s.,;)])([A-Z][\w-]*(?:\s+[\w-]+){0,2}(?<!\bat)(?<!\bon)(?<!\bin)(?<!\bfrom)(?<!\bhere)(?<!\bvia)\s*:)"
+    r"\s*[(\[]?\s*$"
+)
+_LIST_ITEM_WORDS = 6
 _LIST_GLUE = re.compile(r"[\s,;&()\[\]]*(?:(?:and|or|as\s+well\s+as)[\s,()\[\]]*)?", re.I)
 _ANY_CUE = (_CODE_WORDS, _CODE_PLACE, _WEIGHTS_WORDS, _HUB_MODEL_WORDS, _DATA_WORDS, _DEMO_WORDS)
 
@@ -438,6 +443,9 @@ def _clause(lead: str) -> str:
     list items with an artifact word ("code", "data", "the pretrained weights").
     """
     lead = lead.rstrip()
+    label = _LABEL.search(lead)
+    if label and _has_cue(label.group(1)):
+        return label.group(1)
     hard = list(_HARD_SEP.finditer(lead))
     if hard:
         lead = lead[hard[-1].end():]
@@ -491,9 +499,10 @@ def _is_archive(url: str) -> bool:
             or bool(re.search(r"doi\.org/10\.(?:5281/zenodo|6084/m9\.figshare|17605/osf\.io)", low)))
 
 
-def _kinds(url: str, placeholder: bool, clause: str, *, shared: bool = False) -> tuple[str, ...]:
+def _kinds(url: str, placeholder: bool, clause: str, lead: str = "", *, shared: bool = False) -> tuple[str, ...]:
     """The kinds of one occurrence of a link: its host and path, and the words of its clause (docs/openness.md).
 
+    ``lead``: the words from the start of the sentence (or the previous link) to the link.
     ``shared``: the clause belongs to a list of links ("code, data and weights are at <a>, <b> and <c>"); its
     words then only decide the kind of links whose host does not."""
     kind = classify_url(url)
@@ -508,9 +517,11 @@ def _kinds(url: str, placeholder: bool, clause: str, *, shared: bool = False) ->
     elif kind == _NONE:
         kinds = ()
     elif kind == "code":
-        # a repository: code, and whatever else its words say it holds; only data when they name data and no code
+        # a repository: code, and whatever else its words say it holds; only data when its clause names a dataset
+        # and nothing in the sentence before it names code or models ("The dataset is available at <github>")
         said = _cue_kinds(clause) if offered else []
-        if "data" in said and not _CODE_WORDS.search(clause) and _DATASET_WORDS.search(clause):
+        if ("data" in said and _DATASET_WORDS.search(clause) and not _CODE_WORDS.search(lead)
+                and not _WEIGHTS_WORDS.search(lead) and not _HUB_MODEL_WORDS.search(lead)):
             kinds = tuple(k for k in ("weights", "data") if k in said)
         else:
             kinds = ("code",) + tuple(k for k in ("weights", "data") if k in said)
@@ -561,7 +572,7 @@ def _occurrences(text: str, field: str) -> list[_Occurrence]:
         nxt = found[n + 1].start() if n + 1 < len(found) else len(text)
         after = text[m.end() : min(e, nxt, m.end() + _CUE_CHARS)]
         promised = bool(_PROMISE.search(clause) or _PROMISE.search(after))
-        kinds = _kinds(url, placeholder, clause, shared=shared)
+        kinds = _kinds(url, placeholder, clause, lead, shared=shared)
         out.append(_Occurrence(url, kinds, _own(before), field, promised, placeholder))
         prev_end = m.end()
     return out
