@@ -126,6 +126,24 @@ def read_tsv(path: str) -> list[dict[str, str]]:
         return [dict(zip(head, line.rstrip("\n").split("\t"), strict=False)) for line in fh if line.strip()]
 
 
+def link_sentences(abstract: str, comments: str, width: int = 420) -> list[str]:
+    """The sentence around each link (or promise) in the cleaned text, for reading by hand."""
+    from uptake.analytics import openness as op
+
+    out = []
+    for field, raw in (("C", comments), ("A", abstract)):
+        if not raw:
+            continue
+        text = op.clean_text(raw)
+        sents = op._Sentences(text)
+        spans = sorted({sents.bounds(m.start(), m.end()) for m in op._URL.finditer(text)}
+                       | {sents.bounds(m.start(), m.end()) for m in op._PROMISE.finditer(text)})
+        for s, e in spans:
+            piece = text[s:e]
+            out.append(f"{field}: {'...' if len(piece) > width else ''}{piece[-width:]}")
+    return out
+
+
 def cmd_show(a: argparse.Namespace) -> None:
     want = read_tsv(a.samples)
     ids = {r["id"] for r in want}
@@ -138,8 +156,8 @@ def cmd_show(a: argparse.Namespace) -> None:
         ab, co = text[r["id"]]
         o = detect(ab, co)
         print(f"=== {r['id']} [{r['kind']} {r['stratum']}] new links: {o.link_labels()}")
-        print(f"  C: {co}")
-        print(f"  A: {ab}")
+        for line in link_sentences(ab, co):
+            print("  " + line)
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:

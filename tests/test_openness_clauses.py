@@ -212,3 +212,10 @@ def test_links_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert main(["links", "GRPO", "--db", str(corpus.path), "--has", "code-released", "-f", "csv"]) == 0
     assert [r["id"] for r in csv.DictReader(io.StringIO(capsys.readouterr().out))] == ["2505.00001"]
+
+
+def test_models_as_a_list_item_are_weights_but_our_model_alone_is_not() -> None:
+    assert kinds_of("Our codes, models, and datasets are available on this https URL.") == {"code", "weights", "data"}
+    assert kinds_of("Code and models are publicly available at https://mlens.github.io/x/.") == {"code", "weights", "demo"}
+    assert kinds_of("Our model is available at https://github.com/acme/b") == {"code"}
+    assert kinds_of("Code and model outputs are available at https://github.com/acme/b") == {"code"}

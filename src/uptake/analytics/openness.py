@@ -465,12 +465,26 @@ def _clause(lead: str) -> str:
     return " , ".join(reversed(taken))
 
 
+# "models" as one item of a list of released artifacts ("code, data and models are available at") is weights;
+# "our model" alone, or a model's samples, outputs or results, is not
+_MODEL_ITEM = re.compile(
+    r"^\s*(?:(?:the|our|all|their|its|final|best|proposed)\s+){0,2}models?\b"
+    r"(?!\s+(?:of|for|from|outputs?|responses|predictions|samples|results|performance|cards?)\b)",
+    re.I,
+)
+
+
+def _models_listed(clause: str) -> bool:
+    pieces = [p for p in _PIECE_SEP.split(clause) if p and p.strip()]
+    return len(pieces) >= 2 and any(_MODEL_ITEM.match(p) for p in pieces)
+
+
 def _cue_kinds(clause: str, *, hub: bool = False) -> list[str]:
     """The artifact kinds the words of a clause name (``hub``: on a model hub's page, "models" is weights)."""
     out = []
     if _CODE_WORDS.search(clause) or _CODE_PLACE.search(clause):
         out.append("code")
-    if _WEIGHTS_WORDS.search(clause) or (hub and _HUB_MODEL_WORDS.search(clause)):
+    if _WEIGHTS_WORDS.search(clause) or (hub and _HUB_MODEL_WORDS.search(clause)) or _models_listed(clause):
         out.append("weights")
     if _DATA_WORDS.search(clause):
         out.append("data")
