@@ -103,10 +103,12 @@ def cmd_sample(a: argparse.Namespace) -> None:
     text = {pid: (ab, co) for pid, ab, co in records()}
     rows: list[tuple[str, str, str]] = []
     for k in MEASURED:
+        # one seeded order of the papers either detector flags; each detector's sample is the first n it flags,
+        # so papers both flag are judged once for both
+        union = sorted(i for i in new if new[i][k] or old[i][k])
+        random.Random(f"{a.seed}-{k}").shuffle(union)
         for name, flags in (("old", old), ("new", new)):
-            pool = sorted(i for i in flags if flags[i][k])
-            rng = random.Random(f"{a.seed}-{k}-{name}")
-            rows += [(i, k, f"flagged-{name}") for i in rng.sample(pool, min(a.n, len(pool)))]
+            rows += [(i, k, f"flagged-{name}") for i in [i for i in union if flags[i][k]][: a.n]]
         cand = sorted(
             i for i in new if not new[i][k] and not old[i][k]
             and (_HOSTS.search(" ".join(text[i])) or (_AVAIL.search(" ".join(text[i])) and _ART.search(" ".join(text[i]))))
@@ -144,19 +146,34 @@ def link_sentences(abstract: str, comments: str, width: int = 420) -> list[str]:
     return out
 
 
+def hint_sentences(abstract: str, comments: str, width: int = 300) -> list[str]:
+    """The sentences that made a paper enter the recall stratum (a host name, or availability and artifact words)."""
+    out = []
+    for field, raw in (("C", comments), ("A", abstract)):
+        for sent in re.split(r"(?<=[.!?;])\s+", raw or ""):
+            if _HOSTS.search(sent) or (_AVAIL.search(sent) and _ART.search(sent)):
+                out.append(f"{field}~ {sent[:width]}")
+    return out
+
+
 def cmd_show(a: argparse.Namespace) -> None:
     want = read_tsv(a.samples)
     ids = {r["id"] for r in want}
     text = {pid: (ab, co) for pid, ab, co in records() if pid in ids}
     from uptake.analytics.openness import detect
 
+    done = set()
     for r in want:
-        if a.kind and r["kind"] != a.kind:
+        if (a.kind and r["kind"] != a.kind) or (r["id"], r["kind"]) in done:
             continue
+        done.add((r["id"], r["kind"]))
         ab, co = text[r["id"]]
         o = detect(ab, co)
         print(f"=== {r['id']} [{r['kind']} {r['stratum']}] new links: {o.link_labels()}")
-        for line in link_sentences(ab, co):
+        lines = link_sentences(ab, co)
+        if r["stratum"] == "unflagged-both":
+            lines += hint_sentences(ab, co)
+        for line in dict.fromkeys(lines):
             print("  " + line)
 
 

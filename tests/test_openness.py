@@ -45,11 +45,12 @@ def test_each_artifact_host() -> None:
     ("text", "expected"),
     [
         ("Dataset available: https://doi.org/10.5281/zenodo.17364038", "data:https://doi.org/10.5281/zenodo.17364038"),
-        ("Code: https://github.com/kurath/spaghetti (artifact archived at doi:10.5281/zenodo.21033174)",
-         "data:https://doi.org/10.5281/zenodo.21033174"),
+        ("Code: https://github.com/kurath/spaghetti (code archived at doi:10.5281/zenodo.21033174)",
+         "code:https://doi.org/10.5281/zenodo.21033174"),
         ("The dataset is available at kaggle : https://www.kaggle.com/datasets/itijjani/sesame-plant-detection",
          "data:https://www.kaggle.com/datasets/itijjani/sesame-plant-detection"),
-        ("Supplementary materials at https://doi.org/10.17605/OSF.IO/PV6R3", "data:https://doi.org/10.17605/OSF.IO/PV6R3"),
+        ("Survey data at https://doi.org/10.17605/OSF.IO/PV6R3", "data:https://doi.org/10.17605/OSF.IO/PV6R3"),
+        ("OSF pre-registration: https://doi.org/10.17605/OSF.IO/PV6R3", "other:https://doi.org/10.17605/OSF.IO/PV6R3"),
         ("Data are on figshare: https://figshare.com/articles/dataset/tremor/2471", "data:https://figshare.com/articles/dataset/tremor/2471"),
         ("Replication files: https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/XYZ",
          "data:https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/XYZ"),
@@ -170,7 +171,7 @@ def test_own_cue_nearer_than_cited_cue() -> None:
 
 def test_cited_rule_without_own_words() -> None:
     o = detect("The model is based on DINOv2 (https://github.com/facebookresearch/dinov2). "
-               "We evaluated on the public split provided by https://zenodo.org/records/1234567.")
+               "We evaluated on the public data split provided by https://zenodo.org/records/1234567.")
     assert o.link_labels() == [
         "cited-code:https://github.com/facebookresearch/dinov2",
         "cited-data:https://zenodo.org/records/1234567",

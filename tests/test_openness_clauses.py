@@ -118,7 +118,9 @@ def test_a_repository_holding_only_a_dataset_is_data() -> None:
 
 def test_archives_follow_the_words() -> None:
     assert kinds_of("The source code is archived at https://doi.org/10.5281/zenodo.1234567") == {"code"}
-    assert kinds_of("Replication package: https://zenodo.org/records/1234567") == {"data"}
+    assert kinds_of("Replication data: https://zenodo.org/records/1234567") == {"data"}
+    assert kinds_of("52 pages, Agda formalization available at https://doi.org/10.5281/zenodo.15602617") == set()
+    assert kinds_of("Original version in Japanese is available at Zenodo (https://doi.org/10.5281/zenodo.1812)") == set()
     assert kinds_of("Raw data are available on Dryad https://datadryad.org/stash/dataset/doi:10.5061/dryad.x1") == {"data"}
 
 
@@ -219,3 +221,8 @@ def test_models_as_a_list_item_are_weights_but_our_model_alone_is_not() -> None:
     assert kinds_of("Code and models are publicly available at https://mlens.github.io/x/.") == {"code", "weights", "demo"}
     assert kinds_of("Our model is available at https://github.com/acme/b") == {"code"}
     assert kinds_of("Code and model outputs are available at https://github.com/acme/b") == {"code"}
+
+
+def test_slash_lists() -> None:
+    assert kinds_of("We make our code/data/models publicly available at https://llavar.github.io/.") == {
+        "code", "weights", "data", "demo"}

@@ -418,7 +418,10 @@ _CUE_CHARS = 600
 #: At most this many links are read per field (real abstracts have a handful).
 _MAX_LINKS = 200
 # Clause pieces: a list ("code, data and models") is cut at its commas and conjunctions, then put back together.
-_PIECE_SEP = re.compile(r"\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+(?:and|or|&|as\s+well\s+as|plus)\s+|\s*/\s+|\s+/\s*")
+_PIECE_SEP = re.compile(
+    r"\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+(?:and|or|&|as\s+well\s+as|plus)\s+|\s*/\s+|\s+/\s*"
+    r"|(?<=[a-z])/(?=[a-z])"  # "code/data/models"
+)
 _HARD_SEP = re.compile(r":\s+(?=\S)|\s[-\u2013\u2014]{1,2}\s|\s+(?:while|whereas|which|where|but)\s+", re.I)
 # a label right before the link is its whole clause: "... data. GitHub: <link>", "Model weights: <link>"
 _LABEL = re.compile(
@@ -540,8 +543,8 @@ def _kinds(url: str, placeholder: bool, clause: str, lead: str = "", *, shared: 
         else:
             kinds = ("code",) + tuple(k for k in ("weights", "data") if k in said)
     elif kind == "data" and _is_archive(url):
-        said = [k for k in _cue_kinds(clause) if k in ("code", "weights", "data")]
-        kinds = tuple(said) or ("data",)
+        # Zenodo, Figshare, OSF hold papers, proofs, pre-registrations, code and data alike: only the words decide
+        kinds = tuple(k for k in _cue_kinds(clause) if k in ("code", "weights", "data"))
     elif kind == "demo":
         # a project page the words say holds more: "Code and checkpoints are available at https://x.github.io/"
         said = _cue_kinds(clause) if offered else []
