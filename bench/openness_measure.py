@@ -122,6 +122,23 @@ def cmd_sample(a: argparse.Namespace) -> None:
             out.write("\t".join(r) + "\n")
 
 
+CHANGED_PLAN = (("code", "lost", 5), ("code", "gained", 3), ("weights", "gained", 3), ("weights", "lost", 3),
+                ("data", "gained", 3), ("data", "lost", 3))
+
+
+def cmd_changed(a: argparse.Namespace) -> None:
+    """20 papers whose flag changed (old -> new), seeded, per kind and direction, appended to the sample file."""
+    old, new = read_flags(a.old), read_flags(a.new)
+    rows = []
+    for k, direction, n in CHANGED_PLAN:
+        pool = sorted(i for i in new if (new[i][k] and not old[i][k]) == (direction == "gained")
+                      and new[i][k] != old[i][k])
+        rows += [(i, k, f"changed-{direction}") for i in random.Random(f"{a.seed}-{k}-{direction}").sample(pool, n)]
+    with open(a.out, "a", encoding="utf-8") as out:
+        for r in rows:
+            out.write("\t".join(r) + "\n")
+
+
 def read_tsv(path: str) -> list[dict[str, str]]:
     with open(path, encoding="utf-8") as fh:
         head = fh.readline().rstrip("\n").split("\t")
@@ -194,7 +211,9 @@ def cmd_score(a: argparse.Namespace) -> None:
     samples = read_tsv(a.samples)
     for k in MEASURED:
         for name, flags in (("old", old), ("new", new)):
-            ids = sorted({r["id"] for r in samples if r["kind"] == k and r["stratum"] == f"flagged-{name}"})
+            # the sample was drawn from this detector's flags; a paper a later detector no longer flags is left out
+            ids = sorted({r["id"] for r in samples if r["kind"] == k and r["stratum"] == f"flagged-{name}"
+                          and flags[r["id"]][k]})
             judged = [verdict[(i, k)] for i in ids if (i, k) in verdict]
             good = sum(judged)
             lo, hi = wilson(good, len(judged))
@@ -206,11 +225,23 @@ def cmd_score(a: argparse.Namespace) -> None:
         lo, hi = wilson(miss, len(judged))
         print(f"recall-stratum {k:8s}: {miss}/{len(judged)} unflagged-by-both papers do link it "
               f"(95% Wilson {lo:.1%}..{hi:.1%})")
-        # papers flagged by exactly one detector and judged: who was right
-        for name, flags, other in (("new", new, old), ("old", old, new)):
-            only = [i for (i, kk) in verdict if kk == k and flags[i][k] and not other[i][k]]
-            right = sum(verdict[(i, k)] for i in only)
-            print(f"  flagged only by {name}: {len(only)} judged, {right} correct")
+        # the flagged papers split into both / old only / new only; each part's precision from its judged papers
+        # (pooled over the samples) gives estimated true links found by each detector: a relative recall
+        parts = {"both": lambda i: old[i][k] and new[i][k], "old only": lambda i: old[i][k] and not new[i][k],
+                 "new only": lambda i: new[i][k] and not old[i][k]}
+        est = {}
+        for part, test in parts.items():
+            size = sum(1 for i in new if test(i))
+            judged = [verdict[(i, k)] for (i, kk) in verdict if kk == k and test(i)]
+            p = sum(judged) / len(judged) if judged else float("nan")
+            lo, hi = wilson(sum(judged), len(judged))
+            est[part] = (size, p)
+            print(f"  {part:8s}: {size:6d} papers; judged {len(judged)}, correct {sum(judged)} "
+                  f"({p:.0%}, 95% {lo:.0%}..{hi:.0%}) -> about {size * p:,.0f} true")
+        tp_old = est["both"][0] * est["both"][1] + est["old only"][0] * est["old only"][1]
+        tp_new = est["both"][0] * est["both"][1] + est["new only"][0] * est["new only"][1]
+        print(f"  true links found: old about {tp_old:,.0f}, new about {tp_new:,.0f}; "
+              f"old finds about {tp_old / tp_new:.0%} of what new finds")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,6 +261,11 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--n-recall", type=int, default=40)
     s.add_argument("--seed", default="16")
     s.add_argument("--out", required=True)
+    s = sub.add_parser("changed")
+    s.add_argument("old")
+    s.add_argument("new")
+    s.add_argument("--seed", default="16")
+    s.add_argument("--out", required=True)
     s = sub.add_parser("show")
     s.add_argument("samples")
     s.add_argument("--kind")
@@ -239,7 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("samples")
     s.add_argument("judgements")
     a = p.parse_args(argv)
-    {"flags": cmd_flags, "changes": cmd_changes, "sample": cmd_sample, "show": cmd_show, "score": cmd_score}[a.cmd](a)
+    {"flags": cmd_flags, "changes": cmd_changes, "sample": cmd_sample, "changed": cmd_changed, "show": cmd_show,
+     "score": cmd_score}[a.cmd](a)
 
 
 if __name__ == "__main__":

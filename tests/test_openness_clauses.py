@@ -226,3 +226,18 @@ def test_models_as_a_list_item_are_weights_but_our_model_alone_is_not() -> None:
 def test_slash_lists() -> None:
     assert kinds_of("We make our code/data/models publicly available at https://llavar.github.io/.") == {
         "code", "weights", "data", "demo"}
+
+
+def test_models_named_as_released() -> None:
+    assert kinds_of("All the models are available through this https URL") == {"weights"}
+    assert kinds_of("We are open-sourcing all models, data, results, and logs at https://github.com/acme/f") == {
+        "code", "weights", "data"}
+    assert kinds_of("Our Bench and Be.FM-1.5 models can be accessed via https://acme.github.io/bench/.") == {
+        "weights", "demo"}
+    assert kinds_of("The described LLMs are available in the open repository https://huggingface.co/acme .") == {"weights"}
+    assert kinds_of("Large language models are available at https://lab.example.org/x") == set()
+
+
+def test_data_as_a_modifier_of_code_is_not_data() -> None:
+    assert kinds_of("Our data-construction code is available at https://github.com/acme/flora") == {"code"}
+    assert kinds_of("Our data processing scripts are available at https://github.com/acme/flora") == {"code"}

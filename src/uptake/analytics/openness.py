@@ -342,11 +342,16 @@ _WEIGHTS_WORDS = re.compile(
 )
 # on a model hub's ambiguous page (an organisation, a collection) "models" is enough
 _HUB_MODEL_WORDS = re.compile(
-    r"(?<!language )(?<!evaluated )(?<!all )(?<!existing )(?<!other )(?<!learning )(?<!foundation )"
+    r"\bL?LMs?\b|(?<!language )(?<!evaluated )(?<!existing )(?<!other )(?<!learning )(?<!foundation )"
     r"\bmodels?\b(?!\s+(?:responses|outputs|predictions|training|performance|evaluation|families))",
     re.I,
 )
-_DATA_WORDS = re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora|annotations?)\b", re.I)
+# "data" as the modifier of code is not data: "data-construction code", "data processing scripts"
+_DATA_WORDS = re.compile(
+    r"\b(?:data(?![-\u2010]\w)(?!\s+(?:processing|construction|generation|collection|loading|loaders?|analysis"
+    r"|preparation|pipelines?|preprocessing|cleaning|parsing)\b)|datasets?|benchmarks?|corpus|corpora|annotations?)\b",
+    re.I,
+)
 # what makes a repository "only a dataset": data words, not benchmark (a benchmark repository usually holds code)
 _DATASET_WORDS = re.compile(r"\b(?:data|datasets?|corpus|corpora|annotations?)\b", re.I)
 _DEMO_WORDS = re.compile(
@@ -471,15 +476,28 @@ def _clause(lead: str) -> str:
 # "models" as one item of a list of released artifacts ("code, data and models are available at") is weights;
 # "our model" alone, or a model's samples, outputs or results, is not
 _MODEL_ITEM = re.compile(
-    r"^\s*(?:(?:the|our|all|their|its|final|best|proposed)\s+){0,2}models?\b"
+    r"^\s*(?:(?!(?:language|foundation|existing|other|baseline|evaluated|generative|large)\b)[\w.-]+\s+){0,2}models?\b"
     r"(?!\s+(?:of|for|from|outputs?|responses|predictions|samples|results|performance|cards?)\b)",
+    re.I,
+)
+# the first item of a list ends its piece: "we open-source all models, data and logs at"
+_MODEL_FIRST = re.compile(r"\b(?:the|our|all|trained|final)\s+models?\s*$", re.I)
+# "All the models are available through <link>": the whole clause says the models are there
+_MODELS_AVAILABLE = re.compile(
+    r"^\s*(?:all\s+)?(?:the\s+|our\s+)?(?:[\w.-]+\s+)?models\s+(?:are|can\s+be)\s+(?:\w+\s+){0,2}"
+    r"(?:available|accessible|released|accessed|downloaded|found)\b",
     re.I,
 )
 
 
 def _models_listed(clause: str) -> bool:
     pieces = [p for p in _PIECE_SEP.split(clause) if p and p.strip()]
-    return len(pieces) >= 2 and any(_MODEL_ITEM.match(p) for p in pieces)
+    if len(pieces) < 2:
+        return bool(pieces) and bool(_MODELS_AVAILABLE.match(pieces[0])) and not _LM_ONLY.search(pieces[0])
+    return bool(_MODEL_FIRST.search(pieces[0])) or any(_MODEL_ITEM.match(p) for p in pieces)
+
+
+_LM_ONLY = re.compile(r"\b(?:language|foundation|existing|other|baseline|evaluated)\s+models?\b", re.I)
 
 
 def _cue_kinds(clause: str, *, hub: bool = False) -> list[str]:
