@@ -241,3 +241,9 @@ def test_models_named_as_released() -> None:
 def test_data_as_a_modifier_of_code_is_not_data() -> None:
     assert kinds_of("Our data-construction code is available at https://github.com/acme/flora") == {"code"}
     assert kinds_of("Our data processing scripts are available at https://github.com/acme/flora") == {"code"}
+
+
+def test_first_list_item_at_the_end_of_a_long_piece() -> None:
+    o = detect("We are pleased to release our model and dataset via this link: https://huggingface.co/acme-lab.")
+    assert o.link_labels() == ["weights+data:https://huggingface.co/acme-lab"]
+    assert kinds_of("We test five public benchmark datasets, and the code is at https://lab.example.org/x") == {"code"}

@@ -457,18 +457,28 @@ def _clause(lead: str) -> str:
     hard = list(_HARD_SEP.finditer(lead))
     if hard:
         lead = lead[hard[-1].end():]
-    pieces = [p for p in _PIECE_SEP.split(lead) if p is not None]
-    if not pieces:
-        return ""
+    pieces: list[str] = []
+    bare: list[bool] = []  # whether the separator after each piece is a bare "and"/"or" (no comma)
+    pos = 0
+    for sep in _PIECE_SEP.finditer(lead):
+        pieces.append(lead[pos : sep.start()])
+        bare.append("," not in sep.group(0))
+        pos = sep.end()
+    pieces.append(lead[pos:])
     taken = [pieces[-1]]
     seen = _has_cue(pieces[-1])
-    for piece in reversed(pieces[:-1]):
+    for i in range(len(pieces) - 2, -1, -1):
+        piece = pieces[i]
         if not seen:
             taken.append(piece)
             seen = _has_cue(piece)
         elif len(piece.split()) <= _LIST_ITEM_WORDS and _has_cue(piece):
             taken.append(piece)
         else:
+            # "we are pleased to release our model and dataset": the first item ends a long piece
+            tail = " ".join(piece.split()[-2:])
+            if bare[i] and _has_cue(tail):
+                taken.append(tail)
             break
     return " , ".join(reversed(taken))
 
