@@ -246,4 +246,4 @@ def test_data_as_a_modifier_of_code_is_not_data() -> None:
 def test_first_list_item_at_the_end_of_a_long_piece() -> None:
     o = detect("We are pleased to release our model and dataset via this link: https://huggingface.co/acme-lab.")
     assert o.link_labels() == ["weights+data:https://huggingface.co/acme-lab"]
-    assert kinds_of("We test five public benchmark datasets, and the code is at https://lab.example.org/x") == {"code"}
+    assert kinds_of("We test five public benchmark datasets from three domains, and the code is at https://lab.example.org/x") == {"code"}
