@@ -247,3 +247,16 @@ def test_first_list_item_at_the_end_of_a_long_piece() -> None:
     o = detect("We are pleased to release our model and dataset via this link: https://huggingface.co/acme-lab.")
     assert o.link_labels() == ["weights+data:https://huggingface.co/acme-lab"]
     assert kinds_of("We test five public benchmark datasets from three domains, and the code is at https://lab.example.org/x") == {"code"}
+
+
+def test_openness_command_shows_released_and_promised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from uptake.cli import main
+
+    corpus = store_with(tmp_path / "s.duckdb", _papers())
+    assert main(["openness", "GRPO", "--db", str(corpus.path), "--from", "2025-05", "--to", "2025-05"]) == 0
+    out = capsys.readouterr().out
+    assert "code-released" in out and "promise" in out
+    assert "code 67%" in out and "code-released 33%" in out
+    assert main(["papers", "GRPO", "--has", "code-released", "--db", str(corpus.path), "-f", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert "2505.00001" in out and "2505.00002" not in out

@@ -111,7 +111,7 @@ def cmd_openness(args: argparse.Namespace) -> int:
 
     t = Table(title=f"Papers linking their own artifacts, per {args.by}" + (f": {table.query}" if table.query else ""),
               title_justify="left", box=None)
-    for name in (args.by, "series", "papers", "code", "weights", "data", "demo", "promise"):
+    for name in (args.by, "series", "papers", *HAS_KINDS):
         t.add_column(name, justify="left" if name in (args.by, "series") else "right")
     for period in table.periods:
         for i, label in enumerate(table.labels):
@@ -128,8 +128,9 @@ def cmd_openness(args: argparse.Namespace) -> int:
             continue
         parts = [f"{k} {_pct(sum(table.cell(p, label).counts[k] for p in table.periods) / n)}" for k in HAS_KINDS]
         out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
-    out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
-              "links. Method and measured precision: docs/openness.md[/]")
+    out.print("[dim]own links in abstract or comments; code counts code promised at a link, code-released does "
+              "not; promise: any release promise, with or without a link. Method and measured precision: "
+              "docs/openness.md[/]")
     return 0
 
 
