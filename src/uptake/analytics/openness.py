@@ -23,16 +23,24 @@ paper uses, builds on or compares with someone else's artifact ("based on",
 without also claiming it ("our", "we release", "is available at", "code:", ...).
 Links in the comments field follow the same rule; there they are almost always own.
 
-Kinds come from the host first (github.com is code, huggingface.co/datasets is data,
-huggingface.co/spaces and *.github.io are demo pages, huggingface.co/org/name is
-weights); a link on any other host, a ``this https URL`` placeholder, or an
-ambiguous Hugging Face page (an organisation, a collection) takes its kinds from
-the words just before it ("Code and data: https://lab.example.org/x" is code and data).
+Kinds come from each occurrence of a link: its host and path, and the words of the clause it
+belongs to (``_clause``: the sentence up to the link, cut at commas and conjunctions, with the
+subject and the list items that name artifacts kept). A link found several times, in either
+field, is one link whose kinds are the union over its occurrences. Host rules: code hosts are
+code (plus weights / data the words name; data only when the words name a dataset and nothing
+in the sentence names code or models); model hubs are weights by URL shape; dataset hubs are
+data; Hugging Face organisation / collection pages and general archives (Zenodo, Figshare, OSF)
+take their kinds from the words only; project pages are demo plus what the words name; other
+hosts and ``this https URL`` placeholders take what the words name when they also say something
+is made available. Outside model hubs, weights need words that say trained parameters
+("weights", "checkpoints", "pretrained", "trained models", models listed among released
+artifacts). docs/openness.md lists every rule with real examples and counter-examples.
 
 Promises ("code will be released", "available upon request", "coming soon") are
 reported separately from links; a promise needs an artifact word (code, data,
 model, weights, benchmark, ...) in the same sentence, so "will be published at
-ICML" is not one.
+ICML" is not one. A link whose clause (or the words after it in its sentence) is a
+promise is ``promised``: it counts for ``has:code`` but not for ``has:code-released``.
 """
 
 from __future__ import annotations
