@@ -46,6 +46,7 @@ promise is ``promised``: it counts for ``has:code`` but not for ``has:code-relea
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -605,8 +606,8 @@ def _occurrences(text: str, field: str) -> list[_Occurrence]:
     prev_end = 0
     prev_clause = ""
     sentences = _Sentences(text)
-    found = [m for m in _URL.finditer(text)][: _MAX_LINKS]
-    for n, m in enumerate(found):
+    found = list(itertools.islice(_URL.finditer(text), _MAX_LINKS + 1))  # one more: where the last link's words end
+    for n, m in enumerate(found[:_MAX_LINKS]):
         raw = m.group(0)
         placeholder = raw.lower().startswith("this http")
         url = PLACEHOLDER if placeholder else clean_url(raw)
