@@ -260,3 +260,21 @@ def test_openness_command_shows_released_and_promised(tmp_path: Path, capsys: py
     assert main(["papers", "GRPO", "--has", "code-released", "--db", str(corpus.path), "-f", "csv"]) == 0
     out = capsys.readouterr().out
     assert "2505.00001" in out and "2505.00002" not in out
+
+
+def test_store_from_version_4_is_upgraded(tmp_path: Path) -> None:
+    from uptake.corpus import Corpus
+    from uptake.errors import StoreError
+    from uptake.store import Store
+
+    path = tmp_path / "v4.duckdb"
+    store_with(path, _papers())
+    with Store.open(path, write=True) as store:  # a version 4 store: no code_released column
+        store.con.execute("ALTER TABLE papers DROP COLUMN code_released")
+        store.set_meta("openness_version", "4")
+    corpus = Corpus(path)
+    with pytest.raises(StoreError, match="openness --refresh"):
+        corpus.papers("GRPO", has="code-released")
+    with Store.open(path, write=True) as store:
+        assert store.has_openness()
+    assert [p.id for p in corpus.papers("GRPO", has="code-released").papers] == ["2505.00001"]

@@ -255,9 +255,10 @@ class Store:
     # -- artifact openness (see uptake.analytics.openness) ---------------------------------
     def has_openness(self) -> bool:
         """Whether this store has the openness columns (stores made before them do not, until opened for writing)."""
-        return bool(self.con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'papers' AND column_name = 'has_code'"
-        ).fetchone()[0])
+        return self.con.execute(  # all of them: a store from before code_released needs the upgrade too
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'papers' AND column_name IN "
+            f"({', '.join('?' * len(OPENNESS_COLUMNS))})", list(OPENNESS_COLUMNS)
+        ).fetchone()[0] == len(OPENNESS_COLUMNS)
 
     def upgrade_openness(self) -> int:
         """Add the openness columns if missing and (re)compute them where missing or outdated; returns rows done."""
