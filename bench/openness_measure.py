@@ -6,8 +6,13 @@ Steps (all deterministic; the samples are seeded and written to ``docs/openness-
     python -m bench.openness_measure flags --detector new --out /tmp/flags_new.tsv
     python -m bench.openness_measure changes /tmp/flags_old.tsv /tmp/flags_new.tsv
     python -m bench.openness_measure sample /tmp/flags_old.tsv /tmp/flags_new.tsv --n 100 --out docs/openness-measure/samples.tsv
+    python -m bench.openness_measure changed /tmp/flags_old.tsv /tmp/flags_new.tsv --out docs/openness-measure/samples.tsv
     python -m bench.openness_measure show docs/openness-measure/samples.tsv          # the text to judge, per sampled paper
-    python -m bench.openness_measure score docs/openness-measure/samples.tsv docs/openness-measure/judgements.tsv
+    python -m bench.openness_measure score /tmp/flags_old.tsv /tmp/flags_new.tsv \
+        docs/openness-measure/samples.tsv docs/openness-measure/judgements.tsv
+
+Run from the repository root with ``PYTHONPATH=src:.``. The committed samples were drawn from the flags of
+commit a11363b (``sample`` then ``changed``); ``score`` uses whatever flags files it is given.
 
 ``old`` is the detector at the start of this work (commit 27f12ea), loaded from a copy of its file made with
 ``git show 27f12ea:src/uptake/analytics/openness.py`` (its one relative import rewritten to ``uptake.text``).
