@@ -11,8 +11,8 @@ Steps (all deterministic; the samples are seeded and written to ``docs/openness-
     python -m bench.openness_measure score /tmp/flags_old.tsv /tmp/flags_new.tsv \
         docs/openness-measure/samples.tsv docs/openness-measure/judgements.tsv
 
-Run from the repository root with ``PYTHONPATH=src:.``. The committed samples were drawn from the flags of
-commit a11363b (``sample`` then ``changed``); ``score`` uses whatever flags files it is given.
+Run from the repository root with ``PYTHONPATH=src:.``. The committed samples were drawn with ``sample`` from the
+flags of commit c6e66dd and with ``changed`` from those of commit a11363b (two intermediate version-5 detectors); ``score`` uses whatever flags files it is given.
 
 ``old`` is the detector at the start of this work (commit 27f12ea), loaded from a copy of its file made with
 ``git show 27f12ea:src/uptake/analytics/openness.py`` (its one relative import rewritten to ``uptake.text``).
