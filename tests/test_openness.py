@@ -39,18 +39,19 @@ def test_each_artifact_host() -> None:
         "code:https://github.com/jdoe/pashto-corpus",
         "demo:https://huggingface.co/spaces/jdoe/pashto-demo",
     ]
-    assert o.flags() == {"code": True, "weights": True, "data": True, "demo": True, "promise": False}
+    assert o.flags() == {"code": True, "weights": True, "data": True, "demo": True, "code-released": True, "promise": False}
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Dataset available: https://doi.org/10.5281/zenodo.17364038", "data:https://doi.org/10.5281/zenodo.17364038"),
-        ("Code: https://github.com/kurath/spaghetti (artifact archived at doi:10.5281/zenodo.21033174)",
-         "data:https://doi.org/10.5281/zenodo.21033174"),
+        ("Code: https://github.com/kurath/spaghetti (code archived at doi:10.5281/zenodo.21033174)",
+         "code:https://doi.org/10.5281/zenodo.21033174"),
         ("The dataset is available at kaggle : https://www.kaggle.com/datasets/itijjani/sesame-plant-detection",
          "data:https://www.kaggle.com/datasets/itijjani/sesame-plant-detection"),
-        ("Supplementary materials at https://doi.org/10.17605/OSF.IO/PV6R3", "data:https://doi.org/10.17605/OSF.IO/PV6R3"),
+        ("Survey data at https://doi.org/10.17605/OSF.IO/PV6R3", "data:https://doi.org/10.17605/OSF.IO/PV6R3"),
+        ("OSF pre-registration: https://doi.org/10.17605/OSF.IO/PV6R3", "other:https://doi.org/10.17605/OSF.IO/PV6R3"),
         ("Data are on figshare: https://figshare.com/articles/dataset/tremor/2471", "data:https://figshare.com/articles/dataset/tremor/2471"),
         ("Replication files: https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/XYZ",
          "data:https://dataverse.harvard.edu/dataset.xhtml?persistentId=doi:10.7910/DVN/XYZ"),
@@ -90,7 +91,7 @@ def test_footnote_markers_and_footnotes() -> None:
 @pytest.mark.parametrize(
     ("text", "url"),
     [
-        ("Our data and code can be found in https://github. com/wujunjie1998/Ref-Long.", "https://github.com/wujunjie1998/Ref-Long"),
+        ("Our code can be found in https://github. com/wujunjie1998/Ref-Long.", "https://github.com/wujunjie1998/Ref-Long"),
         ("Code has been released at https:// github.com/YanJiang/ALEX.", "https://github.com/YanJiang/ALEX"),
         ("The code is available at: https://github.com/CAIR- LAB- WFUSM/NSVQ-TransVQ.git", "https://github.com/CAIR-LAB-WFUSM/NSVQ-TransVQ.git"),
         ("Our code are available at https://github.com/lcy80366872/ knowledgeable-r1.", "https://github.com/lcy80366872/knowledgeable-r1"),
@@ -112,7 +113,7 @@ def test_broken_project_pages_are_repaired() -> None:
     ]
     # a project page the words say holds code and data counts for those too
     assert labels("The code and dataset are available at: https://iitp-cse.github.io/ ArogyaSutra/") == [
-        "demo+code+data:https://iitp-cse.github.io/ArogyaSutra/"
+        "code+data+demo:https://iitp-cse.github.io/ArogyaSutra/"
     ]
     assert labels("Videos on our project page https://x-lab.github.io/robot/ show the code in action.") == [
         "demo:https://x-lab.github.io/robot/"
@@ -171,7 +172,7 @@ def test_own_cue_nearer_than_cited_cue() -> None:
 
 def test_cited_rule_without_own_words() -> None:
     o = detect("The model is based on DINOv2 (https://github.com/facebookresearch/dinov2). "
-               "We evaluated on the public split provided by https://zenodo.org/records/1234567.")
+               "We evaluated on the public data split provided by https://zenodo.org/records/1234567.")
     assert o.link_labels() == [
         "cited-code:https://github.com/facebookresearch/dinov2",
         "cited-data:https://zenodo.org/records/1234567",
@@ -203,7 +204,9 @@ def test_hugging_face_organisation_and_collection_pages() -> None:
 def test_hugging_face_page_after_another_link_uses_the_sentence() -> None:
     o = detect("Our code and data are available at https://github.com/j991/mirb and "
                "https://huggingface.co/collections/hcju/mirb-6827001711")
-    assert o.link_labels() == ["code:https://github.com/j991/mirb", "data:https://huggingface.co/collections/hcju/mirb-6827001711"]
+    assert o.link_labels() == [
+        "code+data:https://github.com/j991/mirb", "data:https://huggingface.co/collections/hcju/mirb-6827001711"
+    ]
     assert not o.has_weights
 
 

@@ -320,7 +320,8 @@ def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_tran
 def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
     """A paper's OPENNESS_COLUMNS values, in that order (see :mod:`uptake.analytics.openness`)."""
     found = detect(abstract, comments)
-    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels())
+    return (found.has_code, found.has_weights, found.has_data, found.has_demo, found.promise, found.link_labels(),
+            found.has_code_released)
 
 
 def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:

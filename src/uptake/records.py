@@ -121,8 +121,9 @@ class ImportSummary:
 
 #: Kinds of artifact a paper can link as its own (see :mod:`uptake.analytics.openness`).
 ARTIFACT_KINDS: tuple[str, ...] = ("code", "weights", "data", "demo")
-#: What ``has:`` accepts: the artifact kinds plus ``promise``.
-HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("promise",)
+#: What ``has:`` accepts: the artifact kinds, ``code-released`` (a code link no words call a promise)
+#: and ``promise`` (a release promise, with or without a link).
+HAS_KINDS: tuple[str, ...] = ARTIFACT_KINDS + ("code-released", "promise")
 
 
 @dataclass(frozen=True)

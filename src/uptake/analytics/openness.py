@@ -23,21 +23,30 @@ paper uses, builds on or compares with someone else's artifact ("based on",
 without also claiming it ("our", "we release", "is available at", "code:", ...).
 Links in the comments field follow the same rule; there they are almost always own.
 
-Kinds come from the host first (github.com is code, huggingface.co/datasets is data,
-huggingface.co/spaces and *.github.io are demo pages, huggingface.co/org/name is
-weights); a link on any other host, a ``this https URL`` placeholder, or an
-ambiguous Hugging Face page (an organisation, a collection) takes its kinds from
-the words just before it ("Code and data: https://lab.example.org/x" is code and data).
+Kinds come from each occurrence of a link: its host and path, and the words of the clause it
+belongs to (``_clause``: the sentence up to the link, cut at commas and conjunctions, with the
+subject and the list items that name artifacts kept). A link found several times, in either
+field, is one link whose kinds are the union over its occurrences. Host rules: code hosts are
+code (plus weights / data the words name; data only when the words name a dataset and nothing
+in the sentence names code or models); model hubs are weights by URL shape; dataset hubs are
+data; Hugging Face organisation / collection pages and general archives (Zenodo, Figshare, OSF)
+take their kinds from the words only; project pages are demo plus what the words name; other
+hosts and ``this https URL`` placeholders take what the words name when they also say something
+is made available. Outside model hubs, weights need words that say trained parameters
+("weights", "checkpoints", "pretrained", "trained models", models listed among released
+artifacts). docs/openness.md lists every rule with real examples and counter-examples.
 
 Promises ("code will be released", "available upon request", "coming soon") are
 reported separately from links; a promise needs an artifact word (code, data,
 model, weights, benchmark, ...) in the same sentence, so "will be published at
-ICML" is not one.
+ICML" is not one. A link whose clause (or the words after it in its sentence) is a
+promise is ``promised``: it counts for ``has:code`` but not for ``has:code-released``.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -46,7 +55,7 @@ from ..records import ARTIFACT_KINDS, HAS_KINDS
 from ..text import normalize
 
 #: Bumped whenever a change here could change which papers are flagged.
-OPENNESS_VERSION = "4"
+OPENNESS_VERSION = "5"
 
 
 PLACEHOLDER = "this https URL"
@@ -54,16 +63,18 @@ PLACEHOLDER = "this https URL"
 
 @dataclass(frozen=True)
 class Link:
-    """One link found in a paper's text."""
+    """One link found in a paper's text (all its occurrences in abstract and comments merged)."""
 
     url: str  # cleaned; ``this https URL`` for arXiv's placeholder
     kinds: tuple[str, ...]  # subset of ARTIFACT_KINDS, or ("other",)
     own: bool
-    field: str  # "comments" or "abstract"
+    field: str  # "comments", "abstract" or "comments+abstract"
+    promised: bool = False  # the words around it say the artifact is yet to come ("will be released at")
 
     def label(self) -> str:
-        """``code:https://github.com/a/b``; ``cited-data:...``; kinds joined by ``+``."""
-        return f"{'' if self.own else 'cited-'}{'+'.join(self.kinds)}:{self.url}"
+        """``code:https://github.com/a/b``; ``cited-data:...``; ``promised-code:...``; kinds joined by ``+``."""
+        prefix = "cited-" if not self.own else ("promised-" if self.promised else "")
+        return f"{prefix}{'+'.join(self.kinds)}:{self.url}"
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,17 @@ class Openness:
     def has(self, kind: str) -> bool:
         if kind == "promise":
             return bool(self.promises)
+        if kind == "code-released":
+            return any(link.own and not link.promised and "code" in link.kinds for link in self.links)
         return any(link.own and kind in link.kinds for link in self.links)
 
     @property
     def has_code(self) -> bool:
         return self.has("code")
+
+    @property
+    def has_code_released(self) -> bool:
+        return self.has("code-released")
 
     @property
     def has_weights(self) -> bool:
@@ -103,7 +120,6 @@ class Openness:
 
     def flags(self) -> dict[str, bool]:
         return {kind: self.has(kind) for kind in HAS_KINDS}
-
 
 # -- cleaning --------------------------------------------------------------------
 # Cheap substring tests (on the lower-cased text) that decide whether the regular expressions run at all.
@@ -311,24 +327,38 @@ def classify_url(url: str) -> str:
 
 
 # -- context -----------------------------------------------------------------------
-_KIND_CUES: dict[str, re.Pattern[str]] = {
-    "code": re.compile(
-        r"\b(?:codes?|codebase|source|implementations?|repo|repository|github|scripts?|toolkit|library|package|software)\b",
-        re.I,
-    ),
-    # "models" alone is too loose ("large language models", "evaluated models", "model responses")
-    "weights": re.compile(
-        r"\b(?:weights|checkpoints?|ckpts?|LoRAs?|adapters?)\b"
-        r"|(?<!language )(?<!evaluated )(?<!all )(?<!existing )(?<!other )(?<!learning )(?<!foundation )"
-        r"\bmodels?\b(?!\s+(?:responses|outputs|predictions|training|performance|evaluation|families))",
-        re.I,
-    ),
-    "data": re.compile(r"\b(?:data|datasets?|benchmarks?|corpus|corpora|annotations?)\b", re.I),
-    "demo": re.compile(
-        r"\b(?:project\s+(?:page|website|site|homepage)|homepage|home\s+page|website|webpage|web\s+page|demos?|page)\b",
-        re.I,
-    ),
-}
+# Kind cues, read in the clause a link belongs to (see _clause).
+_CODE_WORDS = re.compile(
+    r"\b(?:codes?|codebase|(?<!open[- ])(?<!open)source(?:\s+codes?)?|implementations?|scripts?|toolkit|toolbox"
+    r"|library|(?<!replication )package|software|tools?|baseline\s+(?:methods|implementations|models))\b",
+    re.I,
+)
+# "repository" or "GitHub" say code on a host of unknown kind, but do not make a dataset on GitHub code
+_CODE_PLACE = re.compile(r"\b(?:repo|repository|repositories|github|gitlab)\b", re.I)
+# weights need words that say trained parameters; "model" alone is everywhere ("samples from our model")
+_WEIGHTS_WORDS = re.compile(
+    r"\b(?:weights|checkpoints?|ckpts?|LoRAs?|adapters?|pre-?trained|trained\s+(?:models?|networks?)"
+    r"|fine-?tuned\s+models?|model\s+parameters)\b",
+    re.I,
+)
+# on a model hub's ambiguous page (an organisation, a collection) "models" is enough
+_HUB_MODEL_WORDS = re.compile(
+    r"\bL?LMs?\b|(?<!language )(?<!evaluated )(?<!existing )(?<!other )(?<!learning )(?<!foundation )"
+    r"\bmodels?\b(?!\s+(?:responses|outputs|predictions|training|performance|evaluation|families))",
+    re.I,
+)
+# "data" as the modifier of code is not data: "data-construction code", "data processing scripts"
+_DATA_WORDS = re.compile(
+    r"\b(?:data(?![-\u2010]\w)(?!\s+(?:processing|construction|generation|collection|loading|loaders?|analysis"
+    r"|preparation|pipelines?|preprocessing|cleaning|parsing)\b)|datasets?|benchmarks?|corpus|corpora|annotations?)\b",
+    re.I,
+)
+# what makes a repository "only a dataset": data words, not benchmark (a benchmark repository usually holds code)
+_DATASET_WORDS = re.compile(r"\b(?:data|datasets?|corpus|corpora|annotations?)\b", re.I)
+_DEMO_WORDS = re.compile(
+    r"\b(?:project\s+(?:page|website|site|homepage)|homepage|home\s+page|website|webpage|web\s+page|demos?|page)\b",
+    re.I,
+)
 _OWN = re.compile(
     r"\b(?:our|ours|we\s+(?:also\s+|publicly\s+|openly\s+|further\s+|fully\s+)*(?:release|provide|make|open[- ]?source|publish|share|host|introduce|present)"
     r"|(?:is|are)\s+(?:now\s+|also\s+|made\s+|publicly\s+|freely\s+|openly\s+)*(?:available|avaliable|availabe|released|accessible|hosted|open[- ]?sourced|public)"
@@ -362,17 +392,16 @@ _ARTIFACT_WORD = re.compile(
     r"|demo|project\s+page)\b",
     re.I,
 )
-#: How far before a link its kind cues are looked for ("Code and models are available at ").
-_LEAD_CHARS = 48
-# A link on an unknown host (or arXiv's placeholder) takes kinds from the words before it only when
-# those words say something is being made available ("... are available at", "Code:", "released on").
+# A link on an unknown host (or arXiv's placeholder), a project page or a repository takes kinds from the words
+# of its clause only when those words say something is being made available ("... are available at", "Code:").
 _AVAILABLE = re.compile(
     r"\b(?:available|avaliable|released?|releasing|open[- ]?sourced?|can\s+be\s+(?:found|accessed|downloaded)"
     r"|found\s+(?:at|in|here|on)|accessible|hosted|download|provided?|shared?|published|publicly|try)\b"
     r"|:\s*\(?\[?\s*$|\bat\s*\(?\s*$|\bon\s*\(?\s*$|\bin\s*\(?\s*$",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n|\|\|\|")
+# a single line break is usually a hard wrap inside a sentence (arXiv abstracts are wrapped at ~80 columns)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\|\|\|")
 
 
 class _Sentences:
@@ -390,10 +419,110 @@ class _Sentences:
         return (self.ends[i] if i >= 0 else 0), (self.starts[j] if j < len(self.starts) else self.length)
 
 
-#: How far back from a link its own/cited cues are read (a bound on work for pathological texts).
+#: How far back from a link its own/cited cues and its clause are read (a bound on work for pathological texts).
 _CUE_CHARS = 600
 #: At most this many links are read per field (real abstracts have a handful).
 _MAX_LINKS = 200
+# Clause pieces: a list ("code, data and models") is cut at its commas and conjunctions, then put back together.
+_PIECE_SEP = re.compile(
+    r"\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+(?:and|or|&|as\s+well\s+as|plus)\s+|\s*/\s+|\s+/\s*"
+    r"|(?<=[a-z])/(?=[a-z])"  # "code/data/models"
+)
+_HARD_SEP = re.compile(r":\s+(?=\S)|\s[-\u2013\u2014]{1,2}\s|\s+(?:while|whereas|which|where|but)\s+", re.I)
+# a label right before the link is its whole clause: "... data. GitHub: <link>", "Model weights: <link>"
+_LABEL = re.compile(
+    r"(?:^|[\s.,;)])([A-Z][\w-]*(?:\s+[\w-]+){0,2}(?<!\bat)(?<!\bon)(?<!\bin)(?<!\bfrom)(?<!\bhere)(?<!\bvia)\s*:)"
+    r"\s*[(\[]?\s*$"
+)
+_LIST_ITEM_WORDS = 6
+_LIST_GLUE = re.compile(r"[\s,;&()\[\]]*(?:(?:and|or|as\s+well\s+as)[\s,()\[\]]*)?", re.I)
+_ANY_CUE = (_CODE_WORDS, _CODE_PLACE, _WEIGHTS_WORDS, _HUB_MODEL_WORDS, _DATA_WORDS, _DEMO_WORDS)
+
+
+def _has_cue(text: str) -> bool:
+    return any(p.search(text) for p in _ANY_CUE)
+
+
+def _clause(lead: str) -> str:
+    """The clause a link ends: the words before it back to where its subject starts.
+
+    ``lead`` is the text between the link and the start of its sentence (or the previous link). The last piece
+    ("... are available at") is kept; earlier pieces are added while no artifact word has been seen yet (the
+    subject is further back: "including code and datasets, will be available at"), then while they are short
+    list items with an artifact word ("code", "data", "the pretrained weights").
+    """
+    lead = lead.rstrip()
+    label = _LABEL.search(lead)
+    if label and _has_cue(label.group(1)):
+        return label.group(1)
+    hard = list(_HARD_SEP.finditer(lead))
+    if hard:
+        lead = lead[hard[-1].end():]
+    pieces: list[str] = []
+    bare: list[bool] = []  # whether the separator after each piece is a bare "and"/"or" (no comma)
+    pos = 0
+    for sep in _PIECE_SEP.finditer(lead):
+        pieces.append(lead[pos : sep.start()])
+        bare.append("," not in sep.group(0))
+        pos = sep.end()
+    pieces.append(lead[pos:])
+    taken = [pieces[-1]]
+    seen = _has_cue(pieces[-1])
+    for i in range(len(pieces) - 2, -1, -1):
+        piece = pieces[i]
+        if not seen:
+            taken.append(piece)
+            seen = _has_cue(piece)
+        elif len(piece.split()) <= _LIST_ITEM_WORDS and _has_cue(piece):
+            taken.append(piece)
+        else:
+            # "we are pleased to release our model and dataset": the first item ends a long piece
+            tail = " ".join(piece.split()[-2:])
+            if bare[i] and _has_cue(tail):
+                taken.append(tail)
+            break
+    return " , ".join(reversed(taken))
+
+
+# "models" as one item of a list of released artifacts ("code, data and models are available at") is weights;
+# "our model" alone, or a model's samples, outputs or results, is not
+_MODEL_ITEM = re.compile(
+    r"^\s*(?:(?!(?:language|foundation|existing|other|baseline|evaluated|generative|large)\b)[\w.-]+\s+){0,2}models?\b"
+    r"(?!\s+(?:of|for|from|outputs?|responses|predictions|samples|results|performance|cards?)\b)",
+    re.I,
+)
+# the first item of a list ends its piece: "we open-source all models, data and logs at"
+_MODEL_FIRST = re.compile(r"\b(?:the|our|all|trained|final)\s+models?\s*$", re.I)
+# "All the models are available through <link>": the whole clause says the models are there
+_MODELS_AVAILABLE = re.compile(
+    r"^\s*(?:all\s+)?(?:the\s+|our\s+)?(?:[\w.-]+\s+)?models\s+(?:are|can\s+be)\s+(?:\w+\s+){0,2}"
+    r"(?:available|accessible|released|accessed|downloaded|found)\b",
+    re.I,
+)
+
+
+def _models_listed(clause: str) -> bool:
+    pieces = [p for p in _PIECE_SEP.split(clause) if p and p.strip()]
+    if len(pieces) < 2:
+        return bool(pieces) and bool(_MODELS_AVAILABLE.match(pieces[0])) and not _LM_ONLY.search(pieces[0])
+    return bool(_MODEL_FIRST.search(pieces[0])) or any(_MODEL_ITEM.match(p) for p in pieces)
+
+
+_LM_ONLY = re.compile(r"\b(?:language|foundation|existing|other|baseline|evaluated)\s+models?\b", re.I)
+
+
+def _cue_kinds(clause: str, *, hub: bool = False) -> list[str]:
+    """The artifact kinds the words of a clause name (``hub``: on a model hub's page, "models" is weights)."""
+    out = []
+    if _CODE_WORDS.search(clause) or _CODE_PLACE.search(clause):
+        out.append("code")
+    if _WEIGHTS_WORDS.search(clause) or (hub and _HUB_MODEL_WORDS.search(clause)) or _models_listed(clause):
+        out.append("weights")
+    if _DATA_WORDS.search(clause):
+        out.append("data")
+    if _DEMO_WORDS.search(clause):
+        out.append("demo")
+    return out
 
 
 def _own(before: str) -> bool:
@@ -405,46 +534,111 @@ def _own(before: str) -> bool:
     return bool(own) and own[-1] > cited[-1]
 
 
-def _links_in(text: str, field: str) -> list[Link]:
-    out: list[Link] = []
+_ARCHIVES = {"zenodo.org", "figshare.com", "osf.io"}
+
+
+def _is_archive(url: str) -> bool:
+    """A general-purpose archive (Zenodo, Figshare, OSF) holds data, code or models alike: the words decide."""
+    low = url.lower()
+    host = re.sub(r"^https?://(?:www\.)?", "", low).split("/", 1)[0]
+    return (host in _ARCHIVES or host.endswith((".zenodo.org", ".figshare.com"))
+            or bool(re.search(r"doi\.org/10\.(?:5281/zenodo|6084/m9\.figshare|17605/osf\.io)", low)))
+
+
+def _kinds(url: str, placeholder: bool, clause: str, lead: str = "", *, shared: bool = False) -> tuple[str, ...]:
+    """The kinds of one occurrence of a link: its host and path, and the words of its clause (docs/openness.md).
+
+    ``lead``: the words from the start of the sentence (or the previous link) to the link.
+    ``shared``: the clause belongs to a list of links ("code, data and weights are at <a>, <b> and <c>"); its
+    words then only decide the kind of links whose host does not."""
+    kind = classify_url(url)
+    offered = bool(_AVAILABLE.search(clause))
+    if shared and kind in ("code", "demo"):
+        return (kind,)
+    if kind == _AMBIGUOUS and not placeholder:
+        # a model hub's organisation or collection page: models or datasets as its words say, else nothing
+        kinds: tuple[str, ...] = tuple(k for k in ("weights", "data") if k in _cue_kinds(clause, hub=True))
+    elif kind in ("other", _AMBIGUOUS):
+        kinds = tuple(_cue_kinds(clause)) if offered else ()
+    elif kind == _NONE:
+        kinds = ()
+    elif kind == "code":
+        # a repository: code, and whatever else its words say it holds; only data when its clause names a dataset
+        # and nothing in the sentence before it names code or models ("The dataset is available at <github>")
+        said = _cue_kinds(clause) if offered else []
+        if ("data" in said and _DATASET_WORDS.search(clause) and not _CODE_WORDS.search(lead)
+                and not _WEIGHTS_WORDS.search(lead) and not _HUB_MODEL_WORDS.search(lead)):
+            kinds = tuple(k for k in ("weights", "data") if k in said)
+        else:
+            kinds = ("code",) + tuple(k for k in ("weights", "data") if k in said)
+    elif kind == "data" and _is_archive(url):
+        # Zenodo, Figshare, OSF hold papers, proofs, pre-registrations, code and data alike: only the words decide
+        kinds = tuple(k for k in _cue_kinds(clause) if k in ("code", "weights", "data"))
+    elif kind == "demo":
+        # a project page the words say holds more: "Code and checkpoints are available at https://x.github.io/"
+        said = _cue_kinds(clause) if offered else []
+        kinds = ("demo",) + tuple(k for k in ("code", "weights", "data") if k in said)
+    else:
+        kinds = (kind,)  # model hubs (weights) and dataset hubs (data) by their URL shape
+    return kinds or ("other",)
+
+
+@dataclass
+class _Occurrence:
+    url: str
+    kinds: tuple[str, ...]
+    own: bool
+    field: str
+    promised: bool
+    placeholder: bool
+
+
+def _occurrences(text: str, field: str) -> list[_Occurrence]:
+    out: list[_Occurrence] = []
     prev_end = 0
+    prev_clause = ""
     sentences = _Sentences(text)
-    for m in _URL.finditer(text):
-        if len(out) >= _MAX_LINKS:
-            break
+    found = list(itertools.islice(_URL.finditer(text), _MAX_LINKS + 1))  # one more: where the last link's words end
+    for n, m in enumerate(found[:_MAX_LINKS]):
         raw = m.group(0)
         placeholder = raw.lower().startswith("this http")
         url = PLACEHOLDER if placeholder else clean_url(raw)
         if not url or (not placeholder and not re.search(r"[\w-]\.[a-z]{2,}", url, re.I)):
             prev_end = m.end()
             continue
-        s, _ = sentences.bounds(m.start(), m.end())
-        lead = text[max(s, prev_end, m.start() - _LEAD_CHARS) : m.start()]
-        before = text[max(s, m.start() - _CUE_CHARS) : m.start()]
-        kind = classify_url(url)
-        if kind == _AMBIGUOUS and not placeholder:
-            # a Hugging Face organisation or collection holds models or datasets: the words just before it
-            # decide, else those earlier in the sentence ("code and data are at <github> and <hf>"), else models
-            hub = ("weights", "data")
-            cues = tuple(k for k in hub if _KIND_CUES[k].search(lead)) or tuple(
-                k for k in hub if _KIND_CUES[k].search(before[-200:])
-            )
-            kinds = cues or ("weights",)
-        elif kind in ("other", _AMBIGUOUS):
-            offered = bool(_AVAILABLE.search(lead))
-            cues = tuple(k for k in ARTIFACT_KINDS if _KIND_CUES[k].search(lead)) if offered else ()
-            kinds = cues or ("other",)
-        elif kind == _NONE:
-            kinds = ("other",)
-        elif kind == "demo" and _AVAILABLE.search(lead):
-            # a project page the words say holds more: "Code and checkpoints are available at https://x.github.io/"
-            kinds = ("demo",) + tuple(k for k in ("code", "weights", "data") if _KIND_CUES[k].search(lead))
+        s, e = sentences.bounds(m.start(), m.end())
+        lead = text[max(s, prev_end, m.start() - _CUE_CHARS) : m.start()]
+        shared = bool(out) and prev_end > s and bool(_LIST_GLUE.fullmatch(lead))
+        if shared:
+            clause = prev_clause  # a list of links shares its clause: "code and data are at <a> and <b>"
         else:
-            kinds = (kind,)
-        own = _own(before)
-        out.append(Link(url=url, kinds=kinds, own=own, field=field))
+            clause = _clause(lead)
+        prev_clause = clause
+        before = text[max(s, m.start() - _CUE_CHARS) : m.start()]
+        nxt = found[n + 1].start() if n + 1 < len(found) else len(text)
+        after = text[m.end() : min(e, nxt, m.end() + _CUE_CHARS)]
+        promised = bool(_PROMISE.search(clause) or _PROMISE.search(after))
+        kinds = _kinds(url, placeholder, clause, lead, shared=shared)
+        out.append(_Occurrence(url, kinds, _own(before), field, promised, placeholder))
         prev_end = m.end()
     return out
+
+
+def _merge(occurrences: list[_Occurrence]) -> list[Link]:
+    """One link per URL (and own/cited): its kinds are the union over its occurrences, whatever field they are in;
+    it is promised when any occurrence calls it a promise. arXiv placeholders stay apart (each hides a link)."""
+    groups: dict[object, list[_Occurrence]] = {}
+    for i, occ in enumerate(occurrences):
+        key: object = ("placeholder", i) if occ.placeholder else (occ.url.rstrip("/").lower(), occ.own)
+        groups.setdefault(key, []).append(occ)
+    links = []
+    for group in groups.values():
+        said = {k for occ in group for k in occ.kinds}
+        kinds = tuple(k for k in ARTIFACT_KINDS if k in said) or ("other",)
+        fields = "+".join(dict.fromkeys(occ.field for occ in group))
+        links.append(Link(url=group[0].url, kinds=kinds, own=group[0].own, field=fields,
+                          promised=any(occ.promised for occ in group)))
+    return links
 
 
 def _promises_in(text: str) -> list[str]:
@@ -466,9 +660,8 @@ def detect(abstract: str | None, comments: str | None = None) -> Openness:
     >>> o.has_code, o.link_labels()
     (True, ['code:https://github.com/acme/x-net'])
     """
-    links: list[Link] = []
+    occurrences: list[_Occurrence] = []
     promises: list[str] = []
-    seen: set[tuple[str, bool]] = set()
     for field, raw in (("comments", comments), ("abstract", abstract)):
         if not raw:
             continue
@@ -478,15 +671,9 @@ def detect(abstract: str | None, comments: str | None = None) -> Openness:
             continue
         text = clean_text(raw)
         if has_links:
-            for link in _links_in(text, field):
-                key = (link.url.rstrip("/").lower(), link.own)
-                if link.url != PLACEHOLDER and key in seen:
-                    continue
-                seen.add(key)
-                links.append(link)
+            occurrences.extend(_occurrences(text, field))
         promises.extend(_promises_in(text))
-    return Openness(links=tuple(links), promises=tuple(promises))
-
+    return Openness(links=tuple(_merge(occurrences)), promises=tuple(promises))
 
 # -- openness of the papers matching a query -------------------------------------------
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="end", metavar="YYYY-MM")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="at most N papers (default 20)")
     p.add_argument("--offset", type=int, default=0, metavar="N")
-    p.add_argument("--has", action="append", default=[], choices=["code", "weights", "data", "demo", "promise"],
+    p.add_argument("--has", action="append", default=[],
+                   choices=["code", "weights", "data", "demo", "code-released", "promise"],
                    help="only papers linking their own code / weights / data / demo page (or promising them); repeatable")
     p.set_defaults(handler=cmd_papers)
 

@@ -26,10 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_openness)
 
     p = sub.add_parser(
-        "links", parents=[db, q, format_parent("table", "json")],
+        "links", parents=[db, q, format_parent("table", "json", "csv")],
         help="the papers behind a point with the code/weights/data links found in them",
         description="List papers matching QUERY with their openness flags and every link found in their abstract "
-        "and comments (cited-... marks links judged to be someone else's). "
+        "and comments (cited-... marks links judged to be someone else's, promised-... links the words call a "
+        "promise). --format csv writes one row per link. "
         "Example: uptake links GRPO --month 2025-05 --has weights",
     )
     p.add_argument("query", metavar="QUERY")
@@ -37,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--by", choices=["month", "quarter", "year"], default="month")
     p.add_argument("--from", dest="start", metavar="YYYY-MM")
     p.add_argument("--to", dest="end", metavar="YYYY-MM")
-    p.add_argument("--has", action="append", default=[], choices=["code", "weights", "data", "demo", "promise"],
+    p.add_argument("--has", action="append", default=[],
+                   choices=["code", "weights", "data", "demo", "code-released", "promise"],
                    help="only papers with this flag; repeatable")
     p.add_argument("--limit", type=int, default=20, metavar="N")
     p.add_argument("--offset", type=int, default=0, metavar="N")
@@ -109,7 +111,7 @@ def cmd_openness(args: argparse.Namespace) -> int:
 
     t = Table(title=f"Papers linking their own artifacts, per {args.by}" + (f": {table.query}" if table.query else ""),
               title_justify="left", box=None)
-    for name in (args.by, "series", "papers", "code", "weights", "data", "demo", "promise"):
+    for name in (args.by, "series", "papers", *HAS_KINDS):
         t.add_column(name, justify="left" if name in (args.by, "series") else "right")
     for period in table.periods:
         for i, label in enumerate(table.labels):
@@ -129,8 +131,9 @@ def cmd_openness(args: argparse.Namespace) -> int:
         out.print(f"[dim]{label}: {n:,} papers over the range; " + ", ".join(parts) + "[/]")
     if table.incomplete:
         out.print("* incomplete period: the corpus ends before it does (or --from/--to cuts it)")
-    out.print("[dim]own links in abstract or comments; promises (\"code will be released\") counted apart, not as "
-              "links. Method and measured precision: docs/openness.md[/]")
+    out.print("[dim]own links in abstract or comments; code counts code promised at a link, code-released does "
+              "not; promise: any release promise, with or without a link. Method and measured precision: "
+              "docs/openness.md[/]")
     return 0
 
 
@@ -147,6 +150,9 @@ def cmd_links(args: argparse.Namespace) -> int:
     if args.output_format == "json":
         write_json({"query": args.query, "period": args.period, "total": total, "papers": [r.as_dict() for r in rows]})
         return 0
+    if args.output_format == "csv":
+        write_text(_links_csv(rows))
+        return 0
     out = console()
     where = f" in {args.period}" if args.period else ""
     out.print(f"[bold]{total:,} papers match {args.query}{where}[/] (newest first)")
@@ -159,6 +165,28 @@ def cmd_links(args: argparse.Namespace) -> int:
     if total > len(rows) + args.offset:
         out.print(f"[dim]showing {len(rows)} from {args.offset + 1}; more with --offset {args.offset + len(rows)}[/]")
     return 0
+
+
+def _links_csv(rows: list[Any]) -> str:
+    """One row per stored link (a paper without links gets one row with empty link columns)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    flag_names = list(rows[0].flags) if rows else []
+    w.writerow(["id", "date", "title", *flag_names, "link_kinds", "link_own", "link_promised", "link_url"])
+    for r in rows:
+        flags = ["true" if r.flags[k] else "false" for k in flag_names]
+        if not r.links:
+            w.writerow([r.id, r.published, r.title, *flags, "", "", "", ""])
+        for label in r.links:
+            kinds, url = label.split(":", 1)
+            own = not kinds.startswith("cited-")
+            promised = kinds.startswith("promised-")
+            kinds = kinds.removeprefix("cited-").removeprefix("promised-")
+            w.writerow([r.id, r.published, r.title, *flags, kinds, str(own).lower(), str(promised).lower(), url])
+    return buf.getvalue()
 
 
 # -- report / reproduce ----------------------------------------------------------------

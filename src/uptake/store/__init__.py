@@ -26,7 +26,7 @@ from ..records import Paper
 from ..text import SEMANTICS_VERSION
 from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
 from ._reads import EXPORT_COLUMNS, Reads
-from ._scan import HAS_COLUMNS
+from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS
 
 SCHEMA_VERSION = 1
 
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS papers (
     has_data BOOLEAN,
     has_demo BOOLEAN,
     promise BOOLEAN,
-    links VARCHAR[]
+    links VARCHAR[],
+    code_released BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS harvest_state (
     endpoint VARCHAR NOT NULL,
@@ -91,8 +92,6 @@ HARVEST_COLUMNS = (
     "restarts", "updated_at",
 )
 
-#: Artifact-openness columns (see uptake.analytics.openness), filled at import; added to older stores on writable open.
-OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links")
 
 _STAGE_COLUMNS = (
     "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",

@@ -15,7 +15,7 @@ from ..errors import StoreError
 from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
-from ._scan import HAS_COLUMNS, TRUE, Sql, categories_sql, node_sql
+from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TRUE, Sql, categories_sql, node_sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -187,10 +187,13 @@ class Reads:
     # -- openness ----------------------------------------------------------------------
     def has_openness(self) -> bool:
         """Whether every paper has its openness flags (stores made before them do not, until refreshed)."""
-        if not self._rows("SELECT count(*) FROM information_schema.columns "
-                          "WHERE table_name = 'papers' AND column_name = 'has_code'")[0][0]:
+        # all of them: a store from before code_released needs a refresh too
+        present = self._rows("SELECT count(*) FROM information_schema.columns WHERE table_name = 'papers' AND "
+                             f"column_name IN ({', '.join('?' * len(OPENNESS_COLUMNS))})", list(OPENNESS_COLUMNS))
+        if present[0][0] != len(OPENNESS_COLUMNS):
             return False
-        return not self._rows("SELECT EXISTS (SELECT 1 FROM papers WHERE has_code IS NULL)")[0][0]
+        return not self._rows("SELECT EXISTS (SELECT 1 FROM papers WHERE has_code IS NULL OR code_released IS NULL)"
+                              )[0][0]
 
     def openness_counts(self, matches: Sequence[Node | None], kinds: Sequence[str], *, categories: Sequence[str],
                         lo: int, hi: int) -> list[tuple[int, ...]]:

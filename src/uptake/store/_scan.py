@@ -16,8 +16,12 @@ from ..text import phrase_key
 
 #: The store column behind each ``has:`` kind (column names come from this table, never from the user).
 HAS_COLUMNS: dict[str, str] = {
-    "code": "has_code", "weights": "has_weights", "data": "has_data", "demo": "has_demo", "promise": "promise",
+    "code": "has_code", "weights": "has_weights", "data": "has_data", "demo": "has_demo",
+    "code-released": "code_released", "promise": "promise",
 }
+
+#: Artifact-openness columns (see uptake.analytics.openness), filled at import; added to older stores on writable open.
+OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links", "code_released")
 
 _TOKEN_COLUMNS = {("title", False): "title_tok", ("abstract", False): "abstract_tok",
                   ("title", True): "title_tok_cs", ("abstract", True): "abstract_tok_cs"}
