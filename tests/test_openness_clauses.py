@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_paper, store_with
-from uptake.analytics.openness import ARTIFACT_KINDS, HAS_COLUMNS, HAS_KINDS, detect
+from uptake.analytics.openness import ARTIFACT_KINDS, HAS_KINDS, detect
+from uptake.store import HAS_COLUMNS
 from uptake.query import parse_query
 from uptake.query.ast import HasArtifact
 from uptake.store import OPENNESS_COLUMNS
@@ -193,9 +194,7 @@ def test_store_and_queries_tell_released_from_promised(tmp_path: Path) -> None:
     t = corpus.trend("has:code, has:code-released, has:code -has:code-released", start="2025-05", end="2025-05")
     assert [s.points[0].count for s in t.series] == [2, 1, 1]
     assert [p.id for p in corpus.papers("GRPO", has="code-released").papers] == ["2505.00001"]
-    from uptake.analytics.openness import openness_table
-
-    cell = openness_table(corpus, "GRPO", start="2025-05", end="2025-05").cell("2025-05", "GRPO")
+    cell = corpus.openness("GRPO", start="2025-05", end="2025-05").cell("2025-05", "GRPO")
     assert (cell.counts["code"], cell.counts["code-released"], cell.counts["promise"]) == (2, 1, 1)
 
 
@@ -265,16 +264,19 @@ def test_openness_command_shows_released_and_promised(tmp_path: Path, capsys: py
 def test_store_from_version_4_is_upgraded(tmp_path: Path) -> None:
     from uptake.corpus import Corpus
     from uptake.errors import StoreError
+    from uptake.ingest import refresh_openness
     from uptake.store import Store
 
     path = tmp_path / "v4.duckdb"
     store_with(path, _papers())
     with Store.open(path, write=True) as store:  # a version 4 store: no code_released column
-        store.con.execute("ALTER TABLE papers DROP COLUMN code_released")
+        store._con.execute("ALTER TABLE papers DROP COLUMN code_released")
         store.set_meta("openness_version", "4")
     corpus = Corpus(path)
     with pytest.raises(StoreError, match="openness --refresh"):
         corpus.papers("GRPO", has="code-released")
-    with Store.open(path, write=True) as store:
+    with Store.open(path, write=True) as store:  # a writable open adds the column; the refresh fills it
+        assert not store.has_openness()
+        assert refresh_openness(store) == len(_papers())
         assert store.has_openness()
     assert [p.id for p in corpus.papers("GRPO", has="code-released").papers] == ["2505.00001"]

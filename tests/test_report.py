@@ -18,9 +18,8 @@ from uptake.outputs.report import (
     export_corpus,
     make_report,
     reproduce,
-    sha256_file,
-    verify_export,
 )
+from uptake.sources.export import sha256_file, verify_export
 from uptake.store import Store
 from uptake.ingest import upsert
 
