@@ -58,13 +58,13 @@ ROOT = "uptake"
 # --------------------------------------------------------------------------------------------------
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ground", ("uptake.errors", "uptake.records", "uptake.text", "uptake.periods", "uptake.deadline",
-                "uptake.scope", "uptake.plans", "uptake._version", "uptake.sections")),
+                "uptake.scope", "uptake.plans", "uptake._version", "uptake.sections", "uptake._crashpoint")),
     ("sources", ("uptake.sources", "uptake.synthetic")),
     ("store", ("uptake.store",)),
     ("index", ("uptake.index",)),
     ("query", ("uptake.query",)),
     ("analytics", ("uptake.analytics",)),
-    ("library", ("uptake.corpus", "uptake.ingest", "uptake.harvest", "uptake.fulltext")),
+    ("library", ("uptake.corpus", "uptake.ingest", "uptake.harvest", "uptake.fulltext", "uptake.fetch")),
     ("outputs", ("uptake.outputs",)),
     ("demo", ("uptake.demo",)),
     ("faces", ("uptake.cli", "uptake.web", "uptake.__main__", "uptake")),
