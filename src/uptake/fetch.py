@@ -199,8 +199,8 @@ class EprintClient:
                     if status == 200:
                         return self._body(resp)
                     if status in (404, 410):
-                        return None, (f"HTTP {status}: no e-print at {url} (no such paper, withdrawn, or "
-                                      f"no source made public)")
+                        return None, (f"HTTP {status}: the server has no e-print of this paper (no such "
+                                      f"paper, withdrawn, or no source made public)")
                     if status == 403:
                         raise FetchError(
                             f"{url} answered HTTP 403 (forbidden): the server refuses this client, perhaps for "
@@ -213,7 +213,7 @@ class EprintClient:
                         if ra is not None:
                             wait = min(ra, MAX_RETRY_AFTER)
                     else:
-                        return None, f"HTTP {status} from {url}"
+                        return None, f"HTTP {status} for the e-print"
             except httpx.TransportError as exc:
                 problem = f"connection problem ({type(exc).__name__}: {exc or 'no detail'})"
             finally:
