@@ -37,12 +37,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import FetchError, SourceNotFoundError, UsageError
 from .fulltext import content_hash, month_for, write_fulltexts
-from .harvest import DEFAULT_DELAY, DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER, _retry_after, make_client
+from .harvest import (
+    DEFAULT_DELAY,
+    DEFAULT_MAX_RETRIES,
+    MAX_RETRY_AFTER,
+    _retry_after,
+    make_client,
+)
 from .index.fulltext import sync as sync_fulltext_index
 from .records import FullText
 from .sources.eprint import extract_eprint, iter_bulk_tar
@@ -329,6 +336,7 @@ def fetch_fulltexts(
     summary = FetchSummary(source=source or base_url.rstrip("/"))
     run = _Run(store, summary, progress)
     todo = _todo(run, ids, retry_failed)
+    run.note(f"{summary.to_fetch:,} to fetch; {summary.already:,} already stored")
     try:
         if source is not None:
             _from_bulk(run, todo, source, limits or Limits())
@@ -398,7 +406,7 @@ def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
         try:
             # fsspec is optional (the `cloud` extra): only --source URLs need it; s3:// and gs:// also need
             # s3fs or gcsfs installed.
-            import fsspec
+            import fsspec  # type: ignore[import-untyped]
         except ImportError:
             raise UsageError(f"--source {source} needs fsspec: pip install 'uptake[cloud]' "
                              f"(and s3fs for s3://, gcsfs for gs://)") from None
@@ -412,7 +420,7 @@ def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
             names = [root]
         else:
             raise SourceNotFoundError(f"{source} does not exist: give a folder or URL of arXiv_src_*.tar tarballs")
-        return [(posixpath.basename(n), (lambda n=n: fs.open(n, "rb"))) for n in names]
+        return [(posixpath.basename(n), partial(fs.open, n, "rb")) for n in names]
     p = Path(source).expanduser()
     if p.is_dir():
         paths = sorted(p.glob("arXiv_src_*.tar"))
@@ -420,7 +428,7 @@ def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
         paths = [p]
     else:
         raise SourceNotFoundError(f"{source} does not exist: give a folder of arXiv_src_*.tar tarballs (or a URL)")
-    return [(q.name, (lambda q=q: q.open("rb"))) for q in paths]
+    return [(q.name, partial(q.open, "rb")) for q in paths]
 
 
 def _from_bulk(run: _Run, todo: Sequence[str], source: str, limits: Limits) -> None:

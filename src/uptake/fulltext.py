@@ -34,7 +34,6 @@ from .sources.eprint import id_year_month, iter_eprints
 from .sources.unarxive import read_unarxive
 from .store import FullTextCounts, Store
 
-
 #: Full texts written per transaction.
 BATCH = 200
 

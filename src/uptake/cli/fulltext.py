@@ -7,7 +7,14 @@ import os
 from typing import Any
 
 from ..periods import month_label
-from .common import console, console_err, corpus_for, db_parent, format_parent, write_json
+from .common import (
+    console,
+    console_err,
+    corpus_for,
+    db_parent,
+    format_parent,
+    write_json,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -174,8 +181,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if args.source is None and args.delay >= 1:
         opened.close()
         store = path
-    kwargs: dict[str, Any] = dict(base_url=args.base_url, source=args.source, contact=args.contact,
-                                  delay=args.delay, max_retries=args.max_retries, retry_failed=args.retry_failed)
+    kwargs: dict[str, Any] = {"base_url": args.base_url, "source": args.source, "contact": args.contact,
+                              "delay": args.delay, "max_retries": args.max_retries,
+                              "retry_failed": args.retry_failed}
     try:
         try:
             if not args.quiet and err.is_terminal:
@@ -198,7 +206,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _fetch_with_progress(store: Any, ids: list[str], kwargs: dict[str, Any]) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from ..fetch import FetchProgress, fetch_fulltexts
 
@@ -209,11 +223,13 @@ def _fetch_with_progress(store: Any, ids: list[str], kwargs: dict[str, Any]) -> 
         task = bar.add_task("fetch", total=None, ok=0, partial=0, failed=0, note="")
 
         def update(ev: FetchProgress) -> None:
-            counts = {k: ev.statuses.get(k, 0) for k in ("ok", "partial", "failed")}
+            fields: dict[str, Any] = {k: ev.statuses.get(k, 0) for k in ("ok", "partial", "failed")}
             if ev.note:
-                bar.update(task, total=ev.total, note=ev.note, **counts)
+                fields["note"] = ev.note
             else:
-                bar.update(task, total=ev.total, completed=ev.done, note=ev.paper or "", **counts)
+                fields["note"] = ev.paper or ""
+                fields["completed"] = ev.done
+            bar.update(task, total=ev.total, **fields)
 
         return fetch_fulltexts(store, ids, progress=update, **kwargs)
 
