@@ -257,8 +257,9 @@ def _print_fetch(summary: Any, path: str, *, stopped: bool = False) -> None:
             out.print(f"  {pid}: {reason}", markup=False)
     if summary.missing:
         shown = ", ".join(summary.missing[:10]) + (" …" if len(summary.missing) > 10 else "")
-        out.print(f"[yellow]{len(summary.missing):,} paper(s) in none of the tarballs[/] (not stored): {shown}")
+        out.print(f"[yellow]{len(summary.missing):,} paper(s) in none of the tarballs[/] (not stored; add the "
+                  f"tarballs holding them, or fetch them without --source): {shown}")
     for problem in summary.source_problems[:20]:
         out.print(f"  [yellow]tarball problem:[/] {problem}")
-    if stopped or not summary.complete:
+    if stopped or summary.gave_up:
         out.print("  run the same command again to fetch the rest; papers already stored are skipped", markup=False)
