@@ -11,6 +11,7 @@
     │   ├── UnrecognisedFormatError
     │   └── StrictImportError   --strict stopped at the first bad line
     ├── HarvestError            an OAI-PMH harvest could not finish (a rerun resumes it)
+    ├── FetchError              fetching e-prints had to stop (a rerun resumes it)
     ├── DeadlineExceeded        the work took longer than the time it was given
     │   └── HarvestRefusedError the server refused a set (badArgument...): a rerun fails the same way
     └── StoreError              the database cannot be used right now
@@ -86,6 +87,13 @@ class HarvestError(UptakeError):
     """An OAI-PMH harvest stopped: the server kept failing or refused the request.
 
     What was committed before is kept; running the same command again resumes.
+    """
+
+
+class FetchError(UptakeError):
+    """Fetching e-prints stopped: the server kept failing or refused us.
+
+    Every paper stored before is kept; running the same command again fetches the rest.
     """
 
 

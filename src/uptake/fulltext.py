@@ -25,13 +25,14 @@ from typing import Any
 
 import orjson
 
+from ._crashpoint import crashpoint
 from .errors import SourceNotFoundError, UsageError
 from .index.fulltext import sync as sync_fulltext_index
 from .periods import month_of
 from .records import FullText, Rejection
 from .sources.eprint import id_year_month, iter_eprints
 from .sources.unarxive import read_unarxive
-from .store import Store
+from .store import FullTextCounts, Store
 
 #: Full texts written per transaction.
 BATCH = 200
@@ -79,23 +80,33 @@ def month_for(ft: FullText) -> int | None:
     return ym[0] * 12 + ym[1] - 1 if ym else None
 
 
+def write_fulltexts(store: Store, items: Sequence[tuple[FullText, int | None, str]]) -> FullTextCounts:
+    """Store ``(full text, month, content hash)`` items in ONE committed transaction (all or nothing)."""
+    store.begin()
+    try:
+        counts = store.upsert_fulltexts(items)
+        crashpoint("fulltext-transaction", len(items))
+        store.commit()
+    except BaseException:
+        store.rollback()
+        raise
+    crashpoint("fulltext-commit", len(items))
+    return counts
+
+
 def store_fulltexts(store: Store, texts: Iterable[FullText | Rejection], *, progress: ProgressFn | None = None,
                     batch: int = BATCH) -> FullTextSummary:
     """Write ``texts`` (rejections are counted) into ``store`` (open for writing) in committed batches, then
     update the full-text index."""
+    if batch < 1:
+        raise UsageError("--batch must be 1 or more")
     summary = FullTextSummary()
     pending: list[tuple[FullText, int | None, str]] = []
 
     def flush() -> None:
         if not pending:
             return
-        store.begin()
-        try:
-            counts = store.upsert_fulltexts(pending)
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
+        counts = write_fulltexts(store, pending)
         summary.inserted += counts.inserted
         summary.replaced += counts.replaced
         summary.unchanged += counts.unchanged

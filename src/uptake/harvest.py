@@ -48,19 +48,20 @@ KEEP_REJECTIONS = 20
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def user_agent(contact: str | None) -> str:
-    """``uptake/VERSION (...; mailto:CONTACT)``: who is harvesting and how to reach them."""
+def user_agent(contact: str | None, purpose: str = "OAI-PMH harvester") -> str:
+    """``uptake/VERSION (PURPOSE; mailto:CONTACT)``: who is fetching, what for, and how to reach them."""
     from ._version import __version__
 
     who = f"mailto:{contact}" if contact and "@" in contact and not contact.startswith("mailto:") else contact
-    return f"uptake/{__version__} (OAI-PMH harvester; {who or 'no contact given: set --contact or $UPTAKE_CONTACT'})"
+    return f"uptake/{__version__} ({purpose}; {who or 'no contact given: set --contact or $UPTAKE_CONTACT'})"
 
 
-def make_client(contact: str | None = None, *, timeout: float = 120.0) -> httpx.Client:
+def make_client(contact: str | None = None, *, timeout: float = 120.0,
+                purpose: str = "OAI-PMH harvester") -> httpx.Client:
     """An ``httpx.Client`` with uptake's User-Agent (and ``From`` when the contact is an address)."""
     import httpx
 
-    headers = {"User-Agent": user_agent(contact)}
+    headers = {"User-Agent": user_agent(contact, purpose)}
     if contact and "@" in contact:
         headers["From"] = contact.removeprefix("mailto:")
     return httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=30.0), follow_redirects=True)

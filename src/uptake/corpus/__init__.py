@@ -26,6 +26,7 @@ from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
 from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
 from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
+from ..fulltext import BATCH as FULLTEXT_BATCH
 from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
 from ..ingest import ProgressFn, import_files, resolve_inputs
 from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
@@ -353,7 +354,7 @@ class Corpus:
 
     # -- full text -------------------------------------------------------------------
     def import_fulltexts(self, paths: Sequence[str | Path], *, kind: str = "structured",
-                         progress: Any = None) -> FullTextSummary:
+                         progress: Any = None, batch: int | None = None) -> FullTextSummary:
         """Store the full texts of ``paths``: unarXive / S2ORC JSONL (``kind="structured"``) or arXiv
         e-prints, folders of them and bulk tarballs (``kind="eprints"``); then update the full-text index."""
         missing = [str(p) for p in paths if not Path(p).exists()]
@@ -361,7 +362,7 @@ class Corpus:
             raise SourceNotFoundError(f"no such file: {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else ""))
         texts = read_structured(paths) if kind == "structured" else read_eprints(paths)
         with Store.open(self.path, write=True) as store:
-            return store_fulltexts(store, texts, progress=progress)
+            return store_fulltexts(store, texts, progress=progress, batch=batch or FULLTEXT_BATCH)
 
     def fulltext_status(self) -> FullTextStatus:
         """How many papers have full text, per month and category, and what failed and why."""

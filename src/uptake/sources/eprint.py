@@ -25,7 +25,7 @@ import re
 import tarfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
@@ -242,20 +242,24 @@ def read_eprint(path: str | Path, *, limits: Limits | None = None, rules: Rules 
 
 
 def iter_bulk_tar(stream_or_path: str | Path | IO[bytes], *, limits: Limits | None = None,
-                  rules: Rules | None = None, overrides: Mapping[str, Role] | None = None) -> Iterator[FullText]:
+                  rules: Rules | None = None, overrides: Mapping[str, Role] | None = None,
+                  keep: Callable[[str], bool] | None = None, name: str | None = None) -> Iterator[FullText]:
     """Every paper of an arXiv bulk source tarball, streamed member by member (nothing unpacked to disk).
 
     Accepts a path or an open binary stream (e.g. from ``fsspec.open("s3://…")``); ``.tar.gz`` works too.
+    ``keep(paper_id)`` false skips a member without reading or extracting it; ``name`` labels a stream's
+    members in ``FullText.source``.
     """
     if isinstance(stream_or_path, (str, Path)):
         with Path(stream_or_path).open("rb") as f:
-            yield from _iter_bulk(f, Path(stream_or_path).name, limits or Limits(), rules, overrides)
+            yield from _iter_bulk(f, name or Path(stream_or_path).name, limits or Limits(), rules, overrides, keep)
     else:
-        yield from _iter_bulk(stream_or_path, "stream", limits or Limits(), rules, overrides)
+        yield from _iter_bulk(stream_or_path, name or "stream", limits or Limits(), rules, overrides, keep)
 
 
 def _iter_bulk(fileobj: IO[bytes], name: str, limits: Limits, rules: Rules | None,
-               overrides: Mapping[str, Role] | None) -> Iterator[FullText]:
+               overrides: Mapping[str, Role] | None, keep: Callable[[str], bool] | None = None,
+               ) -> Iterator[FullText]:
     seen = 0
     try:
         with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
@@ -266,6 +270,8 @@ def _iter_bulk(fileobj: IO[bytes], name: str, limits: Limits, rules: Rules | Non
                 pid = paper_id_from_name(member.name)
                 if pid is None:
                     continue  # manifests and the like
+                if keep is not None and not keep(pid):
+                    continue  # streaming mode skips the member's bytes unread
                 src = f"{name}:{member.name}"
                 if member.size > limits.max_bytes:
                     yield _failed(pid, f"e-print larger than the size limit ({limits.max_bytes / 1e6:g} MB)", src)

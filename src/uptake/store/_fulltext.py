@@ -121,6 +121,12 @@ class FullTexts:
             return {}
         return {i: h for i, h in self._ft_rows("SELECT id, content_hash FROM fulltexts")}
 
+    def fulltext_statuses(self) -> dict[str, str]:
+        """Status (ok, partial, failed) of every stored full text, by paper id (what a fetch skips or retries)."""
+        if not self.has_fulltext():
+            return {}
+        return {str(i): str(s) for i, s in self._ft_rows("SELECT id, status FROM fulltexts")}
+
     def fulltext_position(self) -> tuple[int, int]:
         """(highest fdoc ever stored, full texts stored): what the full-text index must match to be fresh."""
         row = self._ft_rows("SELECT coalesce(max(fdoc), 0), count(*) FROM fulltexts")[0]
