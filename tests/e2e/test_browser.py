@@ -482,3 +482,35 @@ def test_full_text_switch_sections_coverage_and_matched_sentences(browser, ft_se
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+CHIP_CASES = [  # (query, with in:method, back to anywhere)
+    ("GRPO, DPO", "GRPO in:method, DPO in:method", "GRPO, DPO"),
+    ('DPO | "direct preference optimization"', '(DPO | "direct preference optimization") in:method',
+     'DPO | "direct preference optimization"'),
+    ("GRPO in:use", "GRPO in:method", "GRPO"),
+    ("GRPO / PPO", "GRPO in:method / PPO in:method", "GRPO / PPO"),
+    ("(GRPO + DPO) / PPO", "(GRPO in:method + DPO in:method) / PPO in:method", "(GRPO + DPO) / PPO"),
+    ("agents -survey, =LoRA", "(agents -survey) in:method, =LoRA in:method", "agents -survey, =LoRA"),
+    ("a | b in:experiments", "(a | b in:experiments) in:method", "a | b in:experiments"),
+    ('"reward model" cat:cs.CL', '("reward model" cat:cs.CL) in:method', '"reward model" cat:cs.CL'),
+]
+
+
+def test_section_chips_rewrite_the_query_into_what_the_parser_reads(page, server) -> None:  # type: ignore[no-untyped-def]
+    from uptake.query import parse_query
+    from uptake.query.ast import Term, walk
+
+    page.goto(server + "/?q=GRPO")
+    wait_for_series(page, 1)
+    got = page.evaluate("""async (qs) => {
+        const m = await import('/static/fulltext.js');
+        return qs.map((q) => { const w = m.withRole(q, 'method');
+                               return [w, m.withRole(w, null), m.queryRole(q), m.queryRole(w)]; });
+    }""", [q for q, _, _ in CHIP_CASES])
+    for (q, want, back), (w, b, before, after) in zip(CHIP_CASES, got, strict=True):
+        assert (w, b, after) == (want, back, "method"), q
+        assert before == ("use" if "in:use" in q else "mixed" if "in:" in q else None), q
+        for series in parse_query(w).series:  # every term the chip touched looks in the method only
+            roles = {t.roles for t in walk(series.expr) if isinstance(t, Term)}
+            assert roles <= {("method",), ("experiments",)} and ("method",) in roles, (q, w)

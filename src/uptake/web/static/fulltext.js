@@ -181,7 +181,7 @@ export function renderCoverage(box, trend, chart) {
     (thin.length ? `; thin (under ${pct(THIN_COVERAGE)} with a full text) in ${thin.length} period${thin.length === 1 ? "" : "s"}` : "");
   const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": summary, class: "coverage-strip" });
   const label = el("text", { x: m.left - 6, y: top + cellH - 3, "text-anchor": "end", fill: "#5b6475", "font-size": 10.5 }, svg);
-  label.textContent = "full text";
+  label.textContent = m.left >= 55 ? "full text" : "full"; // a phone's narrower margin
   cov.forEach((c, i) => {
     const x0 = Math.max(m.left, chart.x(i) - step / 2), x1 = Math.min(m.left + W, chart.x(i) + step / 2);
     const fill = c.ratio === null ? "#eceff3" : c.thin ? "#e8a33d" : "#0b63c5";
