@@ -674,11 +674,15 @@ function updateSections() {
   for (const b of $("roles").querySelectorAll("button")) b.setAttribute("aria-pressed", String((b.dataset.role || null) === r));
 }
 
+// n: papers with a full text (/api/stats), or null when the server could not say (then the answer will).
 function enableFullText(n) {
   const radio = $("text-full");
   radio.disabled = n === 0 && state.text !== "full"; // a permalink to full text still shows why it cannot answer
-  $("text-full-label").title = n ? `read the full texts of ${n.toLocaleString("en")} papers (shares divide by papers with a full text)`
+  const why = n === null ? "read papers' full texts where the store has them"
+    : n ? `read the full texts of ${n.toLocaleString("en")} papers (shares divide by papers with a full text)`
     : "this store has no full texts yet: add some with `uptake fulltext import` or `uptake fulltext extract`";
+  $("text-full-label").title = why;
+  $("text-full-why").textContent = radio.disabled ? ` (off: ${why})` : "";
   $("text-full-label").classList.toggle("disabled", radio.disabled);
 }
 
@@ -730,7 +734,7 @@ async function start() {
     for (const c of stats.categories) dl.appendChild(new Option(`${c.papers.toLocaleString("en")} papers`, c.category));
   } else {
     $("corpus-info").textContent = st.reason.message;
-    enableFullText(0);
+    enableFullText(null);
   }
   if (early) await early;
   else {
