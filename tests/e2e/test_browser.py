@@ -462,6 +462,12 @@ def test_full_text_switch_sections_coverage_and_matched_sentences(browser, ft_se
                         clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 14})
         assert shot.stat().st_size > 20_000
 
+        # The SVG download carries the coverage strip under the chart.
+        with page.expect_download() as info:
+            page.click("#dl-svg")
+        svg = Path(info.value.path()).read_text(encoding="utf-8")
+        assert svg.count('class="cov') == len(cov) and "with a full text" in svg
+
         # The permalink keeps full text, the section (in q) and the selected point.
         state = parse_qs(urlparse(page.url).query)
         assert state["text"] == ["full"] and state["q"] == ["GRPO in:use"] and state["sel"] == [f"0:{point['period']}"]

@@ -1,6 +1,6 @@
 // The uptake page: form <-> URL state, trend chart, papers behind a point, adoption and emerging panels.
 import { PALETTE, exportSvg, formatPct, formatRatio, formatValue, isRatio, renderChart, valueOf } from "./chart.js";
-import { SECTION_CHIPS, USE_ROLES, coverageByPeriod, coverageText, queryRole, renderCoverage, withRole } from "./fulltext.js";
+import { SECTION_CHIPS, THIN_COVERAGE, USE_ROLES, coverageByPeriod, coverageText, queryRole, renderCoverage, withRole } from "./fulltext.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -597,10 +597,13 @@ function download(name, blob) {
 
 function exportedSvg() {
   const c = trend.corpus;
+  const full = trend.filters.text === "full" && !$("coverage").hidden;
   return exportSvg(chart, {
     title: describe(trend),
-    subtitle: `uptake · ${c.papers.toLocaleString("en")} arXiv ${trend.filters.text === "full" ? "full texts" : "papers"}, ${c.first} to ${c.last} · dated by first version · bands: 95% Wilson intervals · hollow: incomplete period`,
+    subtitle: [`uptake · ${c.papers.toLocaleString("en")} arXiv ${trend.filters.text === "full" ? "full texts" : "papers"}, ${c.first} to ${c.last} · dated by first version · bands: 95% Wilson intervals · hollow: incomplete period`,
+      ...(full ? [`shares of papers with a full text · strip: how many of each period's papers have one, amber under ${Math.round(THIN_COVERAGE * 100)}%`] : [])],
     hidden: state.hidden,
+    below: full ? $("coverage").querySelector("svg") : null,
   });
 }
 
