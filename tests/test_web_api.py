@@ -123,7 +123,7 @@ def test_stats_equals_cli(client, db, capsys) -> None:  # type: ignore[no-untype
     r = client.get("/api/stats")
     assert r.status_code == 200
     cli = cli_json(capsys, "stats", "--db", str(db), "--format", "json")
-    assert r.json() == cli | {"path": "web.duckdb"}  # the file name, never the server's folders
+    assert r.json() == cli | {"path": "web.duckdb", "full_texts": 0}  # the file name, never the server's folders
     assert str(db.parent) not in r.text
     assert r.json()["papers"] == 15
 
@@ -725,10 +725,12 @@ def test_openapi_documents_what_the_api_answers(client) -> None:  # type: ignore
     def params(path: str) -> set[str]:
         return {p["name"] for p in spec["paths"][path]["get"]["parameters"]}
 
-    assert params("/api/adoption") == {"q", "from", "to", "category", "case_sensitive", "field", "introduced",
-                                       "origin", "senses"}
+    assert params("/api/adoption") == {"q", "from", "to", "category", "case_sensitive", "field", "text", "introduced",
+                                       "origin", "senses", "by"}
     assert params("/api/emerging") == {"recent", "baseline", "category", "limit"}
-    assert {"q", "from", "to", "by", "measure", "smooth", "category", "case_sensitive", "field"} == params("/api/trend")
+    assert {"q", "from", "to", "by", "measure", "smooth", "category", "case_sensitive", "field", "text"} == params(
+        "/api/trend")
+    assert "text" in params("/api/papers") and "text" in params("/api/trend.csv")
     limit = next(p for p in spec["paths"]["/api/papers"]["get"]["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["default"]) == (0, 20)
     assert {"/api/config", "/", "/docs"}.isdisjoint(spec["paths"])
@@ -798,3 +800,143 @@ def test_too_many_waiting_analytics_questions_are_refused_at_once(db, monkeypatc
     second.join(10)
     assert out1["r"].status_code == out2["r"].status_code == 200  # type: ignore[attr-defined]
     assert len(gate["calls"]) == 2
+
+
+# -- full text: text=full, in:ROLE, coverage, matched sentences ------------------------------------------------------
+def _fulltexts():  # type: ignore[no-untyped-def]
+    from uptake.records import BibEntry, FullText, Paragraph
+
+    def ft(n: int, *paras: tuple[str, str, str]) -> FullText:
+        return FullText(id=f"24{n:02d}.{n:05d}", title="t", abstract="", bibliography=(BibEntry("k1", "A work."),),
+                        paragraphs=tuple(Paragraph(role, section, text) for role, section, text in paras),
+                        source_kind="unarxive", extractor="test/1", status="ok")
+
+    return [
+        ft(2, ("method", "3 Training", "We train the model with DPO on pairs.")),
+        ft(5, ("method", "3 Method", "We optimise the policy with GRPO and a verifiable reward."),
+           ("related", "2 Related work", "PPO [cite:k1] is the usual choice.")),
+        ft(8, ("related", "2 Background", "GRPO [cite:k1] removes the critic."),
+           ("experiments", "5 Results", "We compare against PPO on three tasks.")),
+        ft(9, ("experiments", "4 Experiments", "GRPO beats PPO on every benchmark we tried.")),
+        ft(11, ("appendix", "A Hyper-parameters", "The settings of GRPO are listed in Table 3.")),
+        ft(14, ("introduction", "1 Introduction", "GRPO is popular."),
+           ("method", "3 Approach", "We combine DPO with rejection sampling.")),
+    ]
+
+
+@pytest.fixture(scope="module")
+def ft_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from uptake.fulltext import store_fulltexts
+    from uptake.store import Store
+
+    path = tmp_path_factory.mktemp("webft") / "ft.duckdb"
+    store_with(path, _papers())
+    with Store.open(path, write=True) as store:
+        store_fulltexts(store, _fulltexts())
+    return path
+
+
+@pytest.fixture(scope="module")
+def ft_client(ft_db: Path) -> TestClient:
+    return TestClient(create_app(ft_db), raise_server_exceptions=False)
+
+
+FULLTEXT_CASES = [
+    ({"q": "GRPO, GRPO in:method", "text": "full"}, ["--text", "full"]),
+    ({"q": "(GRPO | DPO) in:experiments, DPO in:method", "text": "full", "by": "quarter"},
+     ["--text", "full", "--by", "quarter"]),
+    ({"q": "GRPO in:use, PPO", "text": "full", "measure": "count", "from": "2024-03"},
+     ["--text", "full", "--measure", "count", "--from", "2024-03"]),
+    ({"q": "GRPO", "text": "abstract"}, []),
+]
+
+
+@pytest.mark.parametrize(("params", "flags"), FULLTEXT_CASES)
+def test_full_text_trend_equals_cli_json(ft_client, ft_db, capsys, params, flags) -> None:  # type: ignore[no-untyped-def]
+    r = ft_client.get("/api/trend", params=params)
+    assert r.status_code == 200, r.text
+    expected = cli_json(capsys, "trend", params["q"], "--db", str(ft_db), "--format", "json", *flags)
+    assert r.json() == expected
+    if params["text"] == "full":
+        f = r.json()["filters"]
+        assert f["text"] == "full" and f["fulltext_coverage"]
+        assert {tuple(c) for c in f["fulltext_coverage"]} == {("period", "with_full_text", "papers")}
+
+
+def test_full_text_trend_csv_equals_cli(ft_client, ft_db, capsys) -> None:  # type: ignore[no-untyped-def]
+    r = ft_client.get("/api/trend.csv", params={"q": "GRPO in:method, GRPO", "text": "full"})
+    assert r.status_code == 200, r.text
+    capsys.readouterr()
+    assert main(["trend", "GRPO in:method, GRPO", "--db", str(ft_db), "--format", "csv", "--text", "full"]) == 0
+    assert r.text == capsys.readouterr().out
+
+
+def test_full_text_shares_divide_by_papers_with_a_full_text(ft_client) -> None:  # type: ignore[no-untyped-def]
+    data = ft_client.get("/api/trend", params={"q": "GRPO", "text": "full", "from": "2024-01", "to": "2024-12"}).json()
+    cov = {c["period"]: (c["with_full_text"], c["papers"]) for c in data["filters"]["fulltext_coverage"]}
+    assert cov["2024-05"] == (1, 2) and cov["2024-03"] == (0, 1) and cov["2024-09"] == (1, 1)
+    may = next(p for p in data["series"][0]["points"] if p["period"] == "2024-05")
+    assert (may["count"], may["total"]) == (1, 1)  # of the one paper with a full text, not of both
+
+
+def test_full_text_papers_carry_the_matched_sentence(ft_client, ft_db) -> None:  # type: ignore[no-untyped-def]
+    r = ft_client.get("/api/papers", params={"q": "GRPO in:use", "text": "full", "limit": "50"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    lib = Corpus(ft_db).papers("GRPO in:use", text="full", limit=50)
+    assert body["total"] == lib.total == 3  # method, experiments, appendix; not the related-work mention
+    assert [p["id"] for p in body["papers"]] == [p.id for p in lib.papers]
+    assert [p["match"] for p in body["papers"]] == [p.match for p in lib.papers]
+    first = body["papers"][0]
+    assert first["match"] == {"role": "appendix", "section": "A Hyper-parameters",
+                              "sentence": "The settings of GRPO are listed in Table 3."}
+    assert "".join(s["text"] for s in first["match_segments"]) == first["match"]["sentence"]
+    assert [s["text"] for s in first["match_segments"] if s["hit"]] == ["GRPO"]
+    mention = ft_client.get("/api/papers", params={"q": "GRPO", "text": "full", "period": "2024-08"}).json()
+    assert mention["papers"][0]["match"]["role"] == "related"
+    plain = ft_client.get("/api/papers", params={"q": "GRPO", "period": "2024-08"}).json()
+    assert "match" not in plain["papers"][0] and "match_segments" not in plain["papers"][0]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "needle"),
+    [
+        ("/api/trend", {"q": "GRPO in:method"}, "in:method looks at sections of full texts: add --text full"),
+        ("/api/papers", {"q": "GRPO in:use"}, "in:use looks at sections of full texts: add --text full"),
+        ("/api/trend.csv", {"q": "(GRPO | DPO) in:experiments"}, "add --text full"),
+        ("/api/trend", {"q": "GRPO", "text": "body"}, "text must be abstract or full, not 'body'"),
+        ("/api/papers", {"q": "GRPO", "text": "FULL"}, "text must be abstract or full, not 'FULL'"),
+        ("/api/trend", {"q": "title:GRPO", "text": "full"}, "name the sections instead, e.g. GRPO in:method"),
+        ("/api/trend", {"q": "GR*O", "text": "full"}, "wildcards are not supported with --text full"),
+        ("/api/adoption", {"q": "GRPO", "by": "cites"}, "by must be mention or use, not 'cites'"),
+    ],
+)
+def test_full_text_errors_are_400_with_the_cli_message(ft_client, path, params, needle) -> None:  # type: ignore[no-untyped-def]
+    r = ft_client.get(path, params=params)
+    assert r.status_code == 400, r.text
+    assert needle in r.json()["error"] and "position" in r.json()
+
+
+def test_full_text_without_full_texts_says_how_to_add_them(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/trend", params={"q": "GRPO", "text": "full"})
+    assert r.status_code == 503 and "holds no full texts yet" in r.json()["error"]
+    assert "fulltext import" in r.json()["error"] and "/" not in r.json()["error"].split(" holds")[0]
+    assert client.get("/api/stats").json()["full_texts"] == 0
+
+
+def test_stats_counts_full_texts(ft_client, ft_db, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli = cli_json(capsys, "stats", "--db", str(ft_db), "--format", "json")
+    assert ft_client.get("/api/stats").json() == cli | {"path": "ft.duckdb", "full_texts": 6}
+    assert Corpus(ft_db).fulltext_count() == 6
+
+
+def test_adoption_by_use_and_full_text_match_the_library(ft_client, ft_db) -> None:  # type: ignore[no-untyped-def]
+    r = ft_client.get("/api/adoption", params={"q": "GRPO", "by": "use"})
+    assert r.status_code == 200, r.text
+    want = Corpus(ft_db).adoption("GRPO", by="use", with_senses=False).as_dict()
+    assert r.json() == json.loads(json.dumps(want))
+    assert r.json()["filters"]["text"] == "full" and r.json()["series"][0]["total_matches"] == 3
+    full = ft_client.get("/api/adoption", params={"q": "GRPO in:method", "text": "full"})
+    assert full.status_code == 200, full.text
+    assert full.json() == json.loads(json.dumps(Corpus(ft_db).adoption(
+        "GRPO in:method", text="full", with_senses=False).as_dict()))

@@ -195,6 +195,11 @@ def test_other_downloads_and_options(page, server) -> None:  # type: ignore[no-u
     png = Path(info.value.path()).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 
+    # This store has no full texts: the switch says so and stays off.
+    page.wait_for_function("() => document.querySelector('#text-full-label').title.includes('no full texts')")
+    assert page.locator("#text-full").is_disabled() and page.locator("#text-abstract").is_checked()
+    assert page.locator("#roles").is_hidden() and page.locator("#coverage").is_hidden()
+
     # A change of option redraws; smoothing switches the tooltip to the moving average.
     page.select_option("#smooth", "3")
     page.wait_for_function("() => new URLSearchParams(location.search).get('smooth') === '3'")
@@ -314,3 +319,204 @@ def test_a_busy_analytics_answer_is_retried_after_retry_after(page, server) -> N
     page.locator("#emerging button").first.wait_for()
     assert len(asked) == 2
     assert page.locator("#emerging button").first.inner_text().startswith("DPO")
+
+
+# -- full text: the switch, section chips, the coverage strip, matched sentences -----------------------------------
+@pytest.fixture(scope="module")
+def ft_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Metadata for 30 papers a month (2024-01..2025-06), full texts for a few of them: thin (1 in 30) in the
+    first three months, about half later; GRPO used in method/experiments sections or only cited in related work."""
+    import random
+    from datetime import date
+
+    from conftest import make_paper, store_with
+
+    from uptake.fulltext import store_fulltexts
+    from uptake.records import BibEntry, FullText, Paragraph
+    from uptake.store import Store
+
+    rng = random.Random(3)
+    papers, texts = [], []
+    for k in range(18):
+        year, month = 2024 + k // 12, k % 12 + 1
+        for j in range(30):
+            pid = f"{year % 100:02d}{month:02d}.{j:05d}"
+            grpo = rng.random() < 0.3 + 0.02 * k
+            papers.append(make_paper(pid, "GRPO for reasoning" if grpo else "A study of models",
+                                     "We train language models." + (" We use GRPO." if grpo else ""),
+                                     categories=("cs.LG",), published=f"{year}-{month:02d}-{1 + j % 27:02d}"))
+            if (k < 3 and j > 0) or (k >= 3 and rng.random() < 0.5):
+                continue
+            kind = rng.random()
+            paras = [Paragraph("introduction", "1 Introduction", "Reinforcement learning improves reasoning.")]
+            if kind < 0.45:
+                paras.append(Paragraph("method", "3 Method", "We optimise the policy with GRPO and a verifiable reward."))
+            elif kind < 0.6:
+                paras.append(Paragraph("experiments", "5 Experiments", "GRPO beats PPO on every benchmark we tried."))
+            elif kind < 0.8:
+                paras.append(Paragraph("related", "2 Related work", "GRPO [cite:k1] removes the critic of PPO."))
+            paras.append(Paragraph("method", "3 Method", "We fine-tune with supervised learning."))
+            texts.append(FullText(id=pid, title="t", abstract="", paragraphs=tuple(paras),
+                                  bibliography=(BibEntry("k1", "A cited work."),), source_kind="unarxive",
+                                  extractor="test/1", status="ok", published=date(year, month, 1 + j % 27)))
+    path = tmp_path_factory.mktemp("e2eft") / "fulltext.duckdb"
+    store_with(path, papers)
+    with Store.open(path, write=True) as store:
+        store_fulltexts(store, texts)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ft_server(ft_store: Path) -> Iterator[str]:
+    uvicorn = pytest.importorskip("uvicorn")
+    from uptake.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(ft_store), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=300)
+
+
+def test_full_text_switch_sections_coverage_and_matched_sentences(browser, ft_server, ft_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from uptake.corpus import Corpus
+
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # The analytics panels have their own tests; fixed answers here keep this one fast.
+    page.route("**/api/adoption*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                               body='{"series": []}'))
+    page.route("**/api/emerging*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"recent": ["2025-01", "2025-05"], "baseline": ["2024-01", "2024-12"], "category": [], "terms": []}'))
+    try:
+        page.goto(ft_server + "/?q=GRPO")
+        wait_for_series(page, 1)
+        assert page.locator("#coverage").is_hidden() and page.locator("#roles").is_hidden()
+        full = page.get_by_label("Full text")
+        page.wait_for_function("() => !document.querySelector('#text-full').disabled")  # once /api/stats says so
+        assert "full texts" in page.locator("#corpus-info").inner_text()
+
+        # Switch to full text: the chart reads full texts and the coverage strip appears under it.
+        full.check()
+        page.wait_for_function("() => new URLSearchParams(location.search).get('text') === 'full'")
+        page.locator("#coverage svg").wait_for()
+        wait_for_series(page, 1)
+        want = Corpus(ft_store).trend("GRPO", text="full", start=page.input_value("#from")).to_json_dict()
+        cov = want["filters"]["fulltext_coverage"]
+        cells = page.locator("#coverage rect.cov")
+        assert cells.count() == len(cov)
+        thin = page.eval_on_selector_all("#coverage rect.cov.thin", "rs => rs.map(r => r.dataset.period)")
+        assert thin == [c["period"] for c in cov if c["papers"] and c["with_full_text"] / c["papers"] < 0.05]
+        assert thin == ["2024-01", "2024-02", "2024-03"]
+        note = page.locator("#coverage-note")
+        assert "warn" in (note.get_attribute("class") or "") and "thin" in note.inner_text()
+        assert "with a full text" in page.locator("#chart-title").inner_text()
+
+        # The "Uses" chip writes in:use into the query, where the user can read and edit it.
+        roles = page.locator("#roles")
+        assert roles.is_visible()
+        assert roles.get_by_role("button", name="Anywhere").get_attribute("aria-pressed") == "true"
+        roles.get_by_role("button", name="Uses").click()
+        page.wait_for_function("() => document.querySelector('#chart svg g.series')?.dataset.label === 'GRPO in:use'"
+                               " && !document.querySelector('#chart').classList.contains('busy')")
+        assert page.input_value("#q") == "GRPO in:use"
+        assert roles.get_by_role("button", name="Uses").get_attribute("aria-pressed") == "true"
+        want = Corpus(ft_store).trend("GRPO in:use", text="full", start=page.input_value("#from")).to_json_dict()
+        i, point = next((i, p) for i, p in enumerate(want["series"][0]["points"])
+                        if p["count"] >= 2 and p["period"] >= "2024-06")
+
+        # Click a point: each paper shows the matched sentence, its section and role, the term marked.
+        page.locator(f'circle.pt[data-series="0"][data-index="{i}"]').click()
+        page.locator("#paper-list li .match").first.wait_for()
+        expected = Corpus(ft_store).papers("GRPO in:use", text="full", period=point["period"], limit=50)
+        items = page.locator("#paper-list li")
+        assert items.count() == expected.total == point["count"]
+        first = items.first
+        assert first.locator(".role").inner_text() == expected.papers[0].match["role"]
+        assert first.locator(".section").inner_text() == "§ " + expected.papers[0].match["section"]
+        assert first.locator(".sentence").inner_text() == expected.papers[0].match["sentence"]
+        assert first.locator(".sentence mark").all_inner_texts() == ["GRPO"]
+        assert {r.inner_text() for r in page.locator("#paper-list .role").all()} <= {"method", "experiments"}
+        assert "in their full text" in page.locator("#papers .head").inner_text()
+        # What the docs show (UPTAKE_FULLTEXT_SCREENSHOT=docs/screenshot-fulltext.png): from the top to the strip.
+        assert (page.locator("#coverage").bounding_box() or {}).get("height", 0) > 10
+        box = page.locator("#chart-note").bounding_box()
+        assert box
+        shot = Path(os.environ.get("UPTAKE_FULLTEXT_SCREENSHOT") or tmp_path / "fulltext.png")
+        page.screenshot(path=str(shot), full_page=True,
+                        clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 14})
+        assert shot.stat().st_size > 20_000
+
+        # The SVG download carries the coverage strip under the chart.
+        with page.expect_download() as info:
+            page.click("#dl-svg")
+        svg = Path(info.value.path()).read_text(encoding="utf-8")
+        assert svg.count('class="cov') == len(cov) and "with a full text" in svg
+
+        # The permalink keeps full text, the section (in q) and the selected point.
+        state = parse_qs(urlparse(page.url).query)
+        assert state["text"] == ["full"] and state["q"] == ["GRPO in:use"] and state["sel"] == [f"0:{point['period']}"]
+        permalink = page.url
+        page.goto("about:blank")
+        page.goto(permalink)
+        page.locator("#paper-list li .match").first.wait_for()
+        assert page.locator("#text-full").is_checked()
+        assert page.locator("#roles").get_by_role("button", name="Uses").get_attribute("aria-pressed") == "true"
+
+        # Keyboard: back to abstracts with the arrow keys; the section goes with it (abstracts have none).
+        page.focus("#text-full")
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function("() => !new URLSearchParams(location.search).has('text')")
+        wait_for_series(page, 1)
+        assert page.input_value("#q") == "GRPO"
+        assert page.locator("#coverage").is_hidden() and page.locator("#roles").is_hidden()
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+CHIP_CASES = [  # (query, with in:method, back to anywhere)
+    ("GRPO, DPO", "GRPO in:method, DPO in:method", "GRPO, DPO"),
+    ('DPO | "direct preference optimization"', '(DPO | "direct preference optimization") in:method',
+     'DPO | "direct preference optimization"'),
+    ("GRPO in:use", "GRPO in:method", "GRPO"),
+    ("GRPO / PPO", "GRPO in:method / PPO in:method", "GRPO / PPO"),
+    ("(GRPO + DPO) / PPO", "(GRPO in:method + DPO in:method) / PPO in:method", "(GRPO + DPO) / PPO"),
+    ("agents -survey, =LoRA", "(agents -survey) in:method, =LoRA in:method", "agents -survey, =LoRA"),
+    ("a | b in:experiments", "(a | b in:experiments) in:method", "a | b in:experiments"),
+    ('"reward model" cat:cs.CL', '("reward model" cat:cs.CL) in:method', '"reward model" cat:cs.CL'),
+]
+
+
+def test_section_chips_rewrite_the_query_into_what_the_parser_reads(page, server) -> None:  # type: ignore[no-untyped-def]
+    from uptake.query import parse_query
+    from uptake.query.ast import Term, walk
+
+    page.goto(server + "/?q=GRPO")
+    wait_for_series(page, 1)
+    got = page.evaluate("""async (qs) => {
+        const m = await import('/static/fulltext.js');
+        return qs.map((q) => { const w = m.withRole(q, 'method');
+                               return [w, m.withRole(w, null), m.queryRole(q), m.queryRole(w)]; });
+    }""", [q for q, _, _ in CHIP_CASES])
+    for (q, want, back), (w, b, before, after) in zip(CHIP_CASES, got, strict=True):
+        assert (w, b, after) == (want, back, "method"), q
+        assert before == ("use" if "in:use" in q else "mixed" if "in:" in q else None), q
+        for series in parse_query(w).series:  # every term the chip touched looks in the method only
+            roles = {t.roles for t in walk(series.expr) if isinstance(t, Term)}
+            assert roles <= {("method",), ("experiments",)} and ("method",) in roles, (q, w)

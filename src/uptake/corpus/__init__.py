@@ -372,6 +372,11 @@ class Corpus:
             return FullTextStatus(rows=tuple(tuple(r) for r in store.fulltext_status_rows()),
                                   failures=tuple(store.fulltext_failures()), papers=store.paper_count())
 
+    def fulltext_count(self) -> int:
+        """Papers with a usable (ok or partial) full text that a ``text="full"`` question can read; 0 when none."""
+        with self._read() as store:
+            return sum(store.fulltext_month_totals().values()) if store.has_fulltext() else 0
+
     def _fulltext_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
         """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
         if has_wildcards(parsed):

@@ -27,6 +27,8 @@ class AdoptionArgs:
     introduced: str | None = None
     origin: str | None = None
     senses: bool = False
+    text: str = "abstract"
+    by: str = "mention"
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,9 @@ class EmergingArgs:
 def adoption_json(corpus: Corpus, args: AdoptionArgs) -> dict[str, Any]:
     """``uptake adoption --format json`` for the request: one summary per series of the query."""
     scope = Scope.build(category=args.category, case_sensitive=args.case_sensitive, field=args.field,
-                        start=args.start, end=args.end)
+                        start=args.start, end=args.end, text=args.text)
     report = corpus.adoption(args.query, scope=scope, introduced=args.introduced, origin=args.origin,
-                             with_senses=args.senses)
+                             with_senses=args.senses, by=args.by)
     return report.as_dict()
 
 

@@ -53,6 +53,9 @@ Category = Annotated[list[str], Q(description="arXiv category; repeatable or com
 CaseSensitive = Annotated[bool, Q(description="Match case exactly (true|false)"), blank(False)]
 FieldP = Annotated[str, Q(pattern=r"^(any|title|abstract)$", description="Where terms must match"), blank("any")]
 By = Annotated[str | None, Q(description="Period: month, quarter or year")]
+TextP = Annotated[str, Q(pattern=r"^(abstract|full)$", description="What the query reads: `abstract` (titles and "
+                         "abstracts) or `full` (papers' full texts; shares then divide by papers WITH a full text, "
+                         "and `in:ROLE` names sections)"), blank("abstract")]
 
 
 def query_of(q: str | None, limits: Limits) -> Query:
@@ -93,16 +96,17 @@ class Filters:
     category: tuple[str, ...]
     case_sensitive: bool
     field: str
+    text: str = "abstract"
 
     def key(self) -> tuple[Any, ...]:
-        return (self.query.text, self.start, self.end, self.category, self.case_sensitive, self.field)
+        return (self.query.text, self.start, self.end, self.category, self.case_sensitive, self.field, self.text)
 
 
 async def filters(svc: Svc, q: QText = None, start: From = None, to: To = None, category: Category = [],  # noqa: B006
-            case_sensitive: CaseSensitive = False, field: FieldP = "any") -> Filters:
+            case_sensitive: CaseSensitive = False, field: FieldP = "any", text: TextP = "abstract") -> Filters:
     return Filters(
         query=query_of(q, svc.limits), start=start or None, end=to or None,
-        category=categories_of(category, svc.limits), case_sensitive=case_sensitive, field=field,
+        category=categories_of(category, svc.limits), case_sensitive=case_sensitive, field=field, text=text,
     )
 
 

@@ -99,8 +99,8 @@ def validation_message(err: dict[str, Any]) -> str:
     return f"{name}: {err.get('msg', 'invalid')}"
 
 
-#: What a ``pattern=`` parameter accepts, in words.
-CHOICES = {"field": "title, abstract or any"}
+#: What a ``pattern=`` parameter accepts, in words (``by`` is /api/adoption's; the trend's ``by`` is the library's check).
+CHOICES = {"field": "title, abstract or any", "text": "abstract or full", "by": "mention or use"}
 
 
 def install(app: FastAPI) -> None:

@@ -19,6 +19,10 @@ Month = Annotated[str | None, Q(description="The month the idea was introduced, 
 Origin = Annotated[str | None, Q(description="arXiv id of the paper that introduced it (instead of `introduced`)")]
 Senses = Annotated[bool, Q(description="Also split each term's uses into senses (slower)"), blank(False)]
 Window = Annotated[str | None, Q(description="FIRST:LAST months, YYYY-MM:YYYY-MM (default: see the endpoint)")]
+CountBy = Annotated[str, Q(pattern=r"^(mention|use)$", description="`mention` (default): papers naming each idea; "
+                           "`use`: papers using it (matched in their method, experiments, appendix or captions, "
+                           "outside sentences citing another work), among papers with a full text (implies "
+                           "`text=full`)"), blank("mention")]
 Top = Annotated[int, Q(ge=1, description="How many terms (at most the server's max_limit)"), blank(20)]
 
 HEAVY = ("Runs in the analytics worker (one computation at a time; others wait within their budget or get 503 "
@@ -28,13 +32,14 @@ HEAVY = ("Runs in the analytics worker (one computation at a time; others wait w
 
 @router.get("/api/adoption", response_class=JsonResponse, summary="Adoption summary for each series of q",
             description="Exactly `adoption(corpus, q, ...).as_dict()` from uptake.analytics.adoption: first mention, "
-            "milestones, doubling time and fit summaries per series. " + HEAVY)
+            "milestones, doubling time and fit summaries per series (`uptake adoption --format json`, with "
+            "`text` as `--text` and `by` as `--by`). " + HEAVY)
 async def api_adoption(svc: Svc, filters: Filtered, introduced: Month = None, origin: Origin = None,
-                       senses: Senses = False) -> JsonResponse:
+                       senses: Senses = False, by: CountBy = "mention") -> JsonResponse:
     f = filters
     args = bridge.AdoptionArgs(query=f.query.text, category=f.category, case_sensitive=f.case_sensitive,
                                field=f.field, start=f.start, end=f.end, introduced=introduced or None,
-                               origin=origin or None, senses=senses)
+                               origin=origin or None, senses=senses, text=f.text, by=by)
 
     def work(corpus: Corpus) -> dict:  # type: ignore[type-arg]
         return bridge.adoption_json(corpus, args)

@@ -19,12 +19,13 @@ router = APIRouter(tags=["corpus"], responses=ERRORS)
 
 @router.get("/api/stats", response_class=JsonResponse, summary="What the store holds",
             description="`uptake stats --format json`, except that `path` is only the store's file name "
-            "(the server's folders are nobody's business).")
+            "(the server's folders are nobody's business), plus `full_texts`: how many papers have a usable full "
+            "text (0: `text=full` has nothing to read).")
 async def api_stats(svc: Svc) -> JsonResponse:
     name = svc.db_path.name
 
     def work(corpus: Corpus) -> dict[str, Any]:
-        return corpus.stats().as_dict() | {"path": name}
+        return corpus.stats().as_dict() | {"path": name, "full_texts": corpus.fulltext_count()}
 
     return JsonResponse(await svc.runner.run(("stats",), work, memo=True))
 

@@ -27,7 +27,9 @@ Offset = Annotated[int, Q(ge=0, le=10_000_000, description="Papers to skip"), bl
 @router.get("/api/papers", response_class=JsonResponse, summary="The papers behind a point, newest first",
             description="Papers matching q (or only its series number `series`, 0-based) in `period` or in "
             "from..to, each with a snippet whose matched words are marked (`uptake papers --format json` plus "
-            "`limit`, `offset`, `title_segments` and `snippet`).")
+            "`limit`, `offset`, `title_segments` and `snippet`). With `text=full` each paper also carries `match` "
+            "(`role`, `section`, `sentence`: where its full text matched) and `match_segments` (that sentence with "
+            "the matched words marked).")
 async def api_papers(svc: Svc, filters: Filtered, period: Period = None, by: By = None, series: Series = None,
                      limit: Limit = 20, offset: Offset = 0) -> JsonResponse:
     parsed = filters.query
@@ -44,7 +46,7 @@ async def api_papers(svc: Svc, filters: Filtered, period: Period = None, by: By 
     def work(corpus: Corpus) -> tuple[Any, dict[str, tuple[str, str]]]:
         result = corpus.papers(parsed, period=period or None, by=by or "month", start=f.start, end=f.end,  # type: ignore[arg-type]
                                category=list(f.category), case_sensitive=f.case_sensitive, field=f.field,  # type: ignore[arg-type]
-                               limit=n_limit, offset=n_offset)
+                               limit=n_limit, offset=n_offset, text=f.text)
         return result, corpus.paper_texts([p.id for p in result.papers])
 
     key = ("papers", parsed.text, *f.key()[1:], period, by, n_limit, n_offset)
@@ -55,6 +57,9 @@ async def api_papers(svc: Svc, filters: Filtered, period: Period = None, by: By 
         d = p.as_dict()
         d["title_segments"] = title_highlights(title, parsed, case_sensitive=f.case_sensitive, field=f.field).segments  # type: ignore[arg-type]
         d["snippet"] = snippet(title, abstract, parsed, case_sensitive=f.case_sensitive, field=f.field)  # type: ignore[arg-type]
+        if p.match is not None:  # --text full: the sentence that matched, its words marked like the title's
+            d["match_segments"] = [s.as_dict() for s in title_highlights(
+                p.match["sentence"], parsed, case_sensitive=f.case_sensitive, field=f.field).segments]  # type: ignore[arg-type]
         rows.append(d)
     return JsonResponse({"query": result.query, "period": result.period, "total": result.total,
                          "limit": n_limit, "offset": n_offset, "papers": rows})

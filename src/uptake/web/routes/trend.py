@@ -33,7 +33,7 @@ class TrendArgs:
         f = self.filters
         return corpus.trend(f.query, start=f.start, end=f.end, by=self.by, category=list(f.category),  # type: ignore[arg-type]
                             measure=self.measure, smooth=self.smooth,  # type: ignore[arg-type]
-                            case_sensitive=f.case_sensitive, field=f.field)  # type: ignore[arg-type]
+                            case_sensitive=f.case_sensitive, field=f.field, text=f.text)  # type: ignore[arg-type]
 
 
 async def trend_args(svc: Svc, filters: Filtered, by: By = None, measure: Measure = None,

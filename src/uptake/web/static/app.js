@@ -1,9 +1,11 @@
 // The uptake page: form <-> URL state, trend chart, papers behind a point, adoption and emerging panels.
 import { PALETTE, exportSvg, formatPct, formatRatio, formatValue, isRatio, renderChart, valueOf } from "./chart.js";
+import { SECTION_CHIPS, THIN_COVERAGE, USE_ROLES, coverageByPeriod, coverageText, queryRole, renderCoverage, withRole } from "./fulltext.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
   q: "", from: "", to: "", by: "month", measure: "share", smooth: "1", category: "", field: "any", cs: false,
+  text: "abstract", // or "full": the query reads papers' full texts (section roles are in:ROLE in q)
   hidden: new Set(), sel: null, // sel = {series, period}
 };
 let config = { default_query: "GRPO, DPO, PPO" };
@@ -34,6 +36,7 @@ function readUrl() {
   state.category = u.get("category") || "";
   state.field = u.get("field") || "any";
   state.cs = ["1", "true", "yes", "on"].includes((u.get("cs") || "").toLowerCase());
+  state.text = u.get("text") === "full" ? "full" : "abstract";
   state.hidden = new Set((u.get("hide") || "").split(",").filter((s) => /^\d+$/.test(s)).map(Number));
   const sel = u.get("sel");
   const m = sel && /^(\d+):(.+)$/.exec(sel);
@@ -51,6 +54,7 @@ function urlFor(s) {
   if (s.category) u.set("category", s.category);
   if (s.field && s.field !== "any") u.set("field", s.field);
   if (s.cs) u.set("cs", "1");
+  if (s.text === "full") u.set("text", "full");
   if (s.hidden.size) u.set("hide", [...s.hidden].sort((a, b) => a - b).join(","));
   if (s.sel) u.set("sel", `${s.sel.series}:${s.sel.period}`);
   return "?" + u.toString();
@@ -74,6 +78,9 @@ function fillForm() {
   $("category").value = state.category;
   $("field").value = state.field;
   $("cs").checked = state.cs;
+  $("text-full").checked = state.text === "full";
+  $("text-abstract").checked = state.text !== "full";
+  updateSections();
 }
 
 function readForm() {
@@ -87,6 +94,8 @@ function readForm() {
   state.category = $("category").value.trim();
   state.field = $("field").value;
   state.cs = $("cs").checked;
+  state.text = $("text-full").checked ? "full" : "abstract";
+  updateSections();
   if (JSON.stringify([state.q]) !== before) state.hidden = new Set(); // new series: show them all
 }
 
@@ -101,6 +110,7 @@ function apiParams(extra = {}) {
   for (const c of state.category.split(",").map((s) => s.trim()).filter(Boolean)) u.append("category", c);
   if (state.field !== "any") u.set("field", state.field);
   if (state.cs) u.set("case_sensitive", "true");
+  if (state.text === "full") u.set("text", "full");
   for (const [k, v] of Object.entries(extra)) u.set(k, v);
   return u;
 }
@@ -167,7 +177,8 @@ async function loadTrend() {
 
 function describe(t) {
   const f = t.filters;
-  const what = f.measure === "count" ? "Papers" : "Share of papers";
+  const full = f.text === "full" ? " with a full text" : "";
+  const what = f.measure === "count" ? `Papers${full}` : `Share of papers${full}`;
   const cats = f.category && f.category.length ? ` in ${f.category.join(", ")}` : "";
   const sm = f.smooth > 1 ? `, ${f.smooth}-${f.by} moving average` : "";
   return `${what} per ${f.by}${cats}${sm}, ${f.from} to ${f.to}`;
@@ -178,13 +189,15 @@ function drawTrend() {
   $("chart-title").textContent = describe(trend);
   renderLegend();
   chart = renderChart($("chart"), trend, { hidden: state.hidden });
+  renderCoverage($("coverage"), trend, chart);
   document.body.dataset.series = String(trend.series.length - state.hidden.size);
   if (!document.body.dataset.firstChartMs) document.body.dataset.firstChartMs = String(Math.round(performance.now()));
   attachChartEvents();
   if (state.sel) chart.showSelected(state.sel.series, trend.series[0]?.points.findIndex((p) => p.period === state.sel.period));
   const inc = trend.series[0]?.points.filter((p) => !p.complete).map((p) => p.period) || [];
   const c = trend.corpus;
-  $("chart-note").textContent = `Corpus: ${c.papers.toLocaleString("en")} papers, ${c.first} to ${c.last}. ` +
+  const corpusWhat = trend.filters.text === "full" ? "Full texts" : "Corpus";
+  $("chart-note").textContent = `${corpusWhat}: ${c.papers.toLocaleString("en")} papers, ${c.first} to ${c.last}. ` +
     (inc.length ? `Incomplete: ${inc.join(", ")}. ` : "") + "Hover for numbers; click a point for its papers.";
 }
 
@@ -254,9 +267,16 @@ function tooltipFor(i, active) {
     }
   });
   tip.appendChild(table);
+  const cov = coverageByPeriod(trend);
+  if (cov && cov[i]) {
+    const line = document.createElement("div");
+    line.className = cov[i].thin ? "tt-warn" : "tt-cov";
+    line.textContent = `full text: ${coverageText(cov[i])}${cov[i].thin ? " — thin coverage" : ""}`;
+    tip.appendChild(line);
+  }
   const hint = document.createElement("div");
   hint.className = "tt-hint";
-  hint.textContent = "count / all papers in the period · click for the papers";
+  hint.textContent = `count / ${cov ? "papers with a full text" : "all papers"} in the period · click for the papers`;
   tip.appendChild(hint);
 }
 
@@ -345,6 +365,30 @@ function segmentsInto(node, segments) {
   }
 }
 
+// Where a full text matched: its section's role (a badge) and heading, and the sentence with the matched words marked.
+function matchBlock(p) {
+  const box = document.createElement("div");
+  box.className = "match";
+  const where = document.createElement("div");
+  where.className = "where";
+  const role = document.createElement("span");
+  role.className = `role${USE_ROLES.includes(p.match.role) ? " use" : ""}`;
+  role.textContent = p.match.role;
+  role.title = USE_ROLES.includes(p.match.role) ? "a section where papers use what they name (counts for in:use)"
+    : "a section where papers mostly mention or cite";
+  where.append(Object.assign(document.createElement("span"), { className: "visually-hidden", textContent: "Matched in section role " }), role);
+  if (p.match.section) {
+    where.appendChild(Object.assign(document.createElement("span"), { className: "visually-hidden", textContent: ", heading " }));
+    where.appendChild(Object.assign(document.createElement("span"), { className: "section", textContent: `§ ${p.match.section}` }));
+  }
+  const q = document.createElement("blockquote");
+  q.className = "sentence";
+  if (p.match_segments && p.match_segments.length) segmentsInto(q, p.match_segments);
+  else q.textContent = p.match.sentence;
+  box.append(where, q);
+  return box;
+}
+
 async function loadPapers(si, period, offset) {
   const seq = ++papersSeq;
   const box = $("papers");
@@ -370,7 +414,8 @@ async function loadPapers(si, period, offset) {
     head.className = "head";
     const strong = document.createElement("strong");
     strong.textContent = `${data.total.toLocaleString("en")} paper${data.total === 1 ? "" : "s"}`;
-    head.append(strong, document.createTextNode(` match ${label} in ${period}, newest first`));
+    const where = state.text === "full" ? " in their full text" : "";
+    head.append(strong, document.createTextNode(` match ${label}${where} in ${period}, newest first`));
     box.appendChild(head);
     list = document.createElement("ol");
     list.id = "paper-list";
@@ -395,7 +440,8 @@ async function loadPapers(si, period, offset) {
     title.className = "title";
     segmentsInto(title, p.title_segments);
     li.append(meta, title);
-    if (p.snippet && p.snippet.field === "abstract" && p.snippet.segments.length) {
+    if (p.match) li.appendChild(matchBlock(p));
+    else if (p.snippet && p.snippet.field === "abstract" && p.snippet.segments.length) {
       const sn = document.createElement("p");
       sn.className = "snippet";
       if (p.snippet.truncated_start) sn.appendChild(document.createTextNode("… "));
@@ -551,10 +597,13 @@ function download(name, blob) {
 
 function exportedSvg() {
   const c = trend.corpus;
+  const full = trend.filters.text === "full" && !$("coverage").hidden;
   return exportSvg(chart, {
     title: describe(trend),
-    subtitle: `uptake · ${c.papers.toLocaleString("en")} arXiv papers, ${c.first} to ${c.last} · dated by first version · bands: 95% Wilson intervals · hollow: incomplete period`,
+    subtitle: [`uptake · ${c.papers.toLocaleString("en")} arXiv ${trend.filters.text === "full" ? "full texts" : "papers"}, ${c.first} to ${c.last} · dated by first version · bands: 95% Wilson intervals · hollow: incomplete period`,
+      ...(full ? [`shares of papers with a full text · strip: how many of each period's papers have one, amber under ${Math.round(THIN_COVERAGE * 100)}%`] : [])],
     hidden: state.hidden,
+    below: full ? $("coverage").querySelector("svg") : null,
   });
 }
 
@@ -586,6 +635,60 @@ function setupDownloads() {
   });
 }
 
+// ---------------------------------------------------------------------------------- full text: switch and sections
+// The switch sets text=full; a section chip rewrites the query, adding (or replacing) in:ROLE on every series,
+// so what is counted stays readable and editable in the query box.
+function setupSections() {
+  const box = $("roles");
+  for (const [role, label] of SECTION_CHIPS) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "chip";
+    b.dataset.role = role || "";
+    b.textContent = label;
+    b.title = role === null ? "anywhere in the full text (no in:)" : role === "use"
+      ? "in:use: where papers use it (method, experiments, appendix, captions), not sentences citing another work"
+      : `in:${role}: only in ${label.toLowerCase()} sections`;
+    b.setAttribute("aria-pressed", "false");
+    b.addEventListener("click", () => {
+      const pressed = b.getAttribute("aria-pressed") === "true";
+      $("q").value = withRole($("q").value, pressed ? null : role);
+      submit();
+    });
+    box.appendChild(b);
+  }
+  for (const id of ["text-abstract", "text-full"]) {
+    $(id).addEventListener("change", () => {
+      const q = $("q").value;
+      const r = queryRole(q);
+      if ($("text-abstract").checked && r && r !== "mixed") $("q").value = withRole(q, null); // abstracts have no sections
+      submit();
+    });
+  }
+  $("q").addEventListener("input", updateSections);
+}
+
+// Chips show the section every series of the query box is restricted to (none pressed when they differ).
+function updateSections() {
+  const full = state.text === "full";
+  $("roles").hidden = !full;
+  $("roles-note").hidden = !full;
+  const r = queryRole($("q").value);
+  for (const b of $("roles").querySelectorAll("button")) b.setAttribute("aria-pressed", String((b.dataset.role || null) === r));
+}
+
+// n: papers with a full text (/api/stats), or null when the server could not say (then the answer will).
+function enableFullText(n) {
+  const radio = $("text-full");
+  radio.disabled = n === 0 && state.text !== "full"; // a permalink to full text still shows why it cannot answer
+  const why = n === null ? "read papers' full texts where the store has them"
+    : n ? `read the full texts of ${n.toLocaleString("en")} papers (shares divide by papers with a full text)`
+    : "this store has no full texts yet: add some with `uptake fulltext import` or `uptake fulltext extract`";
+  $("text-full-label").title = why;
+  $("text-full-why").textContent = radio.disabled ? ` (off: ${why})` : "";
+  $("text-full-label").classList.toggle("disabled", radio.disabled);
+}
+
 // ---------------------------------------------------------------------------------- start
 function submit(e) {
   if (e) e.preventDefault();
@@ -600,6 +703,7 @@ async function start() {
   $("controls").addEventListener("submit", submit);
   // Enter in any option field submits too (the form does this natively; selects and the checkbox need help).
   for (const id of ["by", "measure", "smooth", "field", "cs"]) $(id).addEventListener("change", () => submit());
+  setupSections();
   $("help-toggle").addEventListener("click", () => {
     const help = $("syntax-help");
     help.hidden = !help.hidden;
@@ -626,11 +730,14 @@ async function start() {
   const [st] = await Promise.allSettled([statsReq]);
   if (st.status === "fulfilled") {
     stats = st.value;
-    $("corpus-info").textContent = `${stats.papers.toLocaleString("en")} papers · ${stats.first} to ${stats.last}`;
+    $("corpus-info").textContent = `${stats.papers.toLocaleString("en")} papers · ${stats.first} to ${stats.last}` +
+      (stats.full_texts ? ` · ${stats.full_texts.toLocaleString("en")} full texts` : "");
+    enableFullText(stats.full_texts || 0);
     const dl = $("category-list");
     for (const c of stats.categories) dl.appendChild(new Option(`${c.papers.toLocaleString("en")} papers`, c.category));
   } else {
     $("corpus-info").textContent = st.reason.message;
+    enableFullText(null);
   }
   if (early) await early;
   else {

@@ -262,10 +262,13 @@ export function renderChart(container, trend, opts) {
 }
 
 // A standalone copy of the chart for export: title, legend and a note drawn into the SVG.
-export function exportSvg(handle, { title, subtitle, hidden }) {
+// `below`: an SVG of the same width drawn under the chart (the full-text coverage strip), or null.
+export function exportSvg(handle, { title, subtitle, hidden, below = null }) {
   const src = handle.svg.cloneNode(true);
   src.querySelectorAll(".guide, .hover-dots").forEach((n) => n.remove());
-  const extraTop = 56, extraBottom = 22;
+  const lines = Array.isArray(subtitle) ? subtitle : [subtitle];
+  const extraTop = 56, belowHeight = below ? Number(below.getAttribute("height")) || 0 : 0;
+  const extraBottom = 22 + 14 * (lines.length - 1) + belowHeight;
   const width = handle.width, height = handle.height + extraTop + extraBottom;
   const out = el("svg", { xmlns: NS, viewBox: `0 0 ${width} ${height}`, width, height, "font-family": FONT, "font-size": 12 });
   el("rect", { x: 0, y: 0, width, height, fill: "#ffffff" }, out);
@@ -282,7 +285,13 @@ export function exportSvg(handle, { title, subtitle, hidden }) {
   });
   const body = el("g", { transform: `translate(0 ${extraTop})` }, out);
   for (const child of Array.from(src.childNodes)) body.appendChild(child);
-  const note = el("text", { x: 12, y: height - 7, fill: "#5b6475", "font-size": 10.5 }, out);
-  note.textContent = subtitle;
+  if (below) {
+    const under = el("g", { transform: `translate(0 ${extraTop + handle.height})` }, out);
+    for (const child of Array.from(below.cloneNode(true).childNodes)) under.appendChild(child);
+  }
+  lines.forEach((line, k) => {
+    const note = el("text", { x: 12, y: height - 7 - 14 * (lines.length - 1 - k), fill: "#5b6475", "font-size": 10.5 }, out);
+    note.textContent = line;
+  });
   return new XMLSerializer().serializeToString(out);
 }
