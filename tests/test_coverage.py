@@ -102,3 +102,14 @@ def test_cli_stats_coverage_and_heat_map(planted, tmp_path: Path, capsys: pytest
     assert "cs.IT" in out and "2026-01" in out and png.stat().st_size > 10_000
     assert main(["stats", "--coverage", "--db", str(planted.path), "-f", "json"]) == 0
     assert '"category": "cs.IT"' in capsys.readouterr().out
+
+
+def test_adoption_calls_a_first_mention_at_coverage_start_left_censored(planted) -> None:  # type: ignore[no-untyped-def]
+    rep = planted.adoption("LDPC, agentic memory", with_senses=False, fits=False)
+    ldpc, agentic = rep.series
+    assert ldpc.first_mention["left_censored"] is True  # cs.IT starts in 2026-01: LDPC may be older
+    assert agentic.first_mention["left_censored"] is False  # cs.CL is covered long before its first mention
+    notes = rep.filters["coverage"]
+    assert any(n.startswith("LDPC: first mention") and "left-censored" in n for n in notes)
+    assert any(n.startswith("cs.IT enters the corpus in 2026-01") for n in notes)
+    assert rep.as_dict()["filters"]["coverage"] == notes

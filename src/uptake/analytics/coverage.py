@@ -93,7 +93,7 @@ class Coverage:
             if lo < s.start <= hi:
                 out.append(f"{s.category} enters the corpus in {s.start_label} (~{s.level:,.0f} papers/month "
                            f"after): changes then may be coverage, not research")
-            if s.end is not None and lo <= s.end < hi:
+            if s.end is not None and lo <= s.end < hi - 1:  # not the last month or two (often partial)
                 out.append(f"{s.category} coverage ends in {s.end_label}")
             if len(out) >= top:
                 break

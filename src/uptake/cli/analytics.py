@@ -193,6 +193,8 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
             s.add_row(pnt.period + ("" if pnt.complete else " *"), *[pct(v, 3) for v in pnt.shares],
                       f"{pnt.family_total:,}")
         out.print(s)
+    for note in report.filters.get("coverage") or ():
+        out.print(f"[yellow]coverage:[/] {note}", highlight=False)
     out.print("[dim]intervals are 95%; `--format json` has every number, the rules used, Wilson intervals per "
               "month and the papers before each introduction[/]")
 

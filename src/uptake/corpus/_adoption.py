@@ -13,6 +13,7 @@ from ..analytics.adoption import (
     rank_by_speed,
     substitution,
 )
+from ..analytics.coverage import Coverage
 from ..analytics.trends import Trend, TrendSeries
 from ..errors import UsageError
 from ..periods import parse_month
@@ -47,6 +48,8 @@ def adoption(
         intro_month, rule = parse_month(introduced, what="--introduced"), "given"
     elif origin:
         intro_month, rule = corpus.origin_month(origin), f"origin {origin.strip()}"
+    coverage = corpus.coverage() if scope.text == "abstract" else None  # what the metadata corpus holds
+    caveats: list[str] = []
     results = []
     for s_ast, s in zip(_series_as_trended(parsed, trend), trend.series, strict=True):
         a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
@@ -64,16 +67,38 @@ def adoption(
                 end=trend.filters.get("to"),
             ) if first_pt is not None or not same else None
             senses_d = sres.as_dict() if sres is not None else None
+        if first is not None and coverage is not None:
+            first = _censor(first, a, coverage, caveats, s.label)
         results.append(replace(a, first_mention=first, early_papers=early, senses=senses_d))
+    lo, hi = parse_month(trend.filters["from"]), parse_month(trend.filters["to"])
+    if coverage is not None:
+        caveats.extend(coverage.caveats(category, lo, hi, top=5))
     return AdoptionReport(
         query=parsed.text,
-        filters=dict(trend.filters) | {"introduced": introduced, "origin": origin},
+        filters=dict(trend.filters) | {"introduced": introduced, "origin": origin, "coverage": caveats},
         corpus={"papers": trend.corpus.papers, "first": trend.corpus.first, "last": trend.corpus.last},
         series=tuple(results),
         ranking=rank_by_speed(results),
         substitution=substitution(trend) if len(trend.series) > 1 else None,
         trend=trend,
     )
+
+
+def _censor(first: dict[str, Any], a: SeriesAdoption, coverage: Coverage, caveats: list[str],
+            label: str) -> dict[str, Any]:
+    """Mark a first mention (and say so) when it falls at or before the start of its category's coverage:
+    the corpus cannot tell whether the idea is older, so it is left-censored, never an introduction."""
+    cat = first.get("primary_category")
+    span = coverage.spans.get(cat) if cat else None
+    month = parse_month(str(first.get("date", ""))[:7]) if first.get("date") else None
+    if span is None or span.start is None or month is None or month > span.start:
+        return {**first, "left_censored": False}
+    caveats.append(f"{label}: first mention {first['date']} is at or before the start of {cat}'s coverage "
+                   f"({span.start_label}): left-censored, the idea may be older than the corpus")
+    if a.introduction is not None and parse_month(a.introduction) <= span.start + 2:
+        caveats.append(f"{label}: the sustained onset {a.introduction} is within 2 months of {cat}'s coverage "
+                       f"start: it may be the corpus starting, not the idea")
+    return {**first, "left_censored": True}
 
 
 def _series_as_trended(parsed: Query, trend: Trend) -> tuple[Series, ...]:
