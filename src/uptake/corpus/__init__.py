@@ -262,6 +262,7 @@ class Corpus:
         if smooth < 1:
             raise UsageError("--smooth must be 1 (no smoothing) or more periods")
         parsed = query if isinstance(query, Query) else parse_query(query)
+        _check_series_count(parsed, {})
         if sc.text == "full":
             return self._fulltext_trend(parsed, sc, measure=measure, smooth=smooth)
         expansions: dict[str, list[str]] = {}
@@ -271,7 +272,6 @@ class Corpus:
             if has_wildcards(parsed):
                 parsed, expansions = expand_query(parsed, k=expand, case_sensitive=sc.case_sensitive,
                                                   field=sc.field, index=idx, store=store)
-            _check_series_count(parsed, expansions)
             formula_query = parsed
             parsed, formulas = split_formulas(parsed)
             plans = plan_query(parsed, sc)
@@ -381,7 +381,6 @@ class Corpus:
         """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
         if has_wildcards(parsed):
             raise UsageError("wildcards are not supported with --text full yet: write the terms out")
-        _check_series_count(parsed, {})
         parsed, formulas = split_formulas(formula_query := parsed)
         plans = plan_query(parsed, sc)
         with self._read() as store:
@@ -537,11 +536,11 @@ MAX_SERIES = 12
 
 
 def _check_series_count(parsed: Query, expansions: dict[str, list[str]]) -> None:
+    """At most MAX_SERIES series as written (a wildcard series then becomes its --expand completions)."""
     if len(parsed.series) <= MAX_SERIES:
         return
-    grown = " (after wildcard expansion; lower --expand)" if expansions else ""
     raise UsageError(
-        f"{len(parsed.series)} series{grown}; the limit is {MAX_SERIES}: split the comparison into several queries"
+        f"{len(parsed.series)} series; the limit is {MAX_SERIES}: split the comparison into several queries"
     )
 
 

@@ -20,6 +20,8 @@ from ..text import normalize, tokens
 from .ast import And, Expr, Field, Not, Or, Query, Series, Term, walk
 
 DEFAULT_EXPAND = 10
+#: Most completions one wildcard may become (a figure with more lines is unreadable).
+MAX_EXPAND = 20
 #: Candidates from the index vocabulary counted exactly before choosing the top k.
 _CANDIDATES = 200
 #: A phrase wildcard reads every paper holding its fixed words; past this many the words are too
@@ -58,6 +60,8 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
     """``query`` with every wildcard series replaced by its top-``k`` completions, and what each became."""
     if k < 1:
         raise UsageError("--expand must be 1 or more")
+    if k > MAX_EXPAND:
+        raise UsageError(f"--expand is at most {MAX_EXPAND} completions per wildcard")
     out: list[Series] = []
     expansions: dict[str, list[str]] = {}
     for s in query.series:
