@@ -40,8 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from uptake import Corpus  # noqa: E402
-from uptake.cli import main as cli_main  # noqa: E402
+from uptake import Corpus
+from uptake.cli import main as cli_main
 
 TERMS = ("GRPO", "PPO", "DPO", "LoRA")
 ROLES = ("abstract", "introduction", "related", "method", "experiments", "discussion", "appendix", "captions",
@@ -55,23 +55,23 @@ BEGIN, END = "<!-- fulltext-eval:begin -->", "<!-- fulltext-eval:end -->"
 EXPLAINED: dict[tuple[str, str, str], tuple[str, str]] = {
     ("2402.04249", "DPO", "use"): (
         "use rule: someone else's model described without a citation",
-        "Appendix model list: \"The Zephyr 7B model was fine-tuned from the base Mistral 7B model using SFT and DPO.\" "
+        ("Appendix model list: \"The Zephyr 7B model was fine-tuned from the base Mistral 7B model using SFT and DPO.\" "
         "The sentence is in an appendix and cites nothing, so `DPO in:use` matches; the authors evaluate Zephyr, they "
-        "do not train with DPO (label no). The rule cannot tell whose training a sentence describes."),
+        "do not train with DPO (label no). The rule cannot tell whose training a sentence describes.")),
     ("2501.90002", "DPO", "use"): (
         "use rule: negation",
-        "\"We do not use DPO or any reference model anywhere in this work.\" A method sentence without a citation; "
-        "the rule does not read negation (the label is no)."),
+        ("\"We do not use DPO or any reference model anywhere in this work.\" A method sentence without a citation; "
+        "the rule does not read negation (the label is no).")),
     ("2501.90005", "LoRA", "use"): (
         "homonym (case-insensitive matching)",
-        "LoRa is a radio: \"Each node sends one LoRa packet per period ...\" Matching folds case, so LoRa is LoRA. "
-        "With `--case-sensitive` the query `LoRA` does not match this paper at all."),
+        ("LoRa is a radio: \"Each node sends one LoRa packet per period ...\" Matching folds case, so LoRa is LoRA. "
+        "With `--case-sensitive` the query `LoRA` does not match this paper at all.")),
     ("2501.90006", "PPO", "use"): (
         "use rule: the sentence that states the use also cites the method",
-        "\"We optimise the policy with PPO [cite:ppo] for 2000 steps ...\" is the only sentence saying PPO is used, "
+        ("\"We optimise the policy with PPO [cite:ppo] for 2000 steps ...\" is the only sentence saying PPO is used, "
         "and it cites PPO's paper, so it is left out of `use`. Authors often cite a method where they say they use "
         "it; the real PKU-SafeRLHF paper does too (\"we use the PPO algorithm [cite]\") and is found only through "
-        "another, uncited sentence."),
+        "another, uncited sentence.")),
 }
 
 
@@ -198,9 +198,9 @@ def _pr(tp: int, fp: int, fn: int) -> str:
 
 def markdown(res: dict[str, Any]) -> str:
     p = res["papers"]
-    out = [f"Labelled papers: {p['labelled']} ({p['mentioning']} mention at least one term, "
-           f"{p['synthetic_mentioning']} of them synthetic). Items: (paper, term, role) for roles, "
-           f"(paper, term) for *uses*. Intervals: Wilson 95 %.", "",
+    out = [(f"Labelled papers: {p['labelled']} ({p['mentioning']} mention at least one term, "
+            f"{p['synthetic_mentioning']} of them synthetic). Items: (paper, term, role) for roles, "
+            f"(paper, term) for *uses*. Intervals: Wilson 95 %."), "",
            "| role | precision | recall |", "|---|---|---|"]
     tot = [0, 0, 0]
     for role in ROLES:

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from uptake import Corpus  # noqa: E402
-from uptake.cli import main as cli_main  # noqa: E402
-from uptake.outputs.plot import PALETTE, _use_agg  # noqa: E402
+from uptake import Corpus
+from uptake.cli import main as cli_main
+from uptake.outputs.plot import PALETTE, _use_agg
 
 TERMS = ("GRPO", "PPO", "DPO", "LoRA")
 ROLES = ("abstract", "introduction", "related", "method", "experiments", "discussion", "appendix", "captions",
@@ -56,7 +56,7 @@ def draw(cells: dict[tuple[str, str], int], bars: dict[str, tuple[int, int]], n:
             ax.text(j, i, str(v) if v else "·", ha="center", va="center", fontsize=10,
                     color="white" if v > grid.max() * 0.6 else "#333333")
     ax.set_title("Papers where TERM in:ROLE matches", fontsize=11, loc="left")
-    cbar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, ticks=range(0, int(grid.max()) + 1))
+    cbar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, ticks=range(int(grid.max()) + 1))
     cbar.set_label("papers")
     x = np.arange(len(TERMS))
     ment = [bars[t][0] for t in TERMS]

@@ -194,7 +194,8 @@ def phase_real(shared: Path, work: Path) -> dict[str, Any]:
 def run_phase(*args: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True, env=env)
+    p = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True, env=env,
+                       check=False)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
         raise SystemExit(f"phase {args} failed")

@@ -503,5 +503,15 @@ def write_fulltexts_jsonl(texts: SyntheticFullTexts, path: str, *, gzip_level: i
     return n
 
 
-__all__ = ["DEFAULT_FULLTEXT_PLANTED", "DEFAULT_PLANTED", "PlantedFullTextTerm", "PlantedTerm", "SyntheticCorpus",
-           "SyntheticFullTexts", "write_fulltexts_jsonl", "write_jsonl", "month_label", "date"]
+__all__ = [
+    "DEFAULT_FULLTEXT_PLANTED",
+    "DEFAULT_PLANTED",
+    "PlantedFullTextTerm",
+    "PlantedTerm",
+    "SyntheticCorpus",
+    "SyntheticFullTexts",
+    "date",
+    "month_label",
+    "write_fulltexts_jsonl",
+    "write_jsonl",
+]
