@@ -182,6 +182,13 @@ def phase_real(shared: Path, work: Path) -> dict[str, Any]:
     for kind, paths, n in (("eprints", [shared / "arxiv-src"], 17),
                            ("structured", sorted((shared / "unarxive-sample").glob("*.jsonl.gz")), 49)):
         db = work / f"real-{kind}.duckdb"
+        for old in (db, Path(str(db) + ".wal"), Path(str(db) + ".fulltext")):
+            if old.is_dir():
+                import shutil
+
+                shutil.rmtree(old)
+            elif old.exists():
+                old.unlink()
         t0, c0 = time.perf_counter(), _cpu()
         s = Corpus(str(db)).import_fulltexts(paths, kind=kind)
         wall, cpu = time.perf_counter() - t0, _cpu() - c0

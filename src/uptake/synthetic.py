@@ -430,8 +430,9 @@ class SyntheticFullTexts:
 
     def _one(self, paper: Paper, pool: list[str], rng: np.random.Generator) -> dict[str, object]:
         refs = [f"r{self.seed}x{i}" for i in range(self.n_refs)]
-        bib = {k: {"bib_entry_raw": " ".join(pool[int(j)] for j in rng.integers(0, len(pool), 2))[:160]}
-               for k in refs}
+        # cut at a word boundary: a cut word could spell a planted name ("loravi" -> "lora")
+        bib = {k: {"bib_entry_raw": " ".join(pool[int(j)] for j in rng.integers(0, len(pool), 2))[:160]
+                   .rsplit(" ", 1)[0]} for k in refs}
         planted: dict[str, list[tuple[str, bool]]] = {}  # role -> [(sentence, cites)]
         for term in self.planted:
             if rng.random() >= term.rate:
