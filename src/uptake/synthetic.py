@@ -11,8 +11,9 @@ marker in its comments field so they are never mistaken for real records.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -343,4 +344,175 @@ def write_jsonl(corpus: SyntheticCorpus, path: str, *, gzip_level: int = 1) -> i
     return n
 
 
-__all__ = ["DEFAULT_PLANTED", "PlantedTerm", "SyntheticCorpus", "write_jsonl", "month_label", "date"]
+# -- full texts ---------------------------------------------------------------------------------------------
+
+#: The body sections of a synthetic full text: (heading, section number, role, share of the body's characters).
+FULLTEXT_SECTIONS: tuple[tuple[str, str, str, float], ...] = (
+    ("Introduction", "1", "introduction", 0.12),
+    ("Related Work", "2", "related", 0.13),
+    ("Method", "3", "method", 0.25),
+    ("Experiments", "4", "experiments", 0.25),
+    ("Discussion", "5", "discussion", 0.10),
+    ("Additional Results", "A", "appendix", 0.15),
+)
+
+
+@dataclass(frozen=True)
+class PlantedFullTextTerm:
+    """A term planted in full texts: ``rate`` of the papers mention it; a mentioning paper has it in each role
+    with the probability ``roles[role]`` (roles: abstract, the body roles of :data:`FULLTEXT_SECTIONS`,
+    references); in method / experiments / appendix its sentence cites a reference with ``cite_rate``."""
+
+    name: str
+    rate: float
+    roles: tuple[tuple[str, float], ...]
+    cite_rate: float = 0.3
+
+
+DEFAULT_FULLTEXT_PLANTED: tuple[PlantedFullTextTerm, ...] = (
+    PlantedFullTextTerm("GRPO", 0.04, (("abstract", 0.3), ("introduction", 0.8), ("related", 0.6), ("method", 0.5),
+                                       ("experiments", 0.6), ("discussion", 0.3), ("appendix", 0.3),
+                                       ("references", 0.7))),
+    PlantedFullTextTerm("PPO", 0.06, (("abstract", 0.1), ("introduction", 0.5), ("related", 0.8), ("method", 0.3),
+                                      ("experiments", 0.4), ("discussion", 0.2), ("appendix", 0.2),
+                                      ("references", 0.3))),
+    PlantedFullTextTerm("DPO", 0.05, (("abstract", 0.2), ("introduction", 0.6), ("related", 0.7), ("method", 0.4),
+                                      ("experiments", 0.5), ("discussion", 0.3), ("appendix", 0.2),
+                                      ("references", 0.5))),
+    PlantedFullTextTerm("LoRA", 0.08, (("abstract", 0.1), ("introduction", 0.3), ("related", 0.3), ("method", 0.5),
+                                       ("experiments", 0.3), ("discussion", 0.1), ("appendix", 0.6),
+                                       ("references", 0.5))),
+)
+
+_USE_ROLES = ("method", "experiments", "appendix")
+
+
+@dataclass
+class SyntheticFullTexts:
+    """Deterministic arXiv-like full texts in unArXive's JSON layout, with planted terms in chosen roles.
+
+    The papers' ids, titles, categories and dates are those of ``SyntheticCorpus(n_papers, start=start,
+    seed=seed)``; each gets an abstract, the sections of :data:`FULLTEXT_SECTIONS` (about ``chars``
+    characters of body text drawn from the same Zipf vocabulary, a citation every few sentences) and a
+    bibliography of ``n_refs`` entries. ``truth[(term, role)]`` counts the papers with the term in that role
+    (``"use"``: in a method / experiments / appendix sentence without a citation; ``"any"``: anywhere), and
+    ``text_bytes`` the UTF-8 size of all abstract, body and bibliography text (filled while :meth:`records`
+    runs).
+    """
+
+    n_papers: int = 1000
+    seed: int = 0
+    start: str = "2023-01"
+    chars: int = 26_000
+    n_refs: int = 30
+    planted: Sequence[PlantedFullTextTerm] = DEFAULT_FULLTEXT_PLANTED
+    truth: dict[tuple[str, str], int] = field(default_factory=dict)
+    text_bytes: int = 0
+
+    def records(self) -> Iterator[dict[str, object]]:
+        """One unArXive-style JSON object per paper."""
+        base = SyntheticCorpus(n_papers=self.n_papers, start=self.start, seed=self.seed, planted=(),
+                               vocabulary_size=50_000, sentence_pool=20_000)
+        rng = np.random.default_rng(self.seed + 1)
+        self.truth = {(t.name, r): 0 for t in self.planted for r in (*(x for x, _ in t.roles), "use", "any")}
+        self.text_bytes = 0
+        # the vocabulary's syllables can spell a planted name ("lo"+"ra"): such words never appear by chance
+        names = re.compile(r"(?i)\b(?:" + "|".join(re.escape(t.name) for t in self.planted) + r")\b") \
+            if self.planted else None
+        pool: list[str] = []  # sentences of the base corpus's abstracts, a sliding window of them
+        for paper in base.papers():
+            if names is not None and (names.search(paper.abstract) or names.search(paper.title)):
+                paper = replace(paper, title=names.sub("kavo", paper.title), abstract=names.sub("kavo", paper.abstract))
+            pool.extend(s.strip() + "." for s in paper.abstract.split(".") if len(s) > 20)
+            if len(pool) > 20_000:
+                pool = pool[-20_000:]
+            yield self._one(paper, pool, rng)
+
+    def _one(self, paper: Paper, pool: list[str], rng: np.random.Generator) -> dict[str, object]:
+        refs = [f"r{self.seed}x{i}" for i in range(self.n_refs)]
+        # cut at a word boundary: a cut word could spell a planted name ("loravi" -> "lora")
+        bib = {k: {"bib_entry_raw": " ".join(pool[int(j)] for j in rng.integers(0, len(pool), 2))[:160]
+                   .rsplit(" ", 1)[0]} for k in refs}
+        planted: dict[str, list[tuple[str, bool]]] = {}  # role -> [(sentence, cites)]
+        for term in self.planted:
+            if rng.random() >= term.rate:
+                continue
+            used = mentioned = False
+            for role, prob in term.roles:
+                if rng.random() >= prob:
+                    continue
+                mentioned = True
+                self.truth[(term.name, role)] += 1
+                if role == "references":  # an entry of its own, cited once in the related work
+                    k = f"r{self.seed}x{term.name}"
+                    bib[k] = {"bib_entry_raw": f"A. Author. {term.name}: a method. 2024."}
+                    continue
+                cites = role not in _USE_ROLES or rng.random() < term.cite_rate
+                used |= role in _USE_ROLES and not cites
+                planted.setdefault(role, []).append((f"We train the model with {term.name} on the data.", cites))
+            if used:
+                self.truth[(term.name, "use")] += 1
+            if mentioned:  # (a paper drawn to mention it whose every role draw failed does not)
+                self.truth[(term.name, "any")] += 1
+        abstract = paper.abstract
+        for sent, _ in planted.pop("abstract", []):
+            abstract = f"{abstract} {sent}"
+        body = []
+        for heading, number, role, share in FULLTEXT_SECTIONS:
+            budget = int(self.chars * share)
+            mine = planted.get(role, [])
+            sentences: list[str] = []
+            size = 0
+            for j in rng.integers(0, len(pool), max(8, budget // 60)):
+                s = pool[int(j)]
+                if rng.random() < 0.15:
+                    s = s[:-1] + " {{cite:" + refs[int(rng.integers(0, len(refs)))] + "}}."
+                sentences.append(s)
+                size += len(s) + 1
+                if size >= budget:
+                    break
+            for sent, cites in mine:
+                if cites:
+                    sent = sent[:-1] + " {{cite:" + refs[int(rng.integers(0, len(refs)))] + "}}."
+                sentences.insert(int(rng.integers(0, len(sentences) + 1)), sent)
+            per = max(1, len(sentences) // 4)  # four paragraphs per section
+            for i in range(0, len(sentences), per):
+                text = " ".join(sentences[i : i + per])
+                self.text_bytes += len(text.encode())
+                body.append({"section": heading, "sec_number": number, "sec_type": "section",
+                             "content_type": "paragraph", "text": text, "cite_spans": [], "ref_spans": []})
+        self.text_bytes += len(abstract.encode()) + sum(len(str(b["bib_entry_raw"]).encode()) for b in bib.values())
+        created = f"{paper.published:%a, %d %b %Y} 12:00:00 GMT"
+        return {"paper_id": paper.id, "metadata": {"id": paper.id, "title": paper.title,
+                                                    "categories": " ".join(paper.categories),
+                                                    "versions": [{"version": "v1", "created": created}]},
+                "abstract": {"text": abstract}, "body_text": body, "bib_entries": bib, "ref_entries": {}}
+
+
+def write_fulltexts_jsonl(texts: SyntheticFullTexts, path: str, *, gzip_level: int = 1) -> int:
+    """Write ``texts`` as unArXive JSON Lines (gzip'd when the name ends in .gz), for ``uptake fulltext import``."""
+    import gzip
+
+    import orjson
+
+    opener = (lambda p: gzip.open(p, "wb", compresslevel=gzip_level)) if path.endswith(".gz") else (lambda p: open(p, "wb"))
+    n = 0
+    with opener(path) as f:
+        for rec in texts.records():
+            f.write(orjson.dumps(rec) + b"\n")
+            n += 1
+    return n
+
+
+__all__ = [
+    "DEFAULT_FULLTEXT_PLANTED",
+    "DEFAULT_PLANTED",
+    "PlantedFullTextTerm",
+    "PlantedTerm",
+    "SyntheticCorpus",
+    "SyntheticFullTexts",
+    "date",
+    "month_label",
+    "write_fulltexts_jsonl",
+    "write_jsonl",
+]
