@@ -84,36 +84,61 @@ class FullTexts:
 
     def upsert_fulltexts(self, items: Sequence[tuple[FullText, int | None, str]]) -> FullTextCounts:
         """Store ``(full text, month, content hash)`` items, replacing a stored text of the same paper when its
-        hash differs. Run inside the caller's transaction."""
-        inserted = replaced = unchanged = 0
-        for ft, month, digest in items:
-            held = self._ft_rows("SELECT fdoc, content_hash FROM fulltexts WHERE id = ?", [ft.id])
-            if held and held[0][1] == digest:
-                unchanged += 1
-                continue
-            if held:
-                old = held[0][0]
-                for table in ("paragraphs", "bib_entries", "fulltexts"):
-                    self._con.execute(f"DELETE FROM {table} WHERE fdoc = ?", [old])
-                replaced += 1
-            else:
-                inserted += 1
-            fdoc = self._ft_rows("SELECT nextval('fdoc_seq')")[0][0]
-            self._con.execute(
-                "INSERT INTO fulltexts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [fdoc, ft.id, month, ft.published, " " + " ".join(ft.categories) + " ", ft.title, ft.source_kind,
-                 ft.extractor, ft.status, list(ft.problems), ft.source, digest, len(ft.paragraphs),
-                 ft.text_chars()],
-            )
-            if ft.paragraphs:
-                self._con.executemany(
-                    "INSERT INTO paragraphs VALUES (?, ?, ?, ?, ?, ?)",
-                    [[fdoc, i, p.role, p.section, p.text, list(p.cites)] for i, p in enumerate(ft.paragraphs)],
-                )
-            if ft.bibliography:
-                self._con.executemany("INSERT INTO bib_entries VALUES (?, ?, ?)",
-                                      [[fdoc, b.key, b.text] for b in ft.bibliography])
-        return FullTextCounts(inserted, replaced, unchanged)
+        hash differs. Run inside the caller's transaction. One batch is three Arrow inserts, not a statement
+        per paragraph."""
+        import pyarrow as pa
+
+        if not items:
+            return FullTextCounts(0, 0, 0)
+        latest: dict[str, tuple[FullText, int | None, str]] = {}
+        for item in items:  # the same paper twice in one batch: the last one wins
+            latest[item[0].id] = item
+        held = {str(i): (int(f), str(h)) for i, f, h in self._ft_rows(
+            "SELECT id, fdoc, content_hash FROM fulltexts WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(latest)])}
+        unchanged = (len(items) - len(latest)) + sum(1 for i, (_, _, h) in latest.items() if i in held
+                                                     and held[i][1] == h)
+        todo = [it for i, it in latest.items() if not (i in held and held[i][1] == it[2])]
+        replaced_fdocs = [held[it[0].id][0] for it in todo if it[0].id in held]
+        if replaced_fdocs:
+            for table in ("paragraphs", "bib_entries", "fulltexts"):
+                self._con.execute(f"DELETE FROM {table} WHERE fdoc IN (SELECT unnest(?::BIGINT[]))", [replaced_fdocs])
+        if not todo:
+            return FullTextCounts(0, 0, unchanged)
+        fdocs = sorted(int(r[0]) for r in self._ft_rows("SELECT nextval('fdoc_seq') FROM range(?)", [len(todo)]))
+        heads = pa.table({
+            "fdoc": pa.array(fdocs, pa.int64()), "id": [ft.id for ft, _, _ in todo],
+            "month": pa.array([m for _, m, _ in todo], pa.int32()),
+            "published": pa.array([ft.published for ft, _, _ in todo], pa.date32()),
+            "cat_str": [" " + " ".join(ft.categories) + " " for ft, _, _ in todo],
+            "title": [ft.title for ft, _, _ in todo], "source_kind": [ft.source_kind for ft, _, _ in todo],
+            "extractor": [ft.extractor for ft, _, _ in todo], "status": [ft.status for ft, _, _ in todo],
+            "problems": pa.array([list(ft.problems) for ft, _, _ in todo], pa.list_(pa.string())),
+            "source": [ft.source for ft, _, _ in todo], "content_hash": [h for _, _, h in todo],
+            "n_paragraphs": pa.array([len(ft.paragraphs) for ft, _, _ in todo], pa.int32()),
+            "n_chars": pa.array([ft.text_chars() for ft, _, _ in todo], pa.int64()),
+        })
+        paras = pa.table({
+            "fdoc": pa.array([f for f, (ft, _, _) in zip(fdocs, todo) for _ in ft.paragraphs], pa.int64()),
+            "seq": pa.array([i for ft, _, _ in todo for i in range(len(ft.paragraphs))], pa.int32()),
+            "role": [p.role for ft, _, _ in todo for p in ft.paragraphs],
+            "section": [p.section for ft, _, _ in todo for p in ft.paragraphs],
+            "text": [p.text for ft, _, _ in todo for p in ft.paragraphs],
+            "cites": pa.array([list(p.cites) for ft, _, _ in todo for p in ft.paragraphs], pa.list_(pa.string())),
+        })
+        bib = pa.table({
+            "fdoc": pa.array([f for f, (ft, _, _) in zip(fdocs, todo) for _ in ft.bibliography], pa.int64()),
+            "key": pa.array([b.key for ft, _, _ in todo for b in ft.bibliography], pa.string()),
+            "text": pa.array([b.text for ft, _, _ in todo for b in ft.bibliography], pa.string()),
+        })
+        for name, table in (("fulltexts", heads), ("paragraphs", paras), ("bib_entries", bib)):
+            if table.num_rows:
+                self._con.register("_ft_arrow", table)
+                try:
+                    self._con.execute(f"INSERT INTO {name} SELECT * FROM _ft_arrow")
+                finally:
+                    self._con.unregister("_ft_arrow")
+        return FullTextCounts(len(todo) - len(replaced_fdocs), len(replaced_fdocs), unchanged)
 
     def fulltext_hashes(self) -> dict[str, str]:
         """Content hash of every stored full text, by paper id (what a resumed extraction skips)."""
