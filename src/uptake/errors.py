@@ -14,7 +14,10 @@
     └── StoreError              the database cannot be used right now
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
-        └── SchemaVersionError  the store was written by a newer uptake
+        ├── SchemaVersionError  the store was written by a newer uptake
+        └── StoreDamagedError   the store file is damaged (truncated, corrupted): restore or re-import
+
+    IndexDamagedWarning         (a warning, not an error) an index failed its checks; the scan answered
 
 Every message says what to do next. Only the CLI turns these into exit codes.
 """
@@ -107,3 +110,14 @@ class StoreLockedError(StoreError):
 
 class SchemaVersionError(StoreError):
     """The store was created by a newer version of uptake."""
+
+
+class StoreDamagedError(StoreError):
+    """The store file cannot be read back: it is truncated or corrupted. Restore it or re-import."""
+
+
+class IndexDamagedWarning(UserWarning):
+    """An index failed its integrity checks and was not used: the exact scan answered instead.
+
+    The message says what is wrong and what to do (``uptake index --rebuild``, or any import, repairs it).
+    """
