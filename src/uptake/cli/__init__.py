@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext")
+COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..errors import QueryError, UptakeError
     from .common import console_err
 
     parser = build_parser()
@@ -40,6 +40,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    with warnings.catch_warnings():
+        _say_warnings_once(console_err)
+        return _run(args)
+
+
+def _say_warnings_once(console_err) -> None:  # type: ignore[no-untyped-def]
+    """uptake's warnings (e.g. a damaged index, answered by the scan) as one stderr line each, once."""
+    from ..errors import IndexDamagedWarning
+
+    said: set[str] = set()
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if not issubclass(category, IndexDamagedWarning):
+            return original(message, category, filename, lineno, file, line)
+        text = str(message)
+        if text not in said:
+            said.add(text)
+            console_err().print(f"warning: {text}", highlight=False, markup=False)
+
+    warnings.simplefilter("always", IndexDamagedWarning)
+    warnings.showwarning = show
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..errors import QueryError, UptakeError
+    from .common import console_err
+
     try:
         return int(args.handler(args) or 0)
     except QueryError as exc:

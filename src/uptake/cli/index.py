@@ -53,7 +53,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         out.print(f"no index at {info.path} yet: run `uptake index` to build it")
         return 0
     took = f" in {info.seconds:.1f} s" if info.seconds is not None else ""
-    state = "up to date" if info.fresh else "behind the store (queries scan the store until `uptake index` runs)"
-    out.print(f"[bold]index[/] {info.path} ({info.generation}): {info.papers:,} papers, "
-              f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}")
-    return 0
+    if info.problems:
+        state = ("DAMAGED: " + "; ".join(info.problems[:3]) + " (queries scan the store, same counts, slower; "
+                 "`uptake index --rebuild` repairs it)")
+    elif info.fresh:
+        state = "up to date"
+    else:
+        state = (f"not used: {info.reason or 'behind the store'} (queries scan the store until `uptake index` "
+                 f"runs)")
+    out.print(f"index {info.path} ({info.generation}): {info.papers:,} papers, "
+              f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}", markup=False)
+    return 1 if info.problems else 0
