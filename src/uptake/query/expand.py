@@ -22,6 +22,11 @@ from .ast import And, Expr, Field, Not, Or, Query, Series, Term, walk
 DEFAULT_EXPAND = 10
 #: Candidates from the index vocabulary counted exactly before choosing the top k.
 _CANDIDATES = 200
+#: At most this many distinct words may fit a wildcard's literal prefix (the index vocabulary read to rank them).
+MAX_VOCABULARY = 100_000
+#: At most this many papers may hold the fixed words of a phrase wildcard (``"* policy optimization"``):
+#: their token strings are read to find the completions.
+MAX_PHRASE_PAPERS = 20_000
 
 
 def has_wildcards(query: Query) -> bool:
@@ -65,6 +70,10 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
         left = [t for w in words[:wi] for t in tokens(w, case_sensitive=cs)]
         right = [t for w in words[wi + 1 :] for t in tokens(w, case_sensitive=cs)]
         slot = _slot_regex(words[wi], cs)
+        if not left and not right and not words[wi].strip("*"):  # `*`, `=*`: every word of the corpus
+            raise QueryError(f"a wildcard alone ({term.text!r}) would expand to every word in the corpus",
+                             query=query.text, position=term.position,
+                             hint='give it some letters, e.g. GR* or *PO, or words around it: "* policy optimization"')
         if left or right:
             ranked = _phrase_completions(left, right, slot, cs=cs, where=where, k=k, index=index, store=store)
         else:
@@ -98,6 +107,9 @@ def _word_completions(word: str, slot: str, *, cs: bool, where: str, k: int, ind
         prefix = normalize(word).split("*")[0]
         prefix = prefix if cs else prefix.casefold()
         vocab = index.vocabulary(prefix, case_sensitive=cs, field=where)
+        if len(vocab) > MAX_VOCABULARY:
+            raise UsageError(f"{word!r} fits more than {MAX_VOCABULARY:,} different words in this corpus: "
+                             f"start it with more letters (e.g. {word.split('*')[0] or 'GR'}…*)")
         cands = sorted((t for t in vocab if rx.fullmatch(t)), key=lambda t: (-vocab[t], t))[: max(_CANDIDATES, 3 * k)]
         counted = []
         for tok in cands:
@@ -115,7 +127,11 @@ def _phrase_completions(left: list[str], right: list[str], slot: str, *, cs: boo
     fixed = AllOf(tuple(Phrase(tuple(part), _fields(where), cs) for part in (left, right) if part))
     if index is not None:
         q = index.node_query(fixed)
-        docs = [d for _, d in index.docs(q, max(1, index.count(q)))]
+        n = index.count(q)
+        if n > MAX_PHRASE_PAPERS:
+            raise UsageError(f"the words around the wildcard occur in {n:,} papers, more than the {MAX_PHRASE_PAPERS:,} "
+                             f"a wildcard may read: add a word to the phrase, or write the completions out")
+        docs = [d for _, d in index.docs(q, max(1, n))]
         if not docs:
             return []
         rows = store.token_rows(EVERYTHING, columns=cols, docs=docs)
