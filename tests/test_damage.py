@@ -307,3 +307,32 @@ def test_bare_wildcard_is_a_clear_error(base: Path, query: str) -> None:
 def test_bounded_wildcards_still_expand(base: Path) -> None:
     t = Corpus(base).trend('"* optimization", gr*')
     assert t.filters["expanded"]
+
+
+# -- a full disk: one line, nothing half-built ---------------------------------------------------
+def test_full_disk_during_index_rebuild_is_one_line(copy: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = ix.index_dir(copy)
+    before = sorted(p.name for p in root.iterdir())
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("An IO error occurred: 'No space left on device (os error 28) at path \"x/.tmp1\"'")
+
+    monkeypatch.setattr(ix, "_add_rows", full)
+    assert main(["index", "--rebuild", "--db", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "No space left" in err and "uptake index --rebuild" in err
+    assert sorted(p.name for p in root.iterdir()) == before
+
+
+def test_full_disk_while_committing_is_a_store_error_not_damage(tmp_path: Path) -> None:
+    import duckdb
+
+    from uptake.errors import StoreError
+    from uptake.store import damage_error
+
+    exc = duckdb.TransactionException('TransactionContext Error: Failed to commit: Could not write file '
+                                      '"s.duckdb.wal": No space left on device')
+    mapped = damage_error(tmp_path / "s.duckdb", exc)
+    assert isinstance(mapped, StoreError) and not isinstance(mapped, StoreDamagedError)
+    assert "disk is full" in str(mapped) and "committed before is kept" in str(mapped)

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .. import index
+    from ..errors import UptakeError
     from ..store import Store
 
     if args.status:
@@ -41,7 +42,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         # Indexing only reads the store: a read-only connection lets queries (and `uptake serve`) go on meanwhile,
         # answered by the old index generation, while imports wait.
         with Store.open(args.db, write=False) as store:
-            info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
+            try:
+                info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
+            except (OSError, ValueError) as exc:  # tantivy's IO errors (a full disk) arrive as ValueError
+                raise UptakeError(
+                    f"the term index could not be written ({str(exc).splitlines()[0][:200]}); nothing half-built "
+                    f"is left and the previous index is used while it matches the store: free disk space (or fix "
+                    f"permissions) and run `uptake index --rebuild` again") from exc
         if show:
             err.print()
     assert info is not None

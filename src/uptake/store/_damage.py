@@ -38,8 +38,9 @@ def damage_error(path: Path, exc: BaseException) -> StoreError | None:
         return None
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     env = _environment_error(text)
-    if env is not None and isinstance(exc, getattr(duckdb, "IOException", ())):
-        return StoreError(f"cannot use {path}: {env} ({text}); fix that and run the command again")
+    if env is not None:
+        return StoreError(f"cannot use {path}: {env} ({text}); what was committed before is kept: free space or "
+                          f"fix the permissions, then run the command again")
     low = text.lower()
     if isinstance(exc, _DAMAGE_TYPES) and (
             not isinstance(exc, getattr(duckdb, "CatalogException", ())) or "does not exist" in low) \
