@@ -44,7 +44,7 @@ def _papers(n: int, seed: int = 3):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("damage") / "base.duckdb"
-    store_with(path, _papers(2500))
+    store_with(path, _papers(1200))
     with Store.open(path, write=True) as store:
         ix.rebuild(store)
     return path

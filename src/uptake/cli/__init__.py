@@ -47,20 +47,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _say_warnings_once(console_err) -> None:  # type: ignore[no-untyped-def]
     """uptake's warnings (e.g. a damaged index, answered by the scan) as one stderr line each, once."""
-    from ..errors import IndexDamagedWarning
+    from ..errors import IndexNotUsedWarning
 
     said: set[str] = set()
     original = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-        if not issubclass(category, IndexDamagedWarning):
+        if not issubclass(category, IndexNotUsedWarning):
             return original(message, category, filename, lineno, file, line)
         text = str(message)
         if text not in said:
             said.add(text)
             console_err().print(f"warning: {text}", highlight=False, markup=False)
 
-    warnings.simplefilter("always", IndexDamagedWarning)
+    warnings.simplefilter("always", IndexNotUsedWarning)
     warnings.showwarning = show
 
 

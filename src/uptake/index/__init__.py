@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import tantivy
 
-from ..errors import IndexDamagedWarning, NoCorpusError, UsageError
+from ..errors import IndexDamagedWarning, IndexNotUsedWarning, NoCorpusError, UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..text import SEMANTICS_VERSION
 
@@ -359,9 +359,13 @@ def _sha1(path: Path) -> str:
 def write_manifest(gen_dir: Path) -> None:
     """Record size, modification time and SHA-1 of every file of a committed generation."""
     files: dict[str, list[Any]] = {}
+    readable = gen_dir.stat().st_mode & 0o444  # who may read the directory (the umask applied) may read its files
     for child in sorted(gen_dir.iterdir()):
         if child.is_file() and child.name not in _NOT_CONTENT and not child.name.endswith(".tmp"):
             st = child.stat()
+            if st.st_mode & readable != readable:  # tantivy writes meta.json and .managed.json owner-only
+                os.chmod(child, st.st_mode | readable)
+                st = child.stat()
             files[child.name] = [st.st_size, st.st_mtime_ns, _sha1(child)]
     _atomic_write(gen_dir / "manifest.json", json.dumps({"files": files}))
 
@@ -444,8 +448,13 @@ def open_index(store_path: str | Path) -> TermIndex | None:
     try:
         return TermIndex(root, found[0], found[1])
     except (ValueError, OSError) as exc:
-        warnings.warn(_damaged_message(root, [f"tantivy cannot open {found[0]} ({exc})"]), IndexDamagedWarning,
-                      stacklevel=2)
+        if "permission denied" in str(exc).lower():
+            warnings.warn(f"the term index {root} cannot be read by this user ({exc}); this answer comes from the "
+                          f"exact scan (same counts, slower). Make it readable (chmod -R a+rX {root}) or ask its "
+                          f"owner to run `uptake index --rebuild`", IndexNotUsedWarning, stacklevel=2)
+        else:
+            warnings.warn(_damaged_message(root, [f"tantivy cannot open {found[0]} ({exc})"]), IndexDamagedWarning,
+                          stacklevel=2)
         return None
 
 
