@@ -12,7 +12,7 @@ from ..errors import StoreDamagedError, StoreError
 
 #: DuckDB errors that mean the file cannot be read back as written (unless :func:`_environment_error` says otherwise).
 _DAMAGE_TYPES = tuple(getattr(duckdb, n) for n in ("IOException", "SerializationException", "InternalException",
-                                                 "FatalException", "CatalogException")
+                                                 "FatalException")
                       if hasattr(duckdb, n))
 _DAMAGE_WORDS = ("corrupt", "checksum", "could not read", "not enough bytes", "truncated", "invalid block",
                  "failed to read", "unexpected end", "is not a valid duckdb", "magic bytes")
@@ -42,9 +42,7 @@ def damage_error(path: Path, exc: BaseException) -> StoreError | None:
         return StoreError(f"cannot use {path}: {env} ({text}); what was committed before is kept: free space or "
                           f"fix the permissions, then run the command again")
     low = text.lower()
-    if isinstance(exc, _DAMAGE_TYPES) and (
-            not isinstance(exc, getattr(duckdb, "CatalogException", ())) or "does not exist" in low) \
-            or any(w in low for w in _DAMAGE_WORDS):
+    if isinstance(exc, _DAMAGE_TYPES) or any(w in low for w in _DAMAGE_WORDS):
         return StoreDamagedError(
             f"the store {path} is damaged ({text[:160]}): restore it from a backup or re-import your files into "
             f"a new --db; run `uptake check --db {path}` for details")
