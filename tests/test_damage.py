@@ -336,3 +336,25 @@ def test_full_disk_while_committing_is_a_store_error_not_damage(tmp_path: Path) 
     mapped = damage_error(tmp_path / "s.duckdb", exc)
     assert isinstance(mapped, StoreError) and not isinstance(mapped, StoreDamagedError)
     assert "disk is full" in str(mapped) and "committed before is kept" in str(mapped)
+
+
+# -- the full-text index: check re-hashes it, and a damaged one is not used --------------------------
+def test_check_reports_a_bit_flipped_fulltext_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from test_fulltext import build, make_texts
+
+    from uptake.index import fulltext
+
+    path = tmp_path / "ft.duckdb"
+    texts, _ = make_texts(1, 40)
+    build(path, texts)
+    assert main(["check", "--db", str(path)]) == 0
+    root = fulltext.fulltext_dir(path)
+    gen = root / (root / "CURRENT").read_text().strip()
+    largest = max((f for f in gen.iterdir() if f.is_file()), key=lambda f: f.stat().st_size)
+    _flip_bits(largest, 50, seed=2)
+    capsys.readouterr()
+    assert main(["check", "--db", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "full-text index: PROBLEM" in out and largest.name in out
+    with Store.open(path) as store:
+        assert fulltext.open_fresh(store) is None  # the scan answers full-text queries instead
