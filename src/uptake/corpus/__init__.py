@@ -38,7 +38,8 @@ from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
 from . import _fulltext
-from ._check import CheckReport, check
+from ._check import CheckReport as CheckReport
+from ._check import check as check
 from ._adoption import adoption
 from ._emerging import emerging
 from ._openness import openness_table, paper_links

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from ..errors import NoCorpusError, SchemaVersionError, StoreDamagedError, StoreError, StoreLockedError
+from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from ..records import Paper
 from ..text import SEMANTICS_VERSION
 from ._damage import damage_error

@@ -7,7 +7,7 @@ text here is built only from fixed fragments, with user values as bound paramete
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
