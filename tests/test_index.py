@@ -430,3 +430,56 @@ def test_real_records_index_equals_scan(tmp_path: Path) -> None:
             del os.environ["UPTAKE_NO_INDEX"]
         assert with_index == scanned, q
         assert corpus.papers(q, limit=10, offset=3) == scanned_papers, q
+
+
+# -- has: filters from the index equal the scan -----------------------------------------------------------
+HAS_LINKS = ["", "", " Code: https://github.com/a/b", " Weights at https://huggingface.co/org/model",
+             " Dataset: https://huggingface.co/datasets/x/y", " Demo at https://x.github.io/p",
+             " Code will be released soon", " Code and data at https://github.com/a/b and https://huggingface.co/datasets/a/b"]
+has_paper_st = st.builds(lambda p, link: _with_abstract(p, p.abstract + link), paper_st, st.sampled_from(HAS_LINKS))
+has_atom = st.sampled_from(["has:code", "-has:code", "has:weights", "(has:data OR has:demo)", "has:promise",
+                            "NOT has:data"])
+has_query_st = st.lists(
+    st.one_of(has_atom, st.tuples(expr_q(1), has_atom).map(lambda t: f"({t[0]}) {t[1]}")), min_size=1, max_size=3,
+).map(", ".join)
+
+
+def _with_abstract(p: Paper, abstract: str) -> Paper:
+    from dataclasses import replace
+
+    return replace(p, abstract=abstract)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(papers=st.lists(has_paper_st, min_size=1, max_size=30), queries=st.lists(has_query_st, min_size=3, max_size=6),
+       category=st.sampled_from([[], ["cs"]]))
+def test_has_filters_from_the_index_equal_the_scan(tmp_path_factory, papers, queries, category):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("has") / "s.duckdb"
+    corpus = _build_indexed(path, papers)
+    real_scan = Store.scan_trend
+    for q in queries:
+        try:
+            parse_query(q)
+        except QueryError:
+            continue
+        os.environ["UPTAKE_NO_INDEX"] = "1"
+        try:
+            want = observed(corpus, q, category=category)
+            scanned = corpus.papers(q, category=category, limit=4, offset=1)
+        except Exception as exc:
+            from uptake.errors import UnknownCategoryError
+
+            assert isinstance(exc, UnknownCategoryError)
+            continue
+        finally:
+            del os.environ["UPTAKE_NO_INDEX"]
+
+        def no_scan(*a, **k):  # type: ignore[no-untyped-def]
+            raise AssertionError("a has: query was answered by the scan although the index is fresh")
+
+        Store.scan_trend = no_scan  # type: ignore[method-assign]
+        try:
+            assert observed(corpus, q, category=category) == want, q
+            assert corpus.papers(q, category=category, limit=4, offset=1) == scanned, q
+        finally:
+            Store.scan_trend = real_scan  # type: ignore[method-assign]

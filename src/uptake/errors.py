@@ -18,7 +18,11 @@
         ├── NoCorpusError       nothing imported yet
         ├── StoreLockedError    another process is writing
         ├── StoreWriteError     the disk is full (or failing): what was committed is intact
-        └── SchemaVersionError  the store was written by a newer uptake
+        ├── SchemaVersionError  the store was written by a newer uptake
+        └── StoreDamagedError   the store file is damaged (truncated, corrupted): restore or re-import
+
+    IndexNotUsedWarning         (a warning, not an error) an index exists but was not used; the scan answered
+    └── IndexDamagedWarning     it failed its integrity checks
 
 Every message says what to do next. Only the CLI turns these into exit codes.
 """
@@ -133,3 +137,18 @@ class StoreWriteError(StoreError):
 
 class SchemaVersionError(StoreError):
     """The store was created by a newer version of uptake."""
+
+
+class StoreDamagedError(StoreError):
+    """The store file cannot be read back: it is truncated or corrupted. Restore it or re-import."""
+
+
+class IndexNotUsedWarning(UserWarning):
+    """An index exists but cannot be used (unreadable, damaged): the exact scan answers instead."""
+
+
+class IndexDamagedWarning(IndexNotUsedWarning):
+    """An index failed its integrity checks and was not used: the exact scan answered instead.
+
+    The message says what is wrong and what to do (``uptake index --rebuild``, or any import, repairs it).
+    """

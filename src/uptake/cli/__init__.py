@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext")
+COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +76,6 @@ def interrupted_message(command: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..errors import QueryError, UptakeError
     from .common import console_err
 
     parser = build_parser()
@@ -85,6 +85,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    with warnings.catch_warnings():
+        _say_warnings_once(console_err)
+        return _run(args)
+
+
+def _say_warnings_once(console_err) -> None:  # type: ignore[no-untyped-def]
+    """uptake's warnings (e.g. a damaged index, answered by the scan) as one stderr line each, once."""
+    from ..errors import IndexNotUsedWarning
+
+    said: set[str] = set()
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if not issubclass(category, IndexNotUsedWarning):
+            return original(message, category, filename, lineno, file, line)
+        text = str(message)
+        if text not in said:
+            said.add(text)
+            console_err().print(f"warning: {text}", highlight=False, markup=False)
+
+    warnings.simplefilter("always", IndexNotUsedWarning)
+    warnings.showwarning = show
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..errors import QueryError, UptakeError
+    from .common import console_err
+
     try:
         return int(args.handler(args) or 0)
     except QueryError as exc:

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .. import index
-    from ..errors import StoreError
+    from ..errors import StoreError, UptakeError
     from ..ingest import index_path_problem
     from ..store import Store
 
@@ -47,7 +47,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         # Indexing only reads the store: a read-only connection lets queries (and `uptake serve`) go on meanwhile,
         # answered by the old index generation, while imports wait.
         with Store.open(args.db, write=False) as store:
-            info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
+            try:
+                info = index.rebuild(store, progress=progress) if args.rebuild else index.sync(store, progress=progress)
+            except (OSError, ValueError) as exc:  # tantivy's IO errors (a full disk) arrive as ValueError
+                raise UptakeError(
+                    f"the term index could not be written ({str(exc).splitlines()[0][:200]}); nothing half-built "
+                    f"is left and the previous index is used while it matches the store: free disk space (or fix "
+                    f"permissions) and run `uptake index --rebuild` again") from exc
         if show:
             err.print()
     assert info is not None
@@ -59,10 +65,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         out.print(f"no index at {info.path} yet: run `uptake index` to build it")
         return 0
     took = f" in {info.seconds:.1f} s" if info.seconds is not None else ""
-    state = "up to date" if info.fresh else "behind the store (queries scan the store until `uptake index` runs)"
-    out.print(f"[bold]index[/] {info.path} ({info.generation}): {info.papers:,} papers, "
-              f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}")
-    return 0
+    if info.problems:
+        state = ("DAMAGED: " + "; ".join(info.problems[:3]) + " (queries scan the store, same counts, slower; "
+                 "`uptake index --rebuild` repairs it)")
+    elif info.fresh:
+        state = "up to date"
+    else:
+        state = (f"not used: {info.reason or 'behind the store'} (queries scan the store until `uptake index` "
+                 f"runs)")
+    out.print(f"index {info.path} ({info.generation}): {info.papers:,} papers, "
+              f"{info.size_bytes / 1e6:,.1f} MB, {state}; {info.action}{took}", markup=False)
+    return 1 if info.problems else 0
 
 
 def _store_path(db: str | None):  # type: ignore[no-untyped-def]

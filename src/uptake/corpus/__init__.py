@@ -25,7 +25,8 @@ from ..analytics.derived import apply_formulas, split_formulas
 from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
 from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
-from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
+from ..index import (IndexReadError, TermIndex, index_dir, matching_docs, open_fresh, report_failure, trend_counts,
+                     verified_index)
 from ..fulltext import BATCH as FULLTEXT_BATCH
 from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
 from ..ingest import ProgressFn, import_files, resolve_inputs
@@ -40,6 +41,8 @@ from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
 from . import _fulltext
+from ._check import CheckReport as CheckReport
+from ._check import check as check
 from ._adoption import adoption
 from ._emerging import emerging
 from ._openness import openness_table, paper_links
@@ -344,10 +347,15 @@ class Corpus:
                                          field=sc.field, index=idx, store=store)
             plans = plan_query(parsed, sc)
             if idx is not None:  # the index finds the matches; the store supplies the rows
-                total, docs = matching_docs(idx, plans, categories=sc.categories, lo=lo, hi=hi,
-                                            want=offset + limit)
-                rows = store.papers_by_docs(docs, limit=limit, offset=offset)
-            else:
+                try:
+                    total, docs = matching_docs(idx, plans, categories=sc.categories, lo=lo, hi=hi,
+                                                want=offset + limit)
+                except IndexReadError as exc:
+                    report_failure(idx, exc)
+                    idx = None
+                else:
+                    rows = store.papers_by_docs(docs, limit=limit, offset=offset)
+            if idx is None:
                 total, rows = store.scan_papers(any_series(plans), categories=sc.categories, lo=lo, hi=hi,
                                                 limit=limit, offset=offset)
         return PaperList(query=parsed.text, period=period, total=int(total), papers=_paper_rows(rows))
@@ -481,8 +489,8 @@ class Corpus:
     def _engines(self, parsed: Query, sc: Scope, *, rows: bool = False,
                  ) -> Iterator[tuple[Store | None, TermIndex | None]]:
         """(store or None, fresh index or None) to answer ``parsed``: an index this process already
-        verified answers counts without opening the store; paper ``rows``, ``has:`` filters and
-        wildcards need the store."""
+        verified answers counts without opening the store; paper ``rows``, ``has:`` filters (to check
+        the store has its openness flags) and wildcards need the store. The index answers ``has:`` too."""
         has_filters = any(uses_has(p.match) for p in plan_query(_without_wildcards(parsed), sc))
         needs_store = rows or has_filters or has_wildcards(parsed)
         self.deadline.check()
@@ -494,7 +502,7 @@ class Corpus:
             return
         with self._read() as store:
             store.require_papers()
-            idx = None if has_filters else _fresh_index(store)
+            idx = _fresh_index(store)
             self._check_categories(idx if idx is not None else store, sc.categories, parsed)
             if has_filters:
                 store.require_openness()
@@ -503,7 +511,13 @@ class Corpus:
     def _counts(self, store: Store | None, idx: TermIndex | None, plans: list[SeriesPlan], sc: Scope, lo: int,
                 hi: int) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
         if idx is not None:  # the term index answers with the scan's exact counts
-            return trend_counts(idx, plans, categories=sc.categories)
+            try:
+                return trend_counts(idx, plans, categories=sc.categories)
+            except IndexReadError as exc:
+                report_failure(idx, exc)
+                if store is None:
+                    with self._read() as opened:
+                        return opened.scan_trend(plans, categories=sc.categories, lo=lo, hi=hi)
         assert store is not None
         return store.scan_trend(plans, categories=sc.categories, lo=lo, hi=hi)
 

@@ -28,7 +28,8 @@ from ..errors import UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..records import QUERY_ROLES, USE_ROLES
 from ..text import SEMANTICS_VERSION, token_strings
-from . import IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, ensure_store_identity
+from . import (IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, check_files,
+               ensure_store_identity, write_manifest)
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -198,11 +199,39 @@ def open_fresh(store: Store) -> FullTextIndex | None:
     found = _read_current(root) if (root / "CURRENT").exists() else None
     if found is None:
         return None
+    if check_files(root / found[0], require=False):  # damaged since written: the scan answers (check says more)
+        return None
     try:
         idx = FullTextIndex(root, found[0], found[1])
     except (ValueError, OSError):
         return None
     return idx if idx.is_fresh_for(store) else None
+
+
+def integrity(store: Store) -> tuple[str | None, list[str], bool]:
+    """(generation or None, what is wrong with it, whether it is fresh) — every file re-hashed against its
+    manifest and, when fresh, its per-month counts compared with the store's. For ``uptake check``."""
+    root = fulltext_dir(store.path)
+    found = _read_current(root) if (root / "CURRENT").exists() else None
+    if found is None:
+        return None, [], False
+    gen, state = found
+    problems = check_files(root / gen, full=True, require=False)
+    try:
+        idx = FullTextIndex(root, gen, state)
+    except (ValueError, OSError) as exc:
+        return gen, [*problems, f"tantivy cannot open {gen}: {exc}"], False
+    fresh = idx.is_fresh_for(store)
+    if fresh:
+        try:
+            held = idx.month_counts(tantivy.Query.all_query())
+        except Exception as exc:  # noqa: BLE001 - any engine failure here means damaged files
+            problems.append(f"the full-text index cannot be read: {exc}")
+        else:
+            stored = store.fulltext_month_totals()
+            if {m: n for m, n in held.items() if n} != {m: n for m, n in stored.items() if n}:
+                problems.append("full texts per month differ from the store's")
+    return gen, problems, fresh
 
 
 def _add(writer: Any, store: Store, *, after_fdoc: int = 0, ids: Sequence[str] | None = None,
@@ -257,6 +286,8 @@ def rebuild(store: Store) -> IndexInfo:
         added = _add(writer, store, delete_old=False)
         writer.commit()
         writer.wait_merging_threads()
+        del writer, index
+        write_manifest(gen_dir)
         _write_state(gen_dir, store, uuid)
     except BaseException:
         import shutil
@@ -283,6 +314,8 @@ def sync(store: Store) -> IndexInfo | None:
     uuid = ensure_store_identity(store)
     if state.get("format") != FORMAT or state.get("semantics") != SEMANTICS_VERSION or state.get("store_uuid") != uuid:
         return rebuild(store)
+    if check_files(root / gen, require=False):  # damaged since it was written: build it again
+        return rebuild(store)
     old_fdoc, old_n = (int(x) for x in state["position"])
     old_doc, _ = (int(x) for x in state["papers"])
     max_fdoc, n = store.fulltext_position()
@@ -305,6 +338,7 @@ def sync(store: Store) -> IndexInfo | None:
     usable = sum(store.fulltext_month_totals().values())
     if index.searcher().num_docs != usable:
         return rebuild(store)
+    write_manifest(root / gen)
     _write_state(root / gen, store, uuid)
     return IndexInfo(path=str(root), generation=gen, papers=usable, max_doc=max_fdoc, fresh=True,
                      size_bytes=_dir_size(root / gen), seconds=time.perf_counter() - t0, action="updated")

@@ -24,9 +24,11 @@ DEFAULT_EXPAND = 10
 MAX_EXPAND = 20
 #: Candidates from the index vocabulary counted exactly before choosing the top k.
 _CANDIDATES = 200
+#: At most this many distinct words may fit a wildcard's literal prefix (the index vocabulary read to rank them).
+MAX_VOCABULARY = 100_000
 #: A phrase wildcard reads every paper holding its fixed words; past this many the words are too
 #: common (``"* the"``) and the expansion would take many seconds, so it is refused instead.
-MAX_PHRASE_PAPERS = 50_000
+MAX_PHRASE_PAPERS = 20_000
 
 
 class _TooCommon(Exception):
@@ -77,6 +79,10 @@ def expand_query(query: Query, *, k: int, case_sensitive: bool, field: Field, in
         left = [t for w in words[:wi] for t in tokens(w, case_sensitive=cs)]
         right = [t for w in words[wi + 1 :] for t in tokens(w, case_sensitive=cs)]
         slot = _slot_regex(words[wi], cs)
+        if not left and not right and not words[wi].strip("*"):  # `*`, `=*`: every word of the corpus
+            raise QueryError(f"a wildcard alone ({term.text!r}) would expand to every word in the corpus",
+                             query=query.text, position=term.position,
+                             hint='give it some letters, e.g. GR* or *PO, or words around it: "* policy optimization"')
         if left or right:
             try:
                 ranked = _phrase_completions(left, right, slot, cs=cs, where=where, k=k, index=index, store=store)
@@ -117,6 +123,9 @@ def _word_completions(word: str, slot: str, *, cs: bool, where: Field, k: int, i
         prefix = normalize(word).split("*")[0]
         prefix = prefix if cs else prefix.casefold()
         vocab = index.vocabulary(prefix, case_sensitive=cs, field=where)
+        if len(vocab) > MAX_VOCABULARY:
+            raise UsageError(f"{word!r} fits more than {MAX_VOCABULARY:,} different words in this corpus: "
+                             f"start it with more letters (e.g. {word.split('*')[0] or 'GR'}…*)")
         cands = sorted((t for t in vocab if rx.fullmatch(t)), key=lambda t: (-vocab[t], t))[: max(_CANDIDATES, 3 * k)]
         counted = []
         for tok in cands:

@@ -24,6 +24,7 @@ import duckdb
 from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from ..records import Paper
 from ..text import SEMANTICS_VERSION
+from ._damage import damage_error
 from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
 from ._reads import EXPORT_COLUMNS, Reads
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS
@@ -125,6 +126,22 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text or "conflict" in text)
 
 
+def _guarded(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    import functools
+
+    @functools.wraps(fn)
+    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except duckdb.Error as exc:
+            mapped = damage_error(self.path, exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    return call
+
+
 @dataclass(frozen=True)
 class UpsertCounts:
     inserted: int
@@ -172,11 +189,22 @@ class Store(Reads, FullTexts):
                         f"{p} is in use by another uptake process (an import or harvest writing to it, "
                         f"or a server while you try to write): wait for it to finish, stop it, or use another --db"
                     ) from exc
+                mapped = damage_error(p, exc)
+                if mapped is not None:
+                    raise mapped from exc
                 raise StoreError(f"cannot open {p}: {exc}. If it is not an uptake store, choose another --db") from exc
         con.execute("SET enable_progress_bar = false")  # uptake draws its own progress; DuckDB's would interleave
         store = cls(con, p, writable=write)
         try:
             store._check_schema()
+            if write:  # never write into a damaged file: one cheap read of what every write touches first
+                store.position()
+        except duckdb.Error as exc:
+            con.close()
+            mapped = damage_error(p, exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
         except BaseException:
             con.close()
             raise
@@ -208,6 +236,32 @@ class Store(Reads, FullTexts):
             for col in OPENNESS_COLUMNS:  # stores made before openness detection get the columns, unfilled
                 kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
                 self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
+
+    def verify(self) -> list[str]:
+        """Read every row and column of every table once; the problems found (empty: the store reads back whole).
+
+        What ``uptake check`` runs: DuckDB checks each block's checksum as it reads it, so a truncated or
+        bit-flipped file fails here even where everyday queries (which read a few columns) would not notice.
+        """
+        problems: list[str] = []
+        try:
+            tables = [r[0] for r in self._con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        except duckdb.Error as exc:
+            return [f"the list of tables cannot be read: {str(exc).splitlines()[0]}"]
+        for table in tables:
+            try:
+                cols = [r[0] for r in self._con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position", [table]).fetchall()]
+                reads = ", ".join(f'count("{c}")' for c in cols) or "count(*)"
+                # hashing every value makes DuckDB read (and checksum) every block of every column
+                hashes = ", ".join(f'bit_xor(hash("{c}"))' for c in cols)
+                self._con.execute(f'SELECT count(*), {reads}, {hashes} FROM "{table}"').fetchall()
+            except duckdb.Error as exc:
+                problems.append(f"table {table} cannot be read: {str(exc).splitlines()[0][:200]}")
+        return problems
 
     def close(self) -> None:
         self._con.close()
@@ -487,7 +541,19 @@ class Store(Reads, FullTexts):
         return [r[0] for r in rows]
 
 
+def _guard(cls: type) -> None:
+    """Turn DuckDB corruption errors raised by any public method of ``cls`` into :class:`StoreDamagedError`."""
+    for name in dir(cls):
+        if name.startswith("_") or name in ("open", "verify", "interrupt", "close", "on_close"):
+            continue
+        fn = getattr(cls, name)
+        if callable(fn) and not isinstance(cls.__dict__.get(name), (classmethod, staticmethod)):
+            setattr(cls, name, _guarded(name, fn))
+
+
+_guard(Store)
+
 __all__ = [
     "DERIVED_COLUMNS", "EXPORT_COLUMNS", "FullTextCounts", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
-    "Store", "UpsertCounts", "default_path",
+    "Store", "UpsertCounts", "damage_error", "default_path",
 ]

@@ -7,7 +7,7 @@ text here is built only from fixed fragments, with user values as bound paramete
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from ..errors import StoreError
 from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
+from ._damage import translated
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TRUE, Sql, categories_sql, node_sql
 
 if TYPE_CHECKING:
@@ -250,15 +251,25 @@ class Reads:
             params={"year": int(year)},
         ).to_arrow_table()
 
-    def index_batches(self, after_doc: int, chunk: int) -> pa.RecordBatchReader:
-        """Live papers with ``doc > after_doc`` and what the term index needs of them, in Arrow batches."""
-        cur = self._con.cursor()  # its own result stream, independent of the store's connection
-        return cur.sql(
-            "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs "
-            "FROM papers WHERE NOT deleted AND doc > ?", params=[after_doc]  # one row per id: order is irrelevant
-        ).to_arrow_reader(chunk)
+    def index_batches(self, after_doc: int, chunk: int) -> Iterator[pa.RecordBatch]:
+        """Live papers with ``doc > after_doc`` and what the term index needs of them, in Arrow batches.
 
-    # -- emerging terms ----------------------------------------------------------------
+        ``has_str`` holds the ``has:`` kinds (:data:`HAS_COLUMNS`) a paper links, space-separated (empty
+        for a store whose openness flags were never computed: such a store cannot answer has: at all).
+        """
+        present = self._rows("SELECT count(*) FROM information_schema.columns "
+                             "WHERE table_name = 'papers' AND column_name = 'has_code'")[0][0]
+        has_str = ("concat_ws(' ', " + ", ".join(f"CASE WHEN coalesce({c}, false) THEN '{k}' END"
+                                                 for k, c in HAS_COLUMNS.items()) + ")") if present else "''"
+        cur = self._con.cursor()  # its own result stream, independent of the store's connection
+        reader = cur.sql(
+            "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs, "
+            f"{has_str} AS has_str FROM papers WHERE NOT deleted AND doc > ?",
+            params=[after_doc],  # one row per id: order is irrelevant
+        ).to_arrow_reader(chunk)
+        return translated(self.path, reader)
+
+        # -- emerging terms ----------------------------------------------------------------
     def gram_screen(self, *, recent: tuple[int, int], baseline: tuple[int, int], rates: tuple[float, float],
                     categories: Sequence[str], max_words: int, min_recent: int, edge_words: Sequence[str],
                     ) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
@@ -350,3 +361,4 @@ def _edge_flags_sql(edge: str) -> str:
 
 
 __all__ = ["EXPORT_COLUMNS", "HAS_COLUMNS", "Reads", "Sql"]
+
