@@ -132,7 +132,9 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
         t.add_row(name, *[fn(a) for a in report.series])
 
     row("papers (all months)", lambda a: f"{a.total_matches:,}")
-    row("first mention", lambda a: f"{a.first_mention['date']} {a.first_mention['id']}" if a.first_mention else "–")
+    row("first mention", lambda a: (f"{a.first_mention['date'] or '(undated)'} {a.first_mention['id']}"
+                                    + (" (left-censored)" if a.first_mention.get("left_censored") else ""))
+        if a.first_mention else "–")
     row("introduction", lambda a: f"{a.introduction or '–'} ({a.introduction_rule})")
     row("matches before it", lambda a: f"{a.matches_before_introduction:,}")
     row("months to 10 / 100 / 1000", lambda a: " / ".join(_months(getattr(a.milestones, k, None))

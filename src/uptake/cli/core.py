@@ -355,11 +355,15 @@ def cmd_papers(args: argparse.Namespace) -> int:
 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["id", "date", "primary_category", "title"])
+        full = any("match" in r for r in rows)  # --text full: where it matched, appended as extra columns
+        w.writerow(["id", "date", "primary_category", "title"] + (["role", "section", "sentence"] if full else []))
         for r in rows:
-            w.writerow([r["id"], r["date"], r["primary_category"] or "", r["title"]])
+            m = r.get("match") or {}
+            w.writerow([r["id"], r["date"] or "", r["primary_category"] or "", r["title"]]
+                       + ([m.get("role", ""), m.get("section", ""), m.get("sentence", "")] if full else []))
         write_text(buf.getvalue())
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     where = f" in {result.period}" if result.period else ""
@@ -369,7 +373,10 @@ def cmd_papers(args: argparse.Namespace) -> int:
     t.add_column("category", no_wrap=True)
     t.add_column("title")
     for r in rows:
-        t.add_row(r["id"], r["date"], r["primary_category"] or "", r["title"])
+        m = r.get("match")
+        title = escape(r["title"]) + (f"\n  [dim]{escape(m['role'])} · {escape(m['section'])}:[/] "
+                                      f"{escape(m['sentence'])}" if m else "")
+        t.add_row(r["id"], r["date"] or "(undated)", r["primary_category"] or "", title)
     console().print(t)
     if result.total > len(rows) + args.offset:
         console().print(f"[dim]showing {len(rows)} from {args.offset + 1}; more with --offset {args.offset + len(rows)}[/]")
