@@ -12,7 +12,7 @@ computations in :mod:`uptake.analytics`; results are values, which the faces for
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -483,11 +483,14 @@ class Corpus:
         check_categories(known, cats, parsed)
 
 
-def check_categories(known: Sequence[str], cats: Sequence[str], parsed: Query) -> None:
-    """Refuse a category (given, or cat: in the query) that no paper of ``known`` categories is listed in."""
+def check_categories(known: Sequence[str] | Callable[[], Sequence[str]], cats: Sequence[str], parsed: Query) -> None:
+    """Refuse a category (given, or cat: in the query) that no paper of ``known`` categories is listed in
+    (``known`` may be a function, called only when some category is asked for)."""
     wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
     if not wanted:
         return
+    if callable(known):
+        known = known()
     archives = sorted({c.split(".")[0] for c in known})
     known_set = set(known) | set(archives)
     for code in wanted:

@@ -37,9 +37,9 @@ from .eprint import fulltext_month
 
 REJECTED = "rejected"
 
-PARAGRAPH = pa.struct([("role", pa.string()), ("section", pa.string()), ("text", pa.large_string()),
+PARAGRAPH = pa.struct([("role", pa.string()), ("section", pa.string()), ("text", pa.string()),
                        ("cites", pa.list_(pa.string()))])
-BIB = pa.struct([("key", pa.string()), ("text", pa.large_string())])
+BIB = pa.struct([("key", pa.string()), ("text", pa.string())])
 
 SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -47,8 +47,8 @@ SCHEMA = pa.schema([
     ("period", pa.string()),
     ("published", pa.date32()),
     ("categories", pa.list_(pa.string())),
-    ("title", pa.large_string()),
-    ("abstract", pa.large_string()),
+    ("title", pa.string()),
+    ("abstract", pa.string()),
     ("status", pa.string()),
     ("problems", pa.list_(pa.string())),
     ("source_kind", pa.string()),
