@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext")
+COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext", "spark")
 
 
 def build_parser() -> argparse.ArgumentParser:
