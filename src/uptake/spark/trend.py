@@ -21,6 +21,7 @@ from typing import Any
 
 from ..analytics.trends import Measure, Trend
 from ..corpus import assemble_fulltext_trend, check_categories, prepare_fulltext_query
+from ..corpus._fulltext import check_plan
 from ..errors import NoCorpusError, SourceNotFoundError
 from ..query import Query, parse_query
 from ..scope import Scope
@@ -113,6 +114,9 @@ def spark_trend(query: str | Query, input_path: str | Path, *, scope: Scope | No
             raise NoCorpusError(f"{input_path} holds no full texts")
         check_categories(lambda: sorted(r[0] for r in rows.select(F.explode("categories")).distinct().collect()
                                         if r[0]), sc.categories, q.parsed)
+        for plan in q.plans:  # what the evaluator would refuse, refused here rather than in a task
+            check_plan(plan.universe)
+            check_plan(plan.match)
         first_m, last_m, last_date = head["first"], head["last"], head["last_date"]
         lo, hi = sc.resolve(first_m, last_m)
         usable = rows.where((F.col("status") != "failed") & F.col("month").isNotNull()).select(
