@@ -54,6 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     q.set_defaults(handler=cmd_trend)
 
+    q = ssub.add_parser("counts", parents=[sp], allow_abbrev=False,
+                        help="papers per n-gram (n <= 3) x month x primary category x role, over extracted Parquet",
+                        description="Count, for every n-gram of up to --max-n tokens (uptake's tokens, never across "
+                        "a paragraph or a marker), the papers containing it per month, primary category and role "
+                        "(and '*': anywhere); cells with fewer than --min-papers papers are dropped (written in "
+                        "OUTPUT/_metadata.json). Also per-month totals of usable full texts.")
+    q.add_argument("--input", "-i", required=True, metavar="DIR", help="what `uptake spark extract` wrote")
+    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder")
+    q.add_argument("--max-n", type=int, default=3, metavar="N", help="longest n-gram (default 3)")
+    q.add_argument("--min-papers", type=int, default=1, metavar="K", help="drop cells with fewer papers (default 1)")
+    q.set_defaults(handler=cmd_counts)
+
     q = ssub.add_parser("submit-args", allow_abbrev=False, help="print the spark-submit arguments that ship uptake",
                         description="Print `--py-files ZIP LAUNCHER` (the installed package zipped into the cache "
                         "folder, and a launcher script): spark-submit --master … $(uptake spark submit-args) "
@@ -109,6 +121,14 @@ def cmd_trend(args: argparse.Namespace) -> int:
     trend = spark_trend(args.query, args.input, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
                         spark=_session(args, "uptake trend"))
     return show_trend(trend, args)
+
+
+def cmd_counts(args: argparse.Namespace) -> int:
+    from ..spark.counts import run_counts
+
+    write_json(run_counts(args.input, args.output, max_n=args.max_n, min_papers=args.min_papers,
+                          spark=_session(args, "uptake counts")))
+    return 0
 
 
 def cmd_submit_args(args: argparse.Namespace) -> int:
