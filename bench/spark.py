@@ -99,8 +99,8 @@ def plain(eprints: Path, parquet: Path) -> dict[str, Any]:
     """The same work in this process, without Spark (one core)."""
     import pyarrow.dataset as ds
 
-    from uptake.corpus._fulltext import matches
     from uptake.corpus import prepare_fulltext_query
+    from uptake.corpus._fulltext import matches
     from uptake.index.fulltext import role_token_strings
     from uptake.query import parse_query
     from uptake.scope import Scope

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import CONF_ARGS, MASTER
 from test_spark_trend import WORDS, synthetic, write_run
 
@@ -18,14 +19,23 @@ from uptake.scope import Scope
 from uptake.text import tokens
 
 
-def test_ngram_counts_equal_the_embedded_engine(tmp_path: Path, spark: Any) -> None:
-    src = tmp_path / "parquet"
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> tuple[Path, Path, Path]:
+    tmp = tmp_path_factory.mktemp("counts")
+    src = tmp / "parquet"
     write_run(src, "20250101T000000Z-a", synthetic(3, 400))
-    db = tmp_path / "store.duckdb"
+    db = tmp / "store.duckdb"
     assert main(["fulltext", "import", str(src), "--db", str(db), "-q", "--json"]) in (0, 1)
-    out = tmp_path / "counts"
+    out = tmp / "counts"
     assert main(["spark", "counts", "--input", str(src), "--output", str(out), "--max-n", "3",
                  "--master", MASTER, *CONF_ARGS]) == 0
+    cdb = tmp / "counts-corpus"
+    assert main(["import-counts", str(out), "--db", str(cdb)]) == 0
+    return db, out, cdb
+
+
+def test_ngram_counts_equal_the_embedded_engine(counted: tuple[Path, Path, Path]) -> None:
+    db, out, _ = counted
     meta = json.loads((out / "_metadata.json").read_text())
     assert meta["max_n"] == 3 and meta["min_papers"] == 1
     cells: dict[tuple[str, str], dict[int, int]] = {}
@@ -55,3 +65,30 @@ def test_ngram_counts_equal_the_embedded_engine(tmp_path: Path, spark: Any) -> N
             found += bool(want)
     assert found >= 10  # most random n-grams do occur: the comparison is not vacuous
     assert sum(totals.values()) == trend.corpus.papers
+
+
+def test_counts_corpus_answers_trend_like_the_store(counted: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    db, _, cdb = counted
+    for query, opts in [("GRPO, PPO, the", []), ('"policy optimization", reward model in:method, LoRA in:use', []),
+                        ("GRPO / PPO, straße", ["--by", "quarter", "--from", "2025-03"]),
+                        ("we train", ["--measure", "count", "--smooth", "3"])]:
+        a, b = tmp_path / "a.json", tmp_path / "b.json"
+        assert main(["trend", query, "--text", "full", "--db", str(db), "-f", "json", "-o", str(a), *opts]) == 0
+        assert main(["trend", query, "--text", "full", "--db", str(cdb), "-f", "json", "-o", str(b), *opts]) == 0
+        assert b.read_text() == a.read_text(), (query, opts)
+
+
+@pytest.mark.parametrize(("query", "opts", "why"), [
+    ("GRPO AND PPO", [], "AND, OR, NOT"), ("GRPO | PPO", [], "AND, OR, NOT"), ("GRPO -PPO", [], "AND, OR, NOT"),
+    ("GRPO cat:cs", [], "cat:"), ("GRPO", ["--category", "cs.LG"], "primary category"),
+    ("=GRPO", [], "exact case"), ("GRPO", ["--case-sensitive"], "case-folded"),
+    ('"we train the model"', [], "longer than 3"), ("GR*O", [], "wildcards"), ("GRPO", ["--text", "abstract"], "--text full"),
+])
+def test_counts_corpus_refusals(counted: tuple[Path, Path, Path], query: str, opts: list[str], why: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, cdb = counted
+    full = [] if "--text" in opts else ["--text", "full"]
+    assert main(["trend", query, *full, "--db", str(cdb), "-f", "json", *opts]) == 2
+    assert why in capsys.readouterr().err
+    assert main(["papers", "GRPO", "--text", "full", "--db", str(cdb)]) == 2
+    assert "n-gram counts, not papers" in capsys.readouterr().err

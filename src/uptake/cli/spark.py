@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import console, console_err, format_parent, range_parent, scope_for, write_json
+from .common import (
+    console,
+    console_err,
+    format_parent,
+    range_parent,
+    scope_for,
+    write_json,
+)
 
 
 def _spark_parent() -> argparse.ArgumentParser:
@@ -74,6 +81,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=cmd_submit_args)
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
 
+    q = sub.add_parser("import-counts", allow_abbrev=False, help="make a counts corpus from `uptake spark counts` output",
+                       description="Copy what `uptake spark counts` wrote into a new counts corpus (a folder): "
+                       "`uptake trend QUERY --text full --db FOLDER` then answers single terms and phrases (up to "
+                       "the counted length, anywhere or in:ROLE) from it; AND/OR/NOT, categories, exact case, "
+                       "wildcards and listing papers are refused.")
+    q.add_argument("source", metavar="DIR")
+    q.add_argument("--db", required=True, metavar="FOLDER", help="the counts corpus to create")
+    q.set_defaults(handler=cmd_import_counts)
+
 
 def _conf(args: argparse.Namespace) -> dict[str, str]:
     from ..errors import UsageError
@@ -128,6 +144,13 @@ def cmd_counts(args: argparse.Namespace) -> int:
 
     write_json(run_counts(args.input, args.output, max_n=args.max_n, min_papers=args.min_papers,
                           spark=_session(args, "uptake counts")))
+    return 0
+
+
+def cmd_import_counts(args: argparse.Namespace) -> int:
+    from ..corpus._counts import import_counts
+
+    write_json(import_counts(args.source, args.db))
     return 0
 
 

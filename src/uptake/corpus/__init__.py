@@ -11,6 +11,7 @@ computations in :mod:`uptake.analytics`; results are values, which the faces for
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,10 +24,24 @@ from ..analytics.derived import apply_formulas, split_formulas
 from ..analytics.trends import MEASURES, CorpusInfo, Measure, Trend, build_trend
 from ..deadline import NEVER, Deadline
 from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
-from ..index import TermIndex, index_dir, matching_docs, open_fresh, trend_counts, verified_index
 from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
+from ..index import (
+    TermIndex,
+    index_dir,
+    matching_docs,
+    open_fresh,
+    trend_counts,
+    verified_index,
+)
 from ..ingest import ProgressFn, import_files
-from ..periods import Granularity, month_label, month_of, parse_period, period_first_month, period_last_month
+from ..periods import (
+    Granularity,
+    month_label,
+    month_of,
+    parse_period,
+    period_first_month,
+    period_last_month,
+)
 from ..plans import SeriesPlan, any_series, uses_has
 from ..query import Category, Query, parse_query, restrict_roles
 from ..query.ast import walk
@@ -36,7 +51,7 @@ from ..records import HAS_KINDS, Fingerprint, ImportSummary
 from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
-from . import _fulltext
+from . import _counts, _fulltext
 from ._adoption import adoption
 from ._emerging import emerging
 from ._openness import openness_table, paper_links
@@ -208,8 +223,7 @@ class Corpus:
         """The v1 month of paper ``arxiv_id`` (``2402.03300``, ``arXiv:2402.03300v2`` or its abs URL)."""
         key = arxiv_id.strip()
         for prefix in ("arXiv:", "arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
-            if key.startswith(prefix):
-                key = key[len(prefix):]
+            key = key.removeprefix(prefix)
         if len(key) > 3 and key[-2] == "v" and key[-1].isdigit():
             key = key[:-2]
         with self._read() as store:
@@ -251,6 +265,8 @@ class Corpus:
         if smooth < 1:
             raise UsageError("--smooth must be 1 (no smoothing) or more periods")
         parsed = query if isinstance(query, Query) else parse_query(query)
+        if _counts.metadata(self.path) is not None:
+            return self._counts_trend(parsed, sc, measure=measure, smooth=smooth)
         if sc.text == "full":
             return self._fulltext_trend(parsed, sc, measure=measure, smooth=smooth)
         expansions: dict[str, list[str]] = {}
@@ -311,6 +327,9 @@ class Corpus:
         """
         sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
                                   field=field, text=text)
+        if _counts.metadata(self.path) is not None:
+            raise UsageError(f"{self.path} holds n-gram counts, not papers: listing papers needs the full texts "
+                             "(import them into a store, or use `uptake spark trend`)")
         parsed = query if isinstance(query, Query) else parse_query(query)
         haves = _has_kinds(has)
         if haves:  # --has kind: the same as adding has:kind to every series
@@ -359,6 +378,22 @@ class Corpus:
                 return FullTextStatus(rows=(), failures=(), papers=store.paper_count())
             return FullTextStatus(rows=tuple(tuple(r) for r in store.fulltext_status_rows()),
                                   failures=tuple(store.fulltext_failures()), papers=store.paper_count())
+
+    def _counts_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
+        """A trend answered from a counts corpus (``uptake import-counts``): single terms and phrases only."""
+        if sc.text != "full":
+            raise UsageError(f"{self.path} holds n-gram counts of full texts: add --text full")
+        if has_wildcards(parsed):
+            raise UsageError("wildcards cannot be answered from n-gram counts: write the terms out")
+        query = prepare_fulltext_query(parsed, sc)
+        got = _counts.trend_inputs(self.path, query.plans, sc)
+        trend = assemble_fulltext_trend(
+            query, sc, measure=measure, smooth=smooth, lo=got["lo"], hi=got["hi"], counts=got["counts"],
+            totals=got["totals"], with_text=got["with_text"], all_papers=got["all_papers"], n=got["n"],
+            first_m=got["first_m"], last_m=got["last_m"], last_date=got["last_date"], meta_last=got["meta_last"])
+        if got["pruned"]:  # said, since counts below the threshold are missing
+            trend = dataclasses.replace(trend, filters={**trend.filters, "pruned_below_papers": got["min_papers"]})
+        return trend
 
     def _fulltext_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
         """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
@@ -609,6 +644,6 @@ def _paper_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[PaperRow, ...]:
     return tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows)
 
 
-def open(path: str | Path | None = None) -> Corpus:  # noqa: A001 - mirrors the builtin on purpose
+def open(path: str | Path | None = None) -> Corpus:
     """The corpus stored at ``path`` (default: ``$UPTAKE_DB`` or the user's data directory)."""
     return Corpus(path)

@@ -8,7 +8,17 @@ from typing import Any
 
 from ..errors import NoCorpusError, UsageError
 from ..index.fulltext import FullTextIndex, open_fresh, role_token_strings
-from ..plans import AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series
+from ..plans import (
+    AllOf,
+    AnyOf,
+    HasKind,
+    InCategory,
+    Negate,
+    Node,
+    Phrase,
+    SeriesPlan,
+    any_series,
+)
 from ..records import QUERY_ROLES
 from ..store import Store
 from ..text import phrase_key

@@ -50,14 +50,8 @@ def session(master: str | None = None, *, app: str = "uptake", conf: dict[str, s
     b = SparkSession.builder.appName(app)
     if master:
         b = b.master(master)
-    elif "SPARK_MASTER" not in os.environ and "spark.master" not in (conf or {}):
-        try:  # under spark-submit the master is already in the configuration
-            from pyspark import SparkConf
-
-            if not SparkConf().contains("spark.master"):
-                b = b.master(DEFAULT_MASTER)
-        except Exception:  # pragma: no cover - no JVM configuration visible
-            b = b.master(DEFAULT_MASTER)
+    elif "PYSPARK_GATEWAY_PORT" not in os.environ and "spark.master" not in (conf or {}):
+        b = b.master(DEFAULT_MASTER)  # under spark-submit (which starts the JVM first) its --master stands
     settings = {"spark.ui.showConsoleProgress": "false", "spark.sql.execution.arrow.pyspark.enabled": "true"}
     settings.update(conf or {})
     for k, v in settings.items():

@@ -11,7 +11,10 @@ Output (written to ``OUTPUT._tmp-…`` and renamed to OUTPUT when complete)::
 
     OUTPUT/ngrams/part-*.parquet   ngram string, n int, month int, category string, role string, papers long
     OUTPUT/totals/part-*.parquet   month int, category string, papers long   (usable full texts)
-    OUTPUT/_metadata.json          max_n, min_papers (cells with fewer papers were dropped), roles, source
+    OUTPUT/_metadata.json          max_n, min_papers (cells with fewer papers were dropped), roles, source,
+                                   last_date (the newest v1 date of a usable full text)
+
+``uptake import-counts OUTPUT --db FOLDER`` makes it a counts corpus (:mod:`uptake.corpus._counts`).
 """
 
 from __future__ import annotations
@@ -102,7 +105,9 @@ def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, mi
         cat = F.when(F.size("categories") > 0, F.element_at("categories", 1)).otherwise(F.lit(NO_CATEGORY))
         usable.groupBy(F.col("month"), cat.alias("category")).agg(F.count(F.lit(1)).alias("papers")) \
             .write.parquet(str(tmp / "totals"))
-        meta = {"format": "uptake-counts/1", "max_n": max_n, "min_papers": min_papers,
+        last = rows.where(F.col("status") != "failed").agg(F.max("published").alias("d")).collect()[0]["d"]
+        meta = {"format": "uptake-counts/1", "last_date": last.isoformat() if last else None, "max_n": max_n,
+                "min_papers": min_papers,
                 "pruning": f"cells (n-gram, month, category, role) with fewer than {min_papers} papers are left out",
                 "roles": "query roles and '*' (any role but use)", "case": "folded", "category": "primary",
                 "source": str(Path(input_path).resolve())}

@@ -122,7 +122,7 @@ def _rows_of(path: str, fmt: str) -> Iterator[dict[str, Any]]:
             for ft in iter_eprints(path):
                 emitted += 1
                 yield to_row(ft, path)
-    except Exception as exc:  # an extractor bug must not fail the task: the input is reported instead
+    except Exception as exc:  # noqa: BLE001 - an extractor bug must not fail the task: the input is reported instead
         pid = paper_id_from_name(name) or name.split(".")[0]
         reason = f"extraction stopped after {emitted} paper(s): {type(exc).__name__}: {exc}"
         yield to_row(FullText(id=pid, title="", abstract="", paragraphs=(), bibliography=(), source_kind="latex",
