@@ -18,6 +18,8 @@ from uptake.corpus import Corpus
 from uptake.scope import Scope
 from uptake.text import tokens
 
+pytestmark = pytest.mark.slow  # a JVM starts: tests/spark/conftest.py skips them without Java or pyspark
+
 
 @pytest.fixture(scope="module")
 def counted(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> tuple[Path, Path, Path]:

@@ -21,6 +21,8 @@ from uptake.sources.fulltext_parquet import read_parquet_fulltexts
 from uptake.spark.extract import KILL_ONCE_ENV
 from uptake.store import Store
 
+pytestmark = pytest.mark.slow  # a JVM starts: tests/spark/conftest.py skips them without Java or pyspark
+
 SPARK = ["--master", MASTER, *CONF_ARGS]
 
 

@@ -21,6 +21,8 @@ from uptake.records import ROLES, BibEntry, FullText, Paragraph
 from uptake.scope import Scope
 from uptake.sources.fulltext_parquet import to_batch, to_row
 
+pytestmark = pytest.mark.slow  # a JVM starts: tests/spark/conftest.py skips them without Java or pyspark
+
 SPARK = ["--master", MASTER, *CONF_ARGS]
 
 WORDS = ["GRPO", "grpo", "PPO", "policy", "optimization", "reward", "model", "the", "LoRA", "lora", "we", "train",
