@@ -28,9 +28,9 @@ import orjson
 from ._crashpoint import crashpoint
 from .errors import SourceNotFoundError, UsageError
 from .index.fulltext import sync as sync_fulltext_index
-from .periods import month_of
 from .records import FullText, Rejection
-from .sources.eprint import id_year_month, iter_eprints
+from .sources.eprint import fulltext_month, iter_eprints
+from .sources.fulltext_parquet import is_parquet, read_parquet_fulltexts
 from .sources.unarxive import read_unarxive
 from .store import FullTextCounts, Store
 
@@ -74,10 +74,7 @@ def content_hash(ft: FullText) -> str:
 
 def month_for(ft: FullText) -> int | None:
     """The month a full text counts in before its metadata is imported: its v1 date, else what its id encodes."""
-    if ft.published is not None:
-        return month_of(ft.published)
-    ym = id_year_month(ft.id)
-    return ym[0] * 12 + ym[1] - 1 if ym else None
+    return fulltext_month(ft)
 
 
 def write_fulltexts(store: Store, items: Sequence[tuple[FullText, int | None, str]]) -> FullTextCounts:
@@ -131,8 +128,12 @@ def store_fulltexts(store: Store, texts: Iterable[FullText | Rejection], *, prog
 
 
 def read_structured(paths: Sequence[str | Path]) -> Iterator[FullText | Rejection]:
-    """Every full text of unarXive / S2ORC-style JSONL files (plain or gzip)."""
+    """Every full text of unarXive / S2ORC-style JSONL files (plain or gzip), or of Parquet written by
+    ``uptake spark extract`` (files or its output folder; recognised by their content)."""
     for p in paths:
+        if is_parquet(p):
+            yield from read_parquet_fulltexts([p])
+            continue
         if Path(p).is_dir():
             raise UsageError(f"{p} is a folder: give the .jsonl(.gz) files in it, e.g. {p}/*.jsonl.gz")
         for _, item in read_unarxive(p):

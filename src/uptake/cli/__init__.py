@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext", "check")
+COMMAND_MODULES = ("core", "serve", "harvest", "index", "report", "analytics", "fulltext", "check", "spark")
 
 
 def build_parser() -> argparse.ArgumentParser:

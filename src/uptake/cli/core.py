@@ -232,7 +232,11 @@ def _trend(args: argparse.Namespace) -> Any:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-    trend = _trend(args)
+    return show_trend(_trend(args), args)
+
+
+def show_trend(trend: Any, args: argparse.Namespace) -> int:
+    """Print or write ``trend`` as ``args`` ask (--format table|csv|json, --output)."""
     if args.output_format == "csv":
         text = trend.to_csv()
     elif args.output_format == "json":

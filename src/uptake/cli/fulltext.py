@@ -25,9 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fsub = p.add_subparsers(dest="fulltext_command", metavar="ACTION")
 
     q = fsub.add_parser("import", parents=[db], allow_abbrev=False,
-                        help="import structured full texts (unarXive / S2ORC JSON Lines, plain or .gz)",
+                        help="import structured full texts (unarXive / S2ORC JSON Lines, plain or .gz; or the "
+                        "Parquet `uptake spark extract` writes)",
                         description="Import unarXive 2022 / UnarXive-2024 files (one JSON object per paper, with "
-                        "sections, paragraphs and resolved citations). Importing the same file again changes nothing.")
+                        "sections, paragraphs and resolved citations), or the Parquet files or output folder of "
+                        "`uptake spark extract` (recognised by content). Importing the same file again changes "
+                        "nothing.")
     q.add_argument("files", nargs="+", metavar="FILE")
     q.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     q.add_argument("--json", action="store_true", help="print the summary as JSON")

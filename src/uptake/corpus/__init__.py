@@ -11,8 +11,9 @@ computations in :mod:`uptake.analytics`; results are values, which the faces for
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +41,7 @@ from ..records import HAS_KINDS, Fingerprint, ImportSummary
 from ..scope import Field, Scope, as_categories
 from ..sources import SourceFormat
 from ..store import Store, default_path
-from . import _fulltext
+from . import _counts, _fulltext
 from ._check import CheckReport as CheckReport
 from ._check import check as check
 from ._adoption import adoption
@@ -222,8 +223,7 @@ class Corpus:
         """The v1 month of paper ``arxiv_id`` (``2402.03300``, ``arXiv:2402.03300v2`` or its abs URL)."""
         key = arxiv_id.strip()
         for prefix in ("arXiv:", "arxiv:", "https://arxiv.org/abs/", "http://arxiv.org/abs/"):
-            if key.startswith(prefix):
-                key = key[len(prefix):]
+            key = key.removeprefix(prefix)
         if len(key) > 3 and key[-2] == "v" and key[-1].isdigit():
             key = key[:-2]
         with self._read() as store:
@@ -266,6 +266,8 @@ class Corpus:
             raise UsageError("--smooth must be 1 (no smoothing) or more periods")
         parsed = query if isinstance(query, Query) else parse_query(query)
         _check_series_count(parsed, {})
+        if _counts.metadata(self.path) is not None:
+            return self._counts_trend(parsed, sc, measure=measure, smooth=smooth)
         if sc.text == "full":
             return self._fulltext_trend(parsed, sc, measure=measure, smooth=smooth)
         expansions: dict[str, list[str]] = {}
@@ -326,6 +328,9 @@ class Corpus:
         """
         sc = scope or Scope.build(start=start, end=end, by=by, category=category, case_sensitive=case_sensitive,
                                   field=field, text=text)
+        if _counts.metadata(self.path) is not None:
+            raise UsageError(f"{self.path} holds n-gram counts, not papers: listing papers needs the full texts "
+                             "(import them into a store, or use `uptake spark trend`)")
         parsed = query if isinstance(query, Query) else parse_query(query)
         haves = _has_kinds(has)
         if haves:  # --has kind: the same as adding has:kind to every series
@@ -385,39 +390,39 @@ class Corpus:
         with self._read() as store:
             return sum(store.fulltext_month_totals().values()) if store.has_fulltext() else 0
 
+    def _counts_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
+        """A trend answered from a counts corpus (``uptake import-counts``): single terms and phrases only."""
+        if sc.text != "full":
+            raise UsageError(f"{self.path} holds n-gram counts of full texts: add --text full")
+        if has_wildcards(parsed):
+            raise UsageError("wildcards cannot be answered from n-gram counts: write the terms out")
+        query = prepare_fulltext_query(parsed, sc)
+        got = _counts.trend_inputs(self.path, query.plans, sc)
+        trend = assemble_fulltext_trend(
+            query, sc, measure=measure, smooth=smooth, lo=got["lo"], hi=got["hi"], counts=got["counts"],
+            totals=got["totals"], with_text=got["with_text"], all_papers=got["all_papers"], n=got["n"],
+            first_m=got["first_m"], last_m=got["last_m"], last_date=got["last_date"], meta_last=got["meta_last"])
+        if got["pruned"]:  # said, since counts below the threshold are missing
+            trend = dataclasses.replace(trend, filters={**trend.filters, "pruned_below_papers": got["min_papers"]})
+        return trend
+
     def _fulltext_trend(self, parsed: Query, sc: Scope, *, measure: Measure, smooth: int) -> Trend:
         """Papers whose full text matches, as a share of papers WITH a full text (same period, same filters)."""
-        if has_wildcards(parsed):
-            raise UsageError("wildcards are not supported with --text full yet: write the terms out")
-        parsed, formulas = split_formulas(formula_query := parsed)
-        plans = plan_query(parsed, sc)
+        query = prepare_fulltext_query(parsed, sc)
         with self._read() as store:
             _fulltext.require_fulltext(store)
-            self._check_categories(store, sc.categories, parsed, fulltext=True)
+            self._check_categories(store, sc.categories, query.parsed, fulltext=True)
             first_m, last_m, last_date = store.fulltext_span()
             lo, hi = sc.resolve(first_m, last_m)
             idx = _fulltext.engine(store)
-            counts, totals = _fulltext.counts(store, idx, plans, categories=sc.categories, lo=lo, hi=hi)
+            counts, totals = _fulltext.counts(store, idx, query.plans, categories=sc.categories, lo=lo, hi=hi)
             with_text = store.fulltext_month_totals(sc.categories, lo, hi)
             all_papers = store.month_totals(sc.categories, lo, hi)
             n = sum(store.fulltext_month_totals().values())
             meta_last = store.span()[1] if store.paper_count() else None
-        coverage = [{"period": month_label(m), "with_full_text": with_text.get(m, 0), "papers": all_papers.get(m, 0)}
-                    for m in range(lo, hi + 1)]
-        filters: dict[str, Any] = {
-            "from": month_label(lo), "to": month_label(hi), "by": sc.by, "category": list(sc.categories),
-            "measure": measure, "smooth": smooth, "case_sensitive": sc.case_sensitive, "field": sc.field,
-            "text": "full", "fulltext_coverage": coverage,
-        }
-        trend = build_trend(
-            query=parsed.text, labels=[p.label for p in plans], counts=counts, totals=totals, start_month=lo,
-            end_month=hi,
-            corpus=CorpusInfo(papers=n, first=month_label(first_m) if first_m is not None else None,
-                              last=month_label(last_m) if last_m is not None else None),
-            corpus_last_date=_last_date(meta_last, last_date, last_m),
-            by=sc.by, measure=measure, smooth=smooth, filters=filters,
-        )
-        return apply_formulas(trend, formulas, formula_query.text)
+        return assemble_fulltext_trend(query, sc, measure=measure, smooth=smooth, lo=lo, hi=hi, counts=counts,
+                                       totals=totals, with_text=with_text, all_papers=all_papers, n=n,
+                                       first_m=first_m, last_m=last_m, last_date=last_date, meta_last=meta_last)
 
     def _fulltext_papers(self, parsed: Query, sc: Scope, *, period: str | None, limit: int, offset: int,
                          ) -> PaperList:
@@ -527,22 +532,74 @@ class Corpus:
         if not wanted:
             return
         known = source.fulltext_categories() if fulltext and isinstance(source, Store) else source.known_categories()
-        archives = sorted({c.split(".")[0] for c in known})
-        known_set = set(known) | set(archives)
-        for code in wanted:
-            if code not in known_set:
-                if "," in code:
-                    raise UnknownCategoryError(
-                        f"{code!r} is several categories in one: repeat the option instead, e.g. "
-                        + " ".join(f"--category {c.strip()}" for c in code.split(",") if c.strip()))
-                close = difflib.get_close_matches(code, list(known_set), n=3, cutoff=0.6)
-                lower = [k for k in known_set if k.lower() == code.lower()]
-                hint = lower or close
+        check_categories(known, cats, parsed)
+
+
+def check_categories(known: Sequence[str] | Callable[[], Sequence[str]], cats: Sequence[str], parsed: Query) -> None:
+    """Refuse a category (given, or cat: in the query) that no paper of ``known`` categories is listed in
+    (``known`` may be a function, called only when some category is asked for)."""
+    wanted = list(cats) + [n.code for s in parsed.series for n in walk(s.expr) if isinstance(n, Category)]
+    if not wanted:
+        return
+    if callable(known):
+        known = known()
+    archives = sorted({c.split(".")[0] for c in known})
+    known_set = set(known) | set(archives)
+    for code in wanted:
+        if code not in known_set:
+            if "," in code:
                 raise UnknownCategoryError(
-                    f"no paper in this corpus is listed in category {code!r}"
-                    + (f"; did you mean {', '.join(hint)}?" if hint else "")
-                    + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
-                )
+                    f"{code!r} is several categories in one: repeat the option instead, e.g. "
+                    + " ".join(f"--category {c.strip()}" for c in code.split(",") if c.strip()))
+            close = difflib.get_close_matches(code, list(known_set), n=3, cutoff=0.6)
+            lower = [k for k in known_set if k.lower() == code.lower()]
+            hint = lower or close
+            raise UnknownCategoryError(
+                f"no paper in this corpus is listed in category {code!r}"
+                + (f"; did you mean {', '.join(hint)}?" if hint else "")
+                + " (`uptake stats` lists the categories; archives like cs match every cs.*)"
+            )
+
+
+@dataclass(frozen=True)
+class FullTextQuery:
+    """A query ready to count over full texts: its plans, and the formulas applied afterwards."""
+
+    parsed: Query
+    formula_query: Query
+    formulas: Any
+    plans: list[SeriesPlan]
+
+
+def prepare_fulltext_query(parsed: Query, sc: Scope) -> FullTextQuery:
+    """Check and compile ``parsed`` for full texts (what every engine counting full texts runs first)."""
+    if has_wildcards(parsed):
+        raise UsageError("wildcards are not supported with --text full yet: write the terms out")
+    plain, formulas = split_formulas(parsed)
+    return FullTextQuery(parsed=plain, formula_query=parsed, formulas=formulas, plans=list(plan_query(plain, sc)))
+
+
+def assemble_fulltext_trend(query: FullTextQuery, sc: Scope, *, measure: Measure, smooth: int, lo: int, hi: int,
+                            counts: Sequence[dict[int, int]], totals: Sequence[dict[int, int]],
+                            with_text: dict[int, int], all_papers: dict[int, int], n: int, first_m: int | None,
+                            last_m: int | None, last_date: date | None, meta_last: date | None) -> Trend:
+    """The :class:`Trend` of full-text counts, whichever engine counted them (this store, or Spark)."""
+    coverage = [{"period": month_label(m), "with_full_text": with_text.get(m, 0), "papers": all_papers.get(m, 0)}
+                for m in range(lo, hi + 1)]
+    filters: dict[str, Any] = {
+        "from": month_label(lo), "to": month_label(hi), "by": sc.by, "category": list(sc.categories),
+        "measure": measure, "smooth": smooth, "case_sensitive": sc.case_sensitive, "field": sc.field,
+        "text": "full", "fulltext_coverage": coverage,
+    }
+    trend = build_trend(
+        query=query.parsed.text, labels=[p.label for p in query.plans], counts=list(counts), totals=list(totals),
+        start_month=lo, end_month=hi,
+        corpus=CorpusInfo(papers=n, first=month_label(first_m) if first_m is not None else None,
+                          last=month_label(last_m) if last_m is not None else None),
+        corpus_last_date=_last_date(meta_last, last_date, last_m),
+        by=sc.by, measure=measure, smooth=smooth, filters=filters,
+    )
+    return apply_formulas(trend, query.formulas, query.formula_query.text)
 
 
 #: The most series one trend compares (the CLI, the API and the library share it); wider figures are unreadable.
@@ -617,6 +674,6 @@ def _paper_rows(rows: Sequence[tuple[Any, ...]]) -> tuple[PaperRow, ...]:
     return tuple(PaperRow(r[0], r[1], r[2], " ".join(r[3].split()), tuple(r[4])) for r in rows)
 
 
-def open(path: str | Path | None = None) -> Corpus:  # noqa: A001 - mirrors the builtin on purpose
+def open(path: str | Path | None = None) -> Corpus:
     """The corpus stored at ``path`` (default: ``$UPTAKE_DB`` or the user's data directory)."""
     return Corpus(path)

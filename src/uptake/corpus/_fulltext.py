@@ -8,7 +8,17 @@ from typing import Any
 
 from ..errors import NoCorpusError, UsageError
 from ..index.fulltext import FullTextIndex, open_fresh, role_token_strings
-from ..plans import AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series
+from ..plans import (
+    AllOf,
+    AnyOf,
+    HasKind,
+    InCategory,
+    Negate,
+    Node,
+    Phrase,
+    SeriesPlan,
+    any_series,
+)
 from ..records import QUERY_ROLES
 from ..store import Store
 from ..text import phrase_key
@@ -25,13 +35,35 @@ def engine(store: Store) -> FullTextIndex | None:
     return open_fresh(store)
 
 
+def _refuse_fields() -> UsageError:
+    return UsageError("title: and abstract: (and --field) read the metadata; with --text full, "
+                      "name the sections instead, e.g. GRPO in:method or GRPO in:abstract")
+
+
+def _refuse_has() -> UsageError:
+    return UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+
+
+def check_plan(node: Node) -> None:
+    """Raise what :func:`matches` would raise on some paper for ``node`` (an engine that evaluates plans far
+    away, e.g. on Spark executors, checks them first)."""
+    if isinstance(node, Phrase) and node.fields != ("title", "abstract"):
+        raise _refuse_fields()
+    if isinstance(node, HasKind):
+        raise _refuse_has()
+    if isinstance(node, Negate):
+        check_plan(node.item)
+    if isinstance(node, (AllOf, AnyOf)):
+        for i in node.items:
+            check_plan(i)
+
+
 def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str) -> bool:
     """Whether a paper whose role token strings are ``roles`` and whose categories are ``cat_str``
     matches ``node`` (the exact scan; the index gives the same answers)."""
     if isinstance(node, Phrase):
         if node.fields != ("title", "abstract"):
-            raise UsageError("title: and abstract: (and --field) read the metadata; with --text full, "
-                             "name the sections instead, e.g. GRPO in:method or GRPO in:abstract")
+            raise _refuse_fields()
         key = phrase_key(list(node.tokens))
         which = 1 if node.case_sensitive else 0
         wanted = node.roles or tuple(r for r in QUERY_ROLES if r != "use")
@@ -46,7 +78,7 @@ def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str) -> bool
     if isinstance(node, AnyOf):
         return any(matches(i, roles, cat_str) for i in node.items)
     if isinstance(node, HasKind):
-        raise UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+        raise _refuse_has()
     raise TypeError(f"unknown plan node {node!r}")
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from ..errors import SourceNotFoundError
+from ..periods import month_of
 from ..records import FullText
 from ..sections import Role, Rules
 from ._fulltext import outcome
@@ -91,6 +92,15 @@ def id_year_month(paper_id: str) -> tuple[int, int] | None:
     if not 1 <= mm <= 12:
         return None
     return 2000 + yy, mm
+
+
+def fulltext_month(ft: FullText) -> int | None:
+    """The month a full text counts in before its metadata is imported (months since year 0): its v1
+    date, else what its id encodes, else None."""
+    if ft.published is not None:
+        return month_of(ft.published)
+    ym = id_year_month(ft.id)
+    return ym[0] * 12 + ym[1] - 1 if ym else None
 
 
 class TooLarge(Exception):
