@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..records import FullText
-from ._scan import categories_sql
+from ._scan import filtered
 
 if TYPE_CHECKING:
     import duckdb
@@ -160,15 +160,8 @@ class FullTexts:
     def fulltext_month_totals(self, categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None,
                               ) -> dict[int, int]:
         """Papers with a usable full text (ok or partial) per month, optionally in ``categories``."""
-        glob = categories_sql(categories)
-        where = f"status <> 'failed' AND month IS NOT NULL AND {glob.text}"
-        params: list[Any] = [*glob.params]
-        if lo is not None:
-            where += " AND month >= ?"
-            params.append(lo)
-        if hi is not None:
-            where += " AND month <= ?"
-            params.append(hi)
+        f = filtered("status <> 'failed' AND month IS NOT NULL", categories, lo, hi)
+        where, params = f.text, list(f.params)
         return {int(m): int(n) for m, n in self._ft_rows(
             f"SELECT month, count(*) FROM ({_EFFECTIVE}) WHERE {where} GROUP BY month ORDER BY month", params)}
 
@@ -190,18 +183,12 @@ class FullTexts:
                            batch: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
         """Usable full texts as ``(fdoc, id, month, published, cat_str, title, [(role, text), ...])`` in batches,
         optionally only those with ``fdoc > after_fdoc``, those of ``ids``, in ``categories`` or months lo..hi."""
-        glob = categories_sql(categories)
-        where = f"status <> 'failed' AND month IS NOT NULL AND fdoc > ? AND {glob.text}"
-        params: list[Any] = [after_fdoc, *glob.params]
+        f = filtered("status <> 'failed' AND month IS NOT NULL", categories, lo, hi)
+        where = f"{f.text} AND fdoc > ?"
+        params: list[Any] = [*f.params, after_fdoc]
         if ids is not None:
             where += " AND id IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(ids))
-        if lo is not None:
-            where += " AND month >= ?"
-            params.append(lo)
-        if hi is not None:
-            where += " AND month <= ?"
-            params.append(hi)
         heads = self._ft_rows(f"SELECT fdoc, id, month, published, cat_str, title FROM ({_EFFECTIVE}) "
                               f"WHERE {where} ORDER BY fdoc", params)
         for start in range(0, len(heads), batch):

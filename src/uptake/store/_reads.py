@@ -16,7 +16,7 @@ from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
 from ._damage import translated
-from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TRUE, Sql, categories_sql, node_sql
+from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TRUE, Sql, categories_sql, filtered, node_sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,15 +47,8 @@ class Reads:
     def month_totals(self, categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None,
                      ) -> dict[int, int]:
         """Live papers per v1 month, optionally only in ``categories`` and months ``lo..hi``."""
-        glob = categories_sql(categories)
-        where = f"NOT deleted AND {glob.text}"
-        params: list[Any] = [*glob.params]
-        if lo is not None:
-            where += " AND month >= ?"
-            params.append(lo)
-        if hi is not None:
-            where += " AND month <= ?"
-            params.append(hi)
+        f = filtered("NOT deleted", categories, lo, hi)
+        where, params = f.text, list(f.params)
         return {int(m): int(n) for m, n in self._rows(f"SELECT month, count(*) FROM papers WHERE {where} "
                                                        f"GROUP BY month ORDER BY month", params)}
 
@@ -63,15 +56,8 @@ class Reads:
                              hi: int | None = None) -> dict[tuple[str, int], int]:
         """Live papers per (primary category, v1 month), optionally only in ``categories`` and months lo..hi:
         what coverage is estimated from, and what emerging standardises by."""
-        glob = categories_sql(categories)
-        where = f"NOT deleted AND {glob.text}"
-        params: list[Any] = [*glob.params]
-        if lo is not None:
-            where += " AND month >= ?"
-            params.append(lo)
-        if hi is not None:
-            where += " AND month <= ?"
-            params.append(hi)
+        f = filtered("NOT deleted", categories, lo, hi)
+        where, params = f.text, list(f.params)
         return {(str(c), int(m)): int(n) for c, m, n in self._rows(
             f"SELECT coalesce(primary_category, '(none)'), month, count(*) FROM papers WHERE {where} "
             f"GROUP BY ALL", params)}

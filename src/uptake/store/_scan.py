@@ -75,3 +75,17 @@ def _join(parts: Sequence[Sql], op: str) -> Sql:
     if len(parts) == 1:
         return parts[0]
     return Sql("(" + op.join(p.text for p in parts) + ")", tuple(v for p in parts for v in p.params))
+
+
+def filtered(base: str, categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None) -> Sql:
+    """``base`` AND listed in any of ``categories`` AND month within lo..hi (open ends allowed)."""
+    glob = categories_sql(categories)
+    text = f"{base} AND {glob.text}"
+    params: list[Any] = [*glob.params]
+    if lo is not None:
+        text += " AND month >= ?"
+        params.append(lo)
+    if hi is not None:
+        text += " AND month <= ?"
+        params.append(hi)
+    return Sql(text, tuple(params))
