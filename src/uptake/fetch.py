@@ -406,7 +406,7 @@ def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
         try:
             # fsspec is optional (the `cloud` extra): only --source URLs need it; s3:// and gs:// also need
             # s3fs or gcsfs installed.
-            import fsspec  # type: ignore[import-untyped]
+            import fsspec
         except ImportError:
             raise UsageError(f"--source {source} needs fsspec: pip install 'uptake[cloud]' "
                              f"(and s3fs for s3://, gcsfs for gs://)") from None
