@@ -10,8 +10,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import CONF_ARGS, MASTER
-from test_spark_trend import WORDS, synthetic, write_run
+from .conftest import CONF_ARGS, MASTER
+from .test_spark_trend import WORDS, synthetic, write_run
 
 from uptake.cli import main
 from uptake.corpus import Corpus

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
+from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
 
 from uptake.cli import main
 from uptake.fulltext import read_structured

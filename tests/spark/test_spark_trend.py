@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
+from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
 
 from uptake.cli import main
 from uptake.errors import UnknownCategoryError, UsageError
