@@ -331,7 +331,7 @@ def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str,
     count, divided by the expected (half a paper added to it, as in the unstandardised ratio)."""
     from scipy.stats import chi2
 
-    cats = {c for c, _ in cat_totals}
+    cats = sorted({c for c, _ in cat_totals})  # a fixed order: float sums must not depend on set order
     old = [c for c in cats if cat_totals.get((c, False), 0) >= MIN_BASELINE_CATEGORY
            and (covered is None or c in covered)]
     recent_all = sum(n for (c, rec), n in by_cat.items() if rec)
