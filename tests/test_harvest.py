@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -224,7 +225,16 @@ def test_backoff_grows_with_jitter_then_gives_up_and_a_rerun_resumes(tmp_path: P
 def test_cli_gives_up_with_exit_2_then_resumes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
-    monkeypatch.setattr("uptake.harvest.time.sleep", waits.append)
+    real_sleep, main_thread = time.sleep, threading.main_thread()
+
+    def recorded_sleep(seconds: float) -> None:
+        # ``uptake.harvest.time`` is the time module itself: other threads (a JVM gateway, a server) keep sleeping
+        if threading.current_thread() is main_thread:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr("uptake.harvest.time.sleep", recorded_sleep)
     db = str(tmp_path / "c.duckdb")
     with OAIServer(FixtureRepository()) as server:
         server.faults.extend([None, ("status", 500), ("status", 500)])
