@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -163,8 +163,8 @@ class Fingerprint:
 
 # --- Full text -------------------------------------------------------------------------------------------
 
-#: The section roles a full-text paragraph can have (see :mod:`uptake.sections` for how headings map to them).
-ROLES: tuple[str, ...] = (
+#: A full-text paragraph's section role (see :mod:`uptake.sections` for how headings map to them).
+Role = Literal[
     "abstract",
     "introduction",
     "related",
@@ -175,7 +175,9 @@ ROLES: tuple[str, ...] = (
     "captions",
     "references",
     "other",
-)
+]
+#: The same roles as a tuple, in order (written once, in :data:`Role`).
+ROLES: tuple[str, ...] = get_args(Role)
 
 #: The roles whose matches mean a paper *uses* an idea (it is in how the work was done or evaluated).
 USE_ROLES: tuple[str, ...] = ("method", "experiments", "appendix", "captions")

@@ -48,22 +48,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
+from .records import Role as Role  # the sources import it from here, with the rules
 from .text import tokens
 
-Role = Literal[
-    "abstract",
-    "introduction",
-    "related",
-    "method",
-    "experiments",
-    "discussion",
-    "appendix",
-    "captions",
-    "references",
-    "other",
-]
 
 Rules = Sequence[tuple[Role, Sequence[str]]]
 

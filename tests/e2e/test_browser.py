@@ -297,6 +297,19 @@ def test_ratio_series_get_their_own_axis_and_format(page, server, store) -> None
     assert 0 < cy < box
 
 
+def test_the_share_axis_stops_at_100_percent(page, server, store) -> None:  # type: ignore[no-untyped-def]
+    from uptake.corpus import Corpus
+
+    # "the" is in every synthetic paper: a share of 100% whose Wilson band reaches 100% too
+    want = Corpus(store).trend("the", start="2024-06").to_json_dict()
+    assert max(p["share"] for p in want["series"][0]["points"]) == 1.0
+    page.goto(server + "/?q=the&from=2024-06")
+    wait_for_series(page, 1)
+    labels = page.eval_on_selector_all("#chart svg .grid text:not(.ratio-tick)", "ts => ts.map(t => t.textContent)")
+    values = [float(t.rstrip("%")) for t in labels]
+    assert values and max(values) == 100.0, labels
+
+
 def test_a_busy_analytics_answer_is_retried_after_retry_after(page, server) -> None:  # type: ignore[no-untyped-def]
     import json
 

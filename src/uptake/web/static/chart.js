@@ -94,7 +94,9 @@ export function renderChart(container, trend, opts) {
   });
   if (ymax <= 0) ymax = leftRatio ? 1 : trend.filters.measure === "count" ? 1 : 0.01;
   const step = niceStep(ymax, phone ? 4 : 5);
-  const ytop = Math.ceil((ymax * 1.04) / step) * step;
+  // A share never exceeds 100%: the axis stops there even when a Wilson band would reach past it.
+  const shareAxis = !leftRatio && trend.filters.measure !== "count";
+  const ytop = shareAxis ? Math.min(1, Math.ceil((ymax * 1.04) / step) * step) : Math.ceil((ymax * 1.04) / step) * step;
   const step2 = niceStep(ymax2 > 0 ? ymax2 : 1, phone ? 4 : 5);
   const ytop2 = Math.ceil(((ymax2 > 0 ? ymax2 : 1) * 1.04) / step2) * step2;
   const x = (i) => m.left + (n <= 1 ? W / 2 : (i * W) / (n - 1));
