@@ -75,6 +75,9 @@ def period_of(month: int, by: Granularity) -> int:
 
 
 def period_label(period: int, by: Granularity) -> str:
+    """``2025-05``, ``2025-Q2`` or ``2025``; a period outside years 0..9999 has no label the parsers could read."""
+    if not 0 <= period_first_month(period, by) <= 9999 * 12 + 11:
+        raise PeriodError(f"period {period} ({by}) lies outside the years 0-9999 that dates can name")
     if by == "month":
         return month_label(period)
     if by == "quarter":
