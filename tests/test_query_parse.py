@@ -49,3 +49,20 @@ def test_errors_carry_position_and_hint(query, position, fragment):
     assert fragment in str(info.value)
     caret = info.value.caret().splitlines()
     assert caret[1].index("^") - 2 == position
+
+
+@pytest.mark.parametrize(("text", "plain"), [("((a + b))", "a + b"), ("(((a + b)))", "a + b"),
+                                           ("((a + b)) / c", "(a + b) / c"), ("(((a + b)) / c)", "(a + b) / c")])
+def test_redundant_parentheses_around_arithmetic_change_nothing(text: str, plain: str) -> None:
+    """``((a + b))`` is ``(a + b)``: once refused as "unbalanced (" because the outer group held no operator."""
+    from uptake.query.ast import Arith, Operand
+
+    def shape(node: object) -> object:
+        if isinstance(node, Operand):
+            return node.label
+        assert isinstance(node, Arith)
+        return (node.op, shape(node.left), shape(node.right))
+
+    got, want = parse_query(text).series[0], parse_query(plain).series[0]
+    assert got.formula is not None and shape(got.formula) == shape(want.formula)
+    assert [t.text for t in got.expr.items] == [t.text for t in want.expr.items]  # type: ignore[union-attr]

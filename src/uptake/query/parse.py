@@ -215,21 +215,42 @@ class _Parser:
         label = self.query[tok.pos : self.peek().pos].strip()
         return Operand(expr=expr, label=label, position=tok.pos)
 
-    def _group_has_op(self) -> bool:
-        """Whether the parenthesised group starting here holds an operator at its own level."""
+    def _group_has_op(self, start: int | None = None) -> bool:
+        """Whether the parenthesised group starting here is arithmetic: it holds an operator at its own
+        level, or it only wraps another group that is (``((a + b))`` is ``(a + b)``)."""
+        i = self.i if start is None else start
         depth = 0
-        for t in self.toks[self.i :]:
+        for j in range(i, len(self.toks)):
+            t = self.toks[j]
             if t.kind == "LP":
                 depth += 1
             elif t.kind == "RP":
                 depth -= 1
                 if depth == 0:
-                    return False
+                    inner = i + 1
+                    if self.toks[inner].kind != "LP" or self._close_of(inner) != j - 1:
+                        return False
+                    return self._group_has_op(inner)
             elif t.kind == "OP" and depth == 1:
                 return True
             elif t.kind in ("END", "COMMA") and depth <= 1:
                 return False
         return False
+
+    def _close_of(self, start: int) -> int | None:
+        """The index of the ``)`` that closes the ``(`` at ``start``, if any."""
+        depth = 0
+        for j in range(start, len(self.toks)):
+            kind = self.toks[j].kind
+            if kind == "LP":
+                depth += 1
+            elif kind == "RP":
+                depth -= 1
+                if depth == 0:
+                    return j
+            elif kind in ("END", "COMMA"):
+                return None
+        return None
 
     def parse_or(self) -> Expr:
         items = [self.parse_and()]
