@@ -114,6 +114,11 @@ def test_import_of_an_export_folder_verifies_checksums(tmp_path, capsys):
     assert main(["import", "--db", str(bad), "-q", str(snap)]) == 2
     err = capsys.readouterr().err
     assert "SHA256SUMS" in err and "nothing was imported" in err and not bad.exists()
+    # the same tampered file named on its own (`snap/*`, or just that file) is refused too
+    for argv in (sorted(str(p) for p in snap.iterdir()), [str(parquet)]):
+        assert main(["import", "--db", str(bad), "-q", *argv]) == 2
+        err = capsys.readouterr().err
+        assert parquet.name in err and "SHA256SUMS" in err and not bad.exists()
 
 
 def test_import_of_a_plain_folder(tmp_path, capsys):

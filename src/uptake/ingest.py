@@ -33,7 +33,8 @@ def resolve_inputs(paths: Sequence[str | Path]) -> list[Path]:
 
     A folder written by ``uptake export`` (it holds ``SHA256SUMS``) is checked first: a missing
     or altered file is an :class:`~uptake.errors.InputError` and nothing is imported. The
-    checksum file and manifest are skipped wherever they are named (``snap/*``). Missing paths
+    checksum file and manifest are skipped wherever they are named (``snap/*``), and a file named on its
+    own is checked against the ``SHA256SUMS`` beside it when it is listed there. Missing paths
     raise :class:`~uptake.errors.SourceNotFoundError` before any store is created.
     """
     from .errors import InputError, SourceNotFoundError
@@ -59,6 +60,11 @@ def resolve_inputs(paths: Sequence[str | Path]) -> list[Path]:
         elif not p.exists():
             raise SourceNotFoundError(f"{p}: no such file. Check the path, or use a shell glob like data/*.jsonl.gz")
         else:
+            from .sources.export import export_file_intact
+
+            if export_file_intact(p) is False:
+                raise InputError(f"{p}: does not match its line in {p.parent / 'SHA256SUMS'}; nothing was imported. "
+                                 f"Export the corpus again, or copy the file again")
             out.append(p)
     if not out:
         raise SourceNotFoundError("no record files to import among " + ", ".join(str(x) for x in paths))

@@ -32,3 +32,20 @@ def verify_export(folder: str | Path) -> list[str]:
         if not p.is_file() or sha256_file(p) != digest:
             bad.append(name.strip())
     return bad
+
+
+def export_file_intact(path: str | Path) -> bool | None:
+    """Whether one file of an export folder matches its line in the folder's ``SHA256SUMS``.
+
+    ``None`` when the file is not part of an export (no checksum file beside it, or not listed in it):
+    a file imported on its own (``snap/*.parquet``) is checked as carefully as the whole folder.
+    """
+    p = Path(path).expanduser()
+    sums = p.parent / CHECKSUMS
+    if not sums.is_file():
+        return None
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2 and parts[1].strip() == p.name:
+            return sha256_file(p) == parts[0]
+    return None
