@@ -215,10 +215,20 @@ class Run:
     harvest_seconds: list[float]
 
 
-def run(db: Path, url: str, *, base: list[GenPaper], repo: GeneratedRepository, rounds: int, per_round: int,
+def build(db: Path, oai: OAIServer) -> list[GenPaper]:
+    """Harvest everything ``oai`` serves into ``db`` (the store the server will serve); the papers it holds."""
+    from uptake.harvest import harvest, make_client
+
+    with make_client("test@example.org") as client:
+        harvest(db, client, [None], endpoint=oai.url, delay=0, sleep=lambda s: None)
+    return list(oai.repo.papers)
+
+
+def run(db: Path, url: str, oai: OAIServer, *, base: list[GenPaper], rounds: int, per_round: int,
         page_size: int, clients: int, between_pages: int = 2,
         pause: Callable[[int], None] | None = None) -> Run:
-    """``rounds`` harvests of ``per_round`` new papers each while ``clients`` threads query the server.
+    """``rounds`` harvests from ``oai`` (the server :func:`build` harvested ``base`` from: a harvest state is
+    per endpoint) of ``per_round`` new papers each, while ``clients`` threads query the server.
 
     Before serving each page, the OAI server waits until the clients have completed ``between_pages``
     more requests, so requests and commits interleave whatever the machine's speed. ``pause(r)``
@@ -226,6 +236,8 @@ def run(db: Path, url: str, *, base: list[GenPaper], repo: GeneratedRepository, 
     """
     from uptake.harvest import harvest, make_client
 
+    repo = oai.repo
+    repo.page_size = page_size
     load = Load(url, clients)
     snaps = [Snapshot(len(base), sum(map(matches, base)))]
     round_end = [0]
@@ -246,7 +258,7 @@ def run(db: Path, url: str, *, base: list[GenPaper], repo: GeneratedRepository, 
     held = list(base)
     load.start()
     try:
-        with OAIServer(repo) as oai, make_client("test@example.org") as client:
+        with make_client("test@example.org") as client:
             for r in range(1, rounds + 1):
                 if pause is not None:
                     pause(r)

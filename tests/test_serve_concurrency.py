@@ -16,7 +16,6 @@ import httpx
 import serve_load as sl
 from oai_server import OAIServer
 from uptake.corpus import Corpus
-from uptake.harvest import harvest, make_client
 from uptake.store import Store
 
 BASE, ROUNDS, PER_ROUND, PAGE = 300, 4, 30, 10
@@ -24,18 +23,16 @@ BASE, ROUNDS, PER_ROUND, PAGE = 300, 4, 30, 10
 
 def test_harvests_against_a_server_under_load_fail_no_request_and_show_at_once(tmp_path: Path) -> None:
     db = tmp_path / "live.duckdb"
-    repo = sl.base_repository(BASE, PAGE * 5)
-    base = list(repo.papers)
-    with OAIServer(repo) as oai, make_client("test@example.org") as client:
-        harvest(db, client, [None], endpoint=oai.url, delay=0, sleep=lambda s: None)
-    repo.page_size = PAGE
-    with sl.Serve(db) as server:
-        result = sl.run(db, server.url, base=base, repo=repo, rounds=ROUNDS, per_round=PER_ROUND, page_size=PAGE,
-                        clients=4)
-        after = httpx.get(server.url + "/api/trend?q=GRPO&measure=count", timeout=60).json()
-        log = server.output()
+    with OAIServer(sl.base_repository(BASE, PAGE * 5)) as oai:
+        base = sl.build(db, oai)
+        with sl.Serve(db) as server:
+            result = sl.run(db, server.url, oai, base=base, rounds=ROUNDS, per_round=PER_ROUND, page_size=PAGE,
+                            clients=4)
+            after = httpx.get(server.url + "/api/trend?q=GRPO&measure=count", timeout=60).json()
+            log = server.output()
     assert sl.problems(result) == [], log
-    assert len(result.records) >= ROUNDS * (PAGE and PER_ROUND // PAGE) * 2  # every page waited for 2 requests
+    assert len(result.page_served) == ROUNDS * PER_ROUND // PAGE  # each harvest fetched only its new pages
+    assert len(result.records) >= len(result.page_served) * 2  # and every page waited for 2 more requests
     final = result.snaps[-1]
     assert final.papers == BASE + ROUNDS * PER_ROUND
     # the brute-force snapshots are the store's own numbers at rest, and the server's after the last harvest
