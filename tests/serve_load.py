@@ -213,6 +213,7 @@ class Run:
     round_end: list[int]  # index in snaps of the store after each round (0: before the first)
     page_served: list[tuple[float, int]]  # (time the OAI server handed out a page, snapshot index it leads to)
     harvest_seconds: list[float]
+    harvest_errors: list[str]
 
 
 def build(db: Path, oai: OAIServer) -> list[GenPaper]:
@@ -234,6 +235,7 @@ def run(db: Path, url: str, oai: OAIServer, *, base: list[GenPaper], rounds: int
     more requests, so requests and commits interleave whatever the machine's speed. ``pause(r)``
     runs before round ``r`` (the bench waits there to space harvests out).
     """
+    from uptake.errors import UptakeError
     from uptake.harvest import harvest, make_client
 
     repo = oai.repo
@@ -243,6 +245,7 @@ def run(db: Path, url: str, oai: OAIServer, *, base: list[GenPaper], rounds: int
     round_end = [0]
     page_served: list[tuple[float, int]] = []
     harvest_seconds: list[float] = []
+    harvest_errors: list[str] = []
     real = repo.respond
     state = {"next": 0, "seen": 0}
 
@@ -269,7 +272,10 @@ def run(db: Path, url: str, oai: OAIServer, *, base: list[GenPaper], rounds: int
                 snaps.extend(snapshots(repo, new, page_size, held))
                 held.extend(new)
                 t0 = time.monotonic()
-                harvest(db, client, [None], endpoint=oai.url, delay=0, sleep=lambda s: None)
+                try:
+                    harvest(db, client, [None], endpoint=oai.url, delay=0, sleep=lambda s: None)
+                except UptakeError as exc:  # reported by problems(): a harvest must never fail for the server
+                    harvest_errors.append(f"harvest {r}: {exc}")
                 harvest_seconds.append(time.monotonic() - t0)
                 round_end.append(len(snaps) - 1)
                 load.rounds_done = r
@@ -277,12 +283,12 @@ def run(db: Path, url: str, oai: OAIServer, *, base: list[GenPaper], rounds: int
     finally:
         records = load.finish()
         repo.respond = real  # type: ignore[method-assign]
-    return Run(records, snaps, round_end, page_served, harvest_seconds)
+    return Run(records, snaps, round_end, page_served, harvest_seconds, harvest_errors)
 
 
 def problems(result: Run) -> list[str]:
     """Every request that failed, mixed two snapshots, went back in time, or missed a finished round."""
-    out: list[str] = []
+    out: list[str] = list(result.harvest_errors)
     by_papers = {s.papers: i for i, s in enumerate(result.snaps)}
     for rec in result.records:
         if rec.status != 200:
@@ -337,5 +343,5 @@ def summary(result: Run) -> dict[str, Any]:
         "visibility_s": {q: round(percentile(vis, p), 3) for q, p in (("p50", .5), ("p95", .95), ("max", 1.0))},
         "pages": len(result.page_served), "harvests": len(result.harvest_seconds),
         "harvest_s": {q: round(percentile(result.harvest_seconds, p), 2) for q, p in (("p50", .5), ("max", 1.0))},
-        "problems": problems(result)[:5],
+        "harvest_failures": len(result.harvest_errors), "problems": problems(result)[:5],
     }

@@ -58,3 +58,25 @@ def test_the_api_answers_every_generated_request_as_documented(case) -> None:  #
     # A request the schema allows may still be refused with 400 (an empty or unparsable query, a period out of
     # range): the schema cannot say what a query means, so that check is left out; every other check runs.
     case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+
+
+def test_json_answers_are_declared_as_objects_in_the_schema() -> None:  # found by Schemathesis
+    spec = API.raw_schema
+    for path, ops in spec["paths"].items():
+        body = ops["get"]["responses"]["200"]["content"].get("application/json")
+        if body is not None:
+            assert body["schema"] == {"type": "object"}, path
+
+
+def test_an_app_started_again_still_answers(tmp_path: Path) -> None:  # found by Schemathesis: 500 after a restart
+    from fastapi.testclient import TestClient
+
+    from conftest import make_paper, store_with
+    from uptake.web import create_app
+
+    db = tmp_path / "r.duckdb"
+    store_with(db, [make_paper("2401.00001", "GRPO", "GRPO.", published="2024-01-02")])
+    app = create_app(db)
+    for n in (1, 2):
+        with TestClient(app) as client:  # each `with` runs the app's lifespan: start, then shut down
+            assert client.get(f"/api/trend?q=GRPO&smooth={n}").status_code == 200  # a new question each time
