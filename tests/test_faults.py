@@ -63,3 +63,24 @@ def test_a_store_damaged_while_the_server_runs_is_a_503_saying_so(copy: Path, da
             error = r.json()["error"]
             assert "damaged" in error and "uptake check" in error, (path, error)
             assert str(copy.parent) not in r.text and "Traceback" not in r.text
+
+
+def test_an_import_rebuilds_a_damaged_fulltext_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import FIXTURES
+    from test_damage import _flip_bits
+    from test_fulltext import build, make_texts
+
+    from uptake.cli import main
+    from uptake.index import fulltext
+
+    path = tmp_path / "ft.duckdb"
+    build(path, make_texts(1, 40)[0])
+    root = fulltext.fulltext_dir(path)
+    gen = root / (root / "CURRENT").read_text().strip()
+    _flip_bits(max((f for f in gen.iterdir() if f.is_file()), key=lambda f: f.stat().st_size), 50, seed=2)
+    assert main(["check", "--db", str(path)]) == 1
+    assert main(["import", str(FIXTURES / "kaggle_sample.jsonl"), "--db", str(path), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--db", str(path)]) == 0, capsys.readouterr().out
+    with Store.open(path) as store:
+        assert fulltext.open_fresh(store) is not None
