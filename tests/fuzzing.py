@@ -145,3 +145,13 @@ def check_lines(lines: list[bytes], folder: Path, *, store: bool = False) -> Non
             assert summary.rejected == len(rejected)
             assert summary.inserted + summary.updated + summary.unchanged == len(papers)
             assert s.paper_count() == len({p.id for p in papers})
+
+
+#: API parameters for which an empty value means the default (``?smooth=``, a form's empty field): accepted
+#: by design (tests/test_web_api.py::test_blank_parameters_mean_the_default), though the schema cannot say so.
+BLANK_MEANS_DEFAULT = frozenset({"smooth", "case_sensitive", "field", "text", "limit", "offset", "senses", "by"})
+
+
+def not_blank(context: Any, query: dict[str, Any] | None) -> bool:
+    """Schemathesis ``filter_query`` hook: leave out requests giving one of those parameters an empty value."""
+    return not query or not any(isinstance(query.get(k), str) and not query[k].strip() for k in BLANK_MEANS_DEFAULT)

@@ -46,7 +46,9 @@ def _api_schema():  # type: ignore[no-untyped-def]
     store_with(db, [make_paper(f"24{m:02d}.{i:05d}", f"{words[i % 6]} study", f"We use {words[(i + m) % 6]} here.",
                                categories=(("cs.LG",), ("cs.CL", "cs.LG"), ("math.PR",))[i % 3],
                                published=f"2024-{m:02d}-{1 + i:02d}") for m in range(1, 13) for i in range(8)])
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(db))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(db))
+    schema.hooks.hook("filter_query")(fuzzing.not_blank)
+    return schema
 
 
 API = _api_schema()
