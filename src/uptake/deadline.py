@@ -67,6 +67,12 @@ class Deadline:
             if item in self._watched:
                 self._watched.remove(item)
 
+    def left(self, default: float) -> float:
+        """Seconds until it expires (``default`` when it never does), never below zero."""
+        if self.seconds is None:
+            return default
+        return max(0.0, self.seconds - (time.monotonic() - self.started))
+
     def check(self) -> None:
         """Raise :class:`DeadlineExceeded` if the time is up."""
         if self.expired:

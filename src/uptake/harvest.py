@@ -505,17 +505,17 @@ def harvest(
     except HarvestError as exc:
         h.summary.elapsed = clock() - started
         exc.summary = h.summary  # type: ignore[attr-defined]
-        _sync_index(store)  # the pages committed so far are searchable through the index too
+        _sync_index(store, h.lock_wait)  # the pages committed so far are searchable through the index too
         raise
-    _sync_index(store)
+    _sync_index(store, h.lock_wait)
     h.summary.elapsed = clock() - started
     return h.summary
 
 
-def _sync_index(store: Store | str | Path) -> None:
+def _sync_index(store: Store | str | Path, wait: float) -> None:
     """Bring the term index up to date with the harvested pages, as an import does."""
     if isinstance(store, Store):
         sync_index(store)
         return
-    with Store.open(store, write=True) as opened:
+    with Store.open(store, write=True, wait=wait) as opened:
         sync_index(opened)

@@ -154,7 +154,10 @@ class Corpus:
     def _read(self) -> Store:
         """The store, open read-only, registered with this corpus' deadline; close it (``with``)."""
         self.deadline.check()
-        store = Store.open(self.path, write=False)
+        # wait for a writer's commit (harvest, import) rather than fail; a server request stops waiting a little
+        # before its budget runs out, so it answers "being updated, retry" rather than "over budget"
+        wait = 5.0 if self.deadline.seconds is None else self.deadline.left(0.0) * 0.9
+        store = Store.open(self.path, write=False, wait=wait)
         if self.deadline is not NEVER:
             try:
                 self.deadline.watch(store)

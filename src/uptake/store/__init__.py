@@ -4,9 +4,11 @@ One table holds one row per arXiv id (versions collapsed), with the token
 strings the query engine matches against, so a paper is tokenised once, at
 import. ``meta`` holds the schema version and other small facts.
 
-DuckDB admits one writing process or several readers, never both; opening a
-store that another process is writing raises :class:`StoreLockedError` after a
-short wait, with a message that says what to do.
+DuckDB admits one writing process or several readers, never both. Readers and
+writers take turns through a lock file next to the store (see ``_gate``): a
+reader waits for a writer's commit, a writer for the readers already connected.
+Waiting longer than ``wait`` raises :class:`StoreLockedError`, with a message
+that says what to do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import duckdb
 from ..errors import NoCorpusError, SchemaVersionError, StoreError, StoreLockedError
 from ..records import Paper
 from ..text import SEMANTICS_VERSION
+from . import _gate
 from ._damage import damage_error
 from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
 from ._reads import EXPORT_COLUMNS, Reads
@@ -126,6 +129,11 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text or "conflict" in text)
 
 
+def _locked_message(p: Path) -> str:
+    return (f"{p} is in use by another uptake process (an import or harvest writing to it, "
+            f"or a server while you try to write): wait for it to finish, stop it, or use another --db")
+
+
 def _guarded(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     import functools
 
@@ -174,39 +182,55 @@ class Store(Reads, FullTexts):
         if write:
             p.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait
-        delay = 0.05
+        delay = 0.002 if write else 0.05
+        turn: _gate.Turn | None = None  # the gate (see store/_gate.py): writers hold it until closed, readers to connect
+        taken = 0.0
         while True:
+            if turn is None:
+                try:
+                    turn = _gate.take(p, exclusive=write, until=deadline)
+                except _gate.GateBusy:
+                    raise StoreLockedError(_locked_message(p)) from None
+                taken = time.monotonic()
             try:
                 con = duckdb.connect(str(p), read_only=not write)
                 break
             except duckdb.Error as exc:
+                now = time.monotonic()
+                if _is_lock_error(exc) and now < deadline:
+                    if turn is not None and (not write or now - taken > _gate.DRAIN):
+                        turn.release()  # a reader never waits holding it; a writer lets waiting readers in
+                        turn = None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05 if write else 0.5)
+                    continue
+                if turn is not None:
+                    turn.release()
                 if _is_lock_error(exc):
-                    if time.monotonic() < deadline:
-                        time.sleep(delay)
-                        delay = min(delay * 2, 0.5)
-                        continue
-                    raise StoreLockedError(
-                        f"{p} is in use by another uptake process (an import or harvest writing to it, "
-                        f"or a server while you try to write): wait for it to finish, stop it, or use another --db"
-                    ) from exc
+                    raise StoreLockedError(_locked_message(p)) from exc
                 mapped = damage_error(p, exc)
                 if mapped is not None:
                     raise mapped from exc
                 raise StoreError(f"cannot open {p}: {exc}. If it is not an uptake store, choose another --db") from exc
+        if turn is not None and not write:
+            turn.release()
+            turn = None
         con.execute("SET enable_progress_bar = false")  # uptake draws its own progress; DuckDB's would interleave
         store = cls(con, p, writable=write)
+        if turn is not None:
+            store.on_close(turn.release)
         try:
             store._check_schema()
             if write:  # never write into a damaged file: one cheap read of what every write touches first
                 store.position()
         except duckdb.Error as exc:
-            con.close()
+            store.close()
             mapped = damage_error(p, exc)
             if mapped is None:
                 raise
             raise mapped from exc
         except BaseException:
-            con.close()
+            store.close()
             raise
         return store
 

@@ -81,8 +81,8 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, minus the 422 it documents by default (this API answers a bad parameter with 400), and
-    with errors declared as the JSON they are, also on the CSV endpoint."""
+    """FastAPI's schema, minus the 422 it documents by default (this API answers a bad parameter with 400), with
+    errors declared as the JSON they are, also on the CSV endpoint, and JSON answers declared as objects."""
     if app.openapi_schema:
         return app.openapi_schema
     spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -92,6 +92,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             responses.pop("422", None)
             for status, answer in responses.items():
                 content = answer.get("content", {})
+                json_body = content.get("application/json")
+                if status[0] == "2" and json_body is not None and json_body.get("schema") == {"type": "string"}:
+                    json_body["schema"] = {"type": "object"}  # a JSON object, not a string (no response model)
                 if status[0] in "45" and content and "application/json" not in content:
                     answer["content"] = {"application/json": next(iter(content.values()))}
     schemas = spec.get("components", {}).get("schemas", {})

@@ -87,10 +87,7 @@ class Runner:
     def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
         self.limits = limits
-        self._pools = {
-            False: ThreadPoolExecutor(max(1, limits.workers), thread_name_prefix="uptake-web"),
-            True: ThreadPoolExecutor(max(1, limits.analytics_workers), thread_name_prefix="uptake-analytics"),
-        }
+        self._pools = self._new_pools()
         self._lock = threading.Lock()
         self._flights: dict[Hashable, Flight] = {}
         self.memo = Memo(limits.memo_size)
@@ -170,8 +167,16 @@ class Runner:
         with self._lock:
             return len(self._flights)
 
+    def _new_pools(self) -> dict[bool, ThreadPoolExecutor]:
+        return {
+            False: ThreadPoolExecutor(max(1, self.limits.workers), thread_name_prefix="uptake-web"),
+            True: ThreadPoolExecutor(max(1, self.limits.analytics_workers), thread_name_prefix="uptake-analytics"),
+        }
+
     def shutdown(self) -> None:
-        for pool in self._pools.values():
+        """Cancel queued work and stop the threads; an app started again (a new lifespan) gets fresh pools."""
+        old, self._pools = self._pools, self._new_pools()  # pools start no thread until work arrives
+        for pool in old.values():
             pool.shutdown(wait=False, cancel_futures=True)
 
 
