@@ -274,3 +274,26 @@ def test_sense_queries_index_scan_and_brute_force_agree(tmp_path_factory, papers
     for t in (via_index, via_scan):
         got = {month_of(date.fromisoformat(p.period + "-01")): p.count for p in t.series[0].points if p.count}
         assert got == dict(want)
+
+
+def test_web_trend_and_adoption_carry_senses(planted) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+    from uptake.web import create_app
+
+    corpus, _, _ = planted
+    client = TestClient(create_app(corpus.path), raise_server_exceptions=False)
+    r = client.get("/api/trend", params={"q": f'GRPO sense:"{NEW}"', "measure": "count"})
+    assert r.status_code == 200, r.text
+    want = corpus.trend(f'GRPO sense:"{NEW}"', measure="count")
+    assert sum(p["count"] for p in r.json()["series"][0]["points"]) == sum(p.count for p in want.series[0].points)
+    r = client.get("/api/adoption", params={"q": "GRPO", "senses": "1"})
+    assert r.status_code == 200, r.text
+    assert {s["expansion"] for s in r.json()["series"][0]["senses"]["senses"]} == {OLD, NEW}
+    r = client.get("/api/trend", params={"q": "GRPO sense:nosuchthing"})
+    assert r.status_code == 400 and "uptake senses GRPO" in r.text

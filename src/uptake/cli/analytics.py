@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "emerging", parents=[db, format_parent("table", "csv", "json")],
         help="terms whose share of papers is rising",
         description="Rank tokens, case-kept acronyms and 2-3 word phrases by how much their share of papers rose "
-        "from the baseline window to the recent one, with a binomial test, Benjamini-Hochberg q-values, minimum "
-        "support and persistence. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
+        "from the baseline window to the recent one, with a test that allows for month-to-month overdispersion "
+        "(quasi-binomial), Benjamini-Hochberg q-values, minimum support and persistence; rises explained by the "
+        "corpus' category mix are left out. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
         "--category cs --top 30",
     )
     p.add_argument("--recent", metavar="FIRST:LAST", help="recent window (default: the last 6 complete months)")
@@ -325,7 +326,8 @@ def cmd_emerging(args: argparse.Namespace) -> int:
         out.print(f"[yellow]note:[/] {n}")
     out.print(f"[dim]screened {report.candidates_screened:,} candidates on a sample "
               f"({report.sample_rate_recent:.0%} of recent, {report.sample_rate_baseline:.0%} of baseline papers), "
-              f"recounted the best {report.recounted} exactly; q = Benjamini-Hochberg over all screened; "
+              f"recounted the best {report.recounted} exactly; q = Benjamini-Hochberg over all screened, allowing for "
+              f"each term's month-to-month overdispersion (its factor is in --format json/csv); "
               f"ratio = recent share / baseline share; sparkline spans {report.baseline[0]}..{report.recent[1]}; "
               f"{report.seconds:.1f} s[/]")
     return 0
