@@ -106,7 +106,7 @@ class EmergingTerm:
     new_category_share: float = 0.0
     #: The rise is explained by the corpus' category mix or by categories entering it, not by the term.
     coverage_shift: bool = False
-    #: Quasi-binomial overdispersion across the windows' complete months (>= 1; see :func:`dispersion`): the
+    #: Overdispersion across the windows' complete months (a variance factor >= 1; see :func:`dispersion`): the
     #: p-value, the ratio's bound and the standardised bound allow for this much more variance than binomial.
     dispersion: float = 1.0
 
@@ -206,10 +206,10 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ratio of shares, lower 95% bound of its log, one-sided p-value) for counts r, b out of nr, nb papers.
 
-    Without ``dispersion`` the p-value is the exact conditional binomial test. With it (quasi-binomial, one
-    factor per term, see :func:`dispersion`), the variance of the counts is that factor times the binomial
-    one: the log ratio's standard error grows by its square root, and the p-value is the binomial tail with
-    both counts divided by the factor (the quasi-likelihood's effective sample), computed with the regularised
+    Without ``dispersion`` the p-value is the exact conditional binomial test. With it (one variance factor per
+    term, see :func:`dispersion`), the variance of the window counts is that factor times the binomial one:
+    the log ratio's standard error grows by its square root, and the p-value is the binomial tail with both
+    counts divided by the factor (the effective sample size), computed with the regularised
     incomplete beta function so that it equals the exact binomial test when the factor is 1.
     """
     from scipy.special import betainc
@@ -236,17 +236,23 @@ MIN_DISPERSION_MONTHS = 6
 
 def dispersion(counts: npt.ArrayLike, totals: npt.ArrayLike, recent: npt.ArrayLike,
                months: npt.ArrayLike | None = None, *, pool: bool = True) -> np.ndarray:
-    """Quasi-binomial overdispersion of each term across months (a factor >= 1 per term).
+    """Overdispersion of each term's window counts across months (a variance factor >= 1 per term).
 
     ``counts`` is terms × months (papers containing the term), ``totals`` the papers per month, ``recent``
     a boolean per month (True: the recent window), ``months`` their positions in time (default 0, 1, ...).
-    Each term's months are fitted with a binomial GLM whose logit has an intercept, a linear trend in time and
-    a step at the recent window — so a steady rise is not mistaken for noise — and the factor is Pearson's
-    X² of that fit over its residual degrees of freedom (months with papers minus 3), the ``scale`` a GLM
-    reports under ``scale="X2"``. With ``pool`` (default), each term's estimate is averaged with the median
-    estimate of all the terms given, with equal weight: 10-20 months give a noisy factor, and a factor
-    underestimated by chance would make the test too liberal. The result is floored at 1 (the correction only
-    makes a test more cautious) and is 1 when fewer than :data:`MIN_DISPERSION_MONTHS` months hold papers.
+
+    Model: **beta-binomial** months. A month's papers with the term vary as Binomial(n_m, p_m) with p_m itself
+    varying around the term's trend (topics are more or less fashionable month to month), so
+    Var(y_m) = n_m p_m (1 − p_m) (1 + (n_m − 1) ρ). The trend p_m is a binomial GLM whose logit has an
+    intercept, a linear and a quadratic term in time and a step at the recent window (so a rise, even an
+    S-shaped one, is not mistaken for noise); ρ is its moment estimate from the squared residuals (scaled by
+    months / residual degrees of freedom). The factor returned is the variance of the windows' summed counts
+    relative to the binomial one: Σ n p (1 − p)(1 + (n − 1) ρ) / Σ n p (1 − p). Unlike a quasi-binomial
+    constant factor it grows with month size, which matters when monthly volume swings tenfold.
+
+    With ``pool`` (default) each term's factor is averaged with the median factor of all terms given, with
+    equal weight (10-20 months give a noisy estimate; an underestimate by chance makes the test too liberal).
+    The result is floored at 1, and is 1 when fewer than :data:`MIN_DISPERSION_MONTHS` months hold papers.
     Pass complete months only.
     """
     y_all = np.atleast_2d(np.asarray(counts, dtype=np.float64))
@@ -259,7 +265,8 @@ def dispersion(counts: npt.ArrayLike, totals: npt.ArrayLike, recent: npt.ArrayLi
     if k < MIN_DISPERSION_MONTHS:
         return out
     n, t = n_all[has], t_all[has]
-    cols = [np.ones(k), (t - t.mean()) / max(float(t.std()), 1.0)]
+    ts = (t - t.mean()) / max(float(t.std()), 1.0)
+    cols = [np.ones(k), ts, ts**2]
     step = w[has].astype(np.float64)
     if 0 < step.sum() < k:
         cols.append(step)
@@ -271,15 +278,22 @@ def dispersion(counts: npt.ArrayLike, totals: npt.ArrayLike, recent: npt.ArrayLi
     for i, y in enumerate(y_all[:, has]):
         if y.sum() <= 0:
             continue
-        mu = _binomial_glm(x, y, n)
-        var = mu * (1.0 - mu / n)
-        ok = var > 1e-12
-        raw[i] = float(np.sum((y[ok] - mu[ok]) ** 2 / var[ok])) / df
+        raw[i] = _window_factor(y, n, _binomial_glm(x, y, n), k / df)
     est = ~np.isnan(raw)
     if pool and est.sum() > 1:
         raw[est] = (raw[est] + float(np.median(raw[est]))) / 2.0
     out[est] = np.maximum(raw[est], 1.0)
     return out
+
+
+def _window_factor(y: np.ndarray, n: np.ndarray, mu: np.ndarray, scale: float) -> float:
+    """The beta-binomial variance factor of summed counts, from the moment estimate of ρ (see :func:`dispersion`)."""
+    bvar = mu * (1.0 - mu / n)  # binomial variance n p (1 - p)
+    extra = float(np.sum((y - mu) ** 2) * scale - np.sum(bvar))
+    denom = float(np.sum(bvar * (n - 1.0)))
+    rho = max(0.0, extra / denom) if denom > 0 else 0.0
+    base = float(np.sum(bvar))
+    return float(np.sum(bvar * (1.0 + (n - 1.0) * rho)) / base) if base > 0 else 1.0
 
 
 def _binomial_glm(x: np.ndarray, y: np.ndarray, n: np.ndarray, *, iterations: int = 50) -> np.ndarray:
@@ -425,7 +439,7 @@ def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str,
     ``covered`` is given, that the coverage model counts as covered during the baseline); observed =
     the term's recent papers in those categories. The bound is the exact Poisson lower limit on the observed
     count, divided by the expected (half a paper added to it, as in the unstandardised ratio); with an
-    overdispersion ``phi`` > 1 the limit is taken on observed / phi and scaled back (quasi-Poisson)."""
+    overdispersion factor ``phi`` > 1 the limit is taken on observed / phi and scaled back."""
     from scipy.stats import chi2
 
     cats = sorted({c for c, _ in cat_totals})  # a fixed order: float sums must not depend on set order
@@ -452,7 +466,7 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
     """The survivors among the recounted candidates, most clearly rising first, aliases folded in.
 
     p-values, q-values and the log ratio's bound allow for each term's overdispersion across the windows'
-    complete months (quasi-binomial, :func:`dispersion`); the candidates a binomial test alone would have kept
+    complete months (beta-binomial moments, :func:`dispersion`); the candidates a binomial test alone would have kept
     are appended to ``overdispersed`` when it is given.
 
     With ``by_cat``/``cat_totals`` (papers per primary category and window), each survivor also carries its

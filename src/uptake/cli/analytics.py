@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="terms whose share of papers is rising",
         description="Rank tokens, case-kept acronyms and 2-3 word phrases by how much their share of papers rose "
         "from the baseline window to the recent one, with a test that allows for month-to-month overdispersion "
-        "(quasi-binomial), Benjamini-Hochberg q-values, minimum support and persistence; rises explained by the "
+        "(beta-binomial), Benjamini-Hochberg q-values, minimum support and persistence; rises explained by the "
         "corpus' category mix are left out. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
         "--category cs --top 30",
     )
