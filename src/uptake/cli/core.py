@@ -334,6 +334,11 @@ def _print_trend_table(trend: Any) -> None:
         notes.append("* incomplete period: the corpus ends before it does")
     for label, completions in trend.filters.get("expanded", {}).items():
         notes.append(f"{label} expanded to the {len(completions)} most frequent completions: {', '.join(completions)}")
+    for label, x in trend.filters.get("senses", {}).items():
+        fm = x.get("first_mention") or {}
+        notes.append(f"{label}: the sense “{x['expansion']}”: {x['defining']:,} papers spell it out, {x['inferred']:,} "
+                     f"inherit it (inferred from their year and category); first spelled out {fm.get('date')} "
+                     f"{fm.get('id')}; {x['other_senses']} other sense(s): uptake senses {label.split(' sense:')[0]}")
     notes += [f"{s.label}: {s.unit}" for s in trend.series if getattr(s, "unit", None)]
     for n in notes:
         out.print(f"[dim]{n}[/]")
