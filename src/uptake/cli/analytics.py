@@ -181,7 +181,8 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
             out.print(f"[dim]{a.label}: {n}[/]")
         asked = (report.filters.get("senses") or {})
         if a.senses and len(a.senses.get("senses") or ()) > 1:
-            _print_senses(out, a.label, a.senses["senses"], a.senses.get("undetermined", 0), limit=5)
+            _print_senses(out, a.label.split(" sense:")[0], a.senses["senses"], a.senses.get("undetermined", 0),
+                          limit=5)
         for key, info in asked.items():
             if key.split(" sense:")[0] == a.label.split(" sense:")[0]:
                 fm = info.get("first_mention") or {}
