@@ -8,13 +8,14 @@ tokenised by :mod:`uptake.text` and every query-wide option already applied:
 - :class:`Phrase` — these tokens occur contiguously (one token: anywhere) in one of these
   fields (``title``/``abstract``), folded or exact;
 - :class:`InCategory` — the paper is listed in a category (``cs`` means every ``cs.*``);
-- :class:`HasKind` — the paper links its own artifact of a kind (see :mod:`uptake.analytics.openness`).
+- :class:`HasKind` — the paper links its own artifact of a kind (see :mod:`uptake.analytics.openness`);
+- :class:`AmongPapers` — the paper is one of a set of ids (the papers carrying one sense of an acronym).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 TextField = Literal["title", "abstract"]
@@ -42,6 +43,16 @@ class HasKind:
 
 
 @dataclass(frozen=True)
+class AmongPapers:
+    """The paper's arXiv id is one of ``ids`` (sorted): how a sense of an acronym (``GRPO sense:"…"``) reaches
+    the engines, once the corpus has decided which papers carry it (:mod:`uptake.analytics.senses`)."""
+
+    ids: tuple[str, ...] = field(repr=False)
+    #: What the set stands for, for messages (e.g. ``GRPO sense:group relative policy optimization``).
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class AllOf:
     """Every item matches; ``AllOf(())`` matches every paper."""
 
@@ -60,7 +71,7 @@ class Negate:
     item: Node
 
 
-Node = Phrase | InCategory | HasKind | AllOf | AnyOf | Negate
+Node = Phrase | InCategory | HasKind | AmongPapers | AllOf | AnyOf | Negate
 
 #: The plan that matches every paper.
 EVERYTHING = AllOf(())

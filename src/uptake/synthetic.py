@@ -58,6 +58,11 @@ class PlantedTerm:
     burst: tuple[str, str, float] | None = None
     companion: str | None = None  # a phrase written next to the term in some papers (its spelled-out form)
     companion_rate: float = 0.5
+    #: How the companion is written: ``before`` "companion (form)", ``after`` "form (companion)".
+    companion_style: Literal["before", "after"] = "before"
+    #: Month-to-month overdispersion: each month's expected count is multiplied by a gamma factor of mean 1 and
+    #: this variance (0: none), so monthly shares wander more than binomial sampling explains.
+    dispersion: float = 0.0
 
     def expected(self, month: int, n_papers: int, *, scale: float = 1.0) -> float:
         """Expected number of papers mentioning the term in ``month`` out of ``n_papers`` eligible ones."""
@@ -162,7 +167,9 @@ class SyntheticCorpus:
     """Parameters of a synthetic corpus; iterate :meth:`papers` to draw it.
 
     ``truth[name][month]`` is the exact number of generated papers that contain
-    the planted term ``name`` (filled while :meth:`papers` runs).
+    the planted term ``name`` (filled while :meth:`papers` runs). For the planted terms named in
+    ``record``, ``planted_papers[name]`` maps each paper id carrying it to whether its companion (the
+    spelled-out form) was written there.
     """
 
     n_papers: int = 10_000
@@ -176,6 +183,8 @@ class SyntheticCorpus:
     sentence_pool: int = 50_000
     truth: dict[str, dict[int, int]] = field(default_factory=dict)
     monthly: dict[int, int] = field(default_factory=dict)
+    record: tuple[str, ...] = ()
+    planted_papers: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     def month_sizes(self) -> dict[int, int]:
         """Papers per month: exponential growth from about 2,000 (1990s) to about 24,000 (2025), scaled to ``n_papers``."""
@@ -223,6 +232,7 @@ class SyntheticCorpus:
         sizes = self.month_sizes()
         self.monthly = dict(sizes)
         self.truth = {t.name: {} for t in self.planted}
+        self.planted_papers = {name: {} for name in self.record}
         last_month = parse_month(self.end)
         counters: dict[tuple[str, int], int] = {}
         for month, n in sizes.items():
@@ -247,6 +257,7 @@ class SyntheticCorpus:
             sent_idx = rng.integers(0, len(sentences), size=int(n_sent.sum()))
             extra_title: list[list[str]] = [[] for _ in range(n)]
             extra_abs: list[list[str]] = [[] for _ in range(n)]
+            recorded: dict[int, list[tuple[str, bool]]] = {}
             for term in self.planted:
                 eligible = np.array(
                     [i for i, pc in enumerate(paper_cats) if _in_categories(pc, term.categories)], dtype=np.int64
@@ -254,6 +265,8 @@ class SyntheticCorpus:
                 expected = term.expected(month, len(eligible), scale=self.n_papers / FULL_SIZE)
                 if expected <= 0 or len(eligible) == 0:
                     continue
+                if term.dispersion > 0:  # drawn only for such terms, so other corpora keep their random stream
+                    expected *= float(rng.gamma(1.0 / term.dispersion, term.dispersion))
                 k = int(min(len(eligible), rng.poisson(expected)))
                 if k == 0:
                     continue
@@ -270,7 +283,10 @@ class SyntheticCorpus:
                         extra_title[i].append(form)
                     text = form
                     if term.companion and companion[j]:
-                        text = f"{term.companion} ({form})"
+                        text = f"{term.companion} ({form})" if term.companion_style == "before" \
+                            else f"{form} ({term.companion})"
+                    if term.name in self.planted_papers:
+                        recorded.setdefault(int(i), []).append((term.name, bool(term.companion and companion[j])))
                     extra_abs[i].append(_TEMPLATES[templates[j]].format(t=text))
             tpos = 0
             spos = 0
@@ -292,8 +308,11 @@ class SyntheticCorpus:
                 archive = archive_of[primary[i]]
                 key = (archive if month < _NEW_STYLE else "", month)
                 counters[key] = counters.get(key, 0) + 1
+                pid = _arxiv_id(archive, month, counters[key])
+                for name, defined in recorded.get(i, ()):
+                    self.planted_papers[name][pid] = self.planted_papers[name].get(pid, False) or defined
                 yield Paper(
-                    id=_arxiv_id(archive, month, counters[key]),
+                    id=pid,
                     title=title,
                     abstract=abstract,
                     categories=paper_cats[i],

@@ -41,3 +41,19 @@ def test_emerging_in_cs_cl(real) -> None:  # type: ignore[no-untyped-def]
 def test_lora_senses(real) -> None:  # type: ignore[no-untyped-def]
     rep = real.senses("LoRA")
     assert rep.variants[0].form == "LoRA" and rep.expansion == "low rank adaptation"
+
+
+def test_grpo_senses_by_expansion(real) -> None:  # type: ignore[no-untyped-def]
+    """docs/analytics.md "Senses by expansion": DeepSeekMath first spells out group relative policy optimization;
+    2405.20304 is another sense, group robust preference optimization."""
+    series = real.adoption("GRPO", fits=False).series[0]
+    senses = {s["expansion"]: s for s in series.senses["senses"]}
+    assert series.senses["senses"][0]["expansion"] == "group relative policy optimization"
+    assert senses["group relative policy optimization"]["first_mention"]["id"] == "2402.03300"
+    assert senses["group robust preference optimization"]["first_mention"]["id"] == "2405.20304"
+    rep = real.senses("GRPO")
+    assert "group robust preference optimization" in {s.expansion for s in rep.senses}
+    one = real.trend('GRPO sense:"group relative policy optimization"', measure="count")
+    robust = real.trend("GRPO sense:robust", measure="count")
+    assert sum(p.count for p in robust.series[0].points) == 1
+    assert sum(p.count for p in one.series[0].points) == senses["group relative policy optimization"]["papers"]

@@ -106,6 +106,9 @@ class EmergingTerm:
     new_category_share: float = 0.0
     #: The rise is explained by the corpus' category mix or by categories entering it, not by the term.
     coverage_shift: bool = False
+    #: Overdispersion across the windows' complete months (a variance factor >= 1; see :func:`dispersion`): the
+    #: p-value, the ratio's bound and the standardised bound allow for this much more variance than binomial.
+    dispersion: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         d = fields_dict(self)
@@ -132,6 +135,9 @@ class EmergingReport:
     stages: dict[str, float] = field(default_factory=dict)
     #: Rising terms left out because their rise is a coverage shift (``--include-coverage-shifts`` keeps them).
     coverage_shifts: tuple[str, ...] = ()
+    #: Terms a binomial test (every paper exchangeable) would list, left out once month-to-month
+    #: overdispersion is allowed for: their q-value then exceeds alpha.
+    overdispersed: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         d = fields_dict(self)
@@ -139,7 +145,7 @@ class EmergingReport:
         return d
 
     CSV_HEADER = ("rank", "term", "kind", "aliases", "recent", "baseline", "recent_share", "baseline_share", "ratio",
-                  "log_ratio_low95", "p_value", "q_value", "first_seen", "months_present", "sparkline")
+                  "log_ratio_low95", "p_value", "q_value", "first_seen", "months_present", "sparkline", "dispersion")
 
     def to_csv(self) -> str:
         import csv
@@ -151,7 +157,7 @@ class EmergingReport:
         for i, t in enumerate(self.terms, start=1):
             w.writerow([i, t.term, t.kind, "; ".join(t.aliases), t.recent, t.baseline, repr(t.recent_share),
                         repr(t.baseline_share), repr(t.ratio), repr(t.log_ratio_low), repr(t.p_value),
-                        repr(t.q_value), t.first_seen, t.months_present, t.sparkline])
+                        repr(t.q_value), t.first_seen, t.months_present, t.sparkline, repr(t.dispersion)])
         return buf.getvalue()
 
 
@@ -196,18 +202,122 @@ def benjamini_hochberg(p_values: npt.ArrayLike, m: int | None = None) -> np.ndar
     return q
 
 
-def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ratio of shares, lower 95% bound of its log, one-sided binomial p-value) for counts r, b out of nr, nb papers."""
+def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispersion: npt.ArrayLike | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ratio of shares, lower 95% bound of its log, one-sided p-value) for counts r, b out of nr, nb papers.
+
+    Without ``dispersion`` the p-value is the exact conditional binomial test. With it (one variance factor per
+    term, see :func:`dispersion`), the variance of the window counts is that factor times the binomial one:
+    the log ratio's standard error grows by its square root, and the p-value is the binomial tail with both
+    counts divided by the factor (the effective sample size), computed with the regularised
+    incomplete beta function so that it equals the exact binomial test when the factor is 1.
+    """
+    from scipy.special import betainc
     from scipy.stats import binom
 
     r = np.asarray(r, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     ratio = ((r + 0.5) / (nr + 0.5)) / ((b + 0.5) / (nb + 0.5))
-    se = np.sqrt(1.0 / (r + 0.5) + 1.0 / (b + 0.5))
-    low = np.log(ratio) - Z95 * se
+    var = 1.0 / (r + 0.5) + 1.0 / (b + 0.5)
     pi = nr / (nr + nb)
-    p = binom.sf(r - 1, r + b, pi)
+    if dispersion is None:
+        low = np.log(ratio) - Z95 * np.sqrt(var)
+        return ratio, low, binom.sf(r - 1, r + b, pi)
+    phi = np.maximum(np.asarray(dispersion, dtype=np.float64), 1.0)
+    low = np.log(ratio) - Z95 * np.sqrt(var * phi)
+    # P(X >= r) for X ~ Binomial(r + b, pi) is I_pi(r, b + 1); with the counts divided by phi.
+    p = np.where(r > 0, betainc(np.maximum(r / phi, 1e-300), b / phi + 1.0, pi), 1.0)
     return ratio, low, p
+
+
+#: Fewest complete months with papers that estimate a term's overdispersion; with fewer it is taken as 1.
+MIN_DISPERSION_MONTHS = 6
+
+
+def dispersion(counts: npt.ArrayLike, totals: npt.ArrayLike, recent: npt.ArrayLike,
+               months: npt.ArrayLike | None = None, *, pool: bool = True) -> np.ndarray:
+    """Overdispersion of each term's window counts across months (a variance factor >= 1 per term).
+
+    ``counts`` is terms × months (papers containing the term), ``totals`` the papers per month, ``recent``
+    a boolean per month (True: the recent window), ``months`` their positions in time (default 0, 1, ...).
+
+    Model: **beta-binomial** months. A month's papers with the term vary as Binomial(n_m, p_m) with p_m itself
+    varying around the term's trend (topics are more or less fashionable month to month), so
+    Var(y_m) = n_m p_m (1 − p_m) (1 + (n_m − 1) ρ). The trend p_m is a binomial GLM whose logit has an
+    intercept, a linear and a quadratic term in time and a step at the recent window (so a rise, even an
+    S-shaped one, is not mistaken for noise); ρ is its moment estimate from the squared residuals (scaled by
+    months / residual degrees of freedom). The factor returned is the variance of the windows' summed counts
+    relative to the binomial one: Σ n p (1 − p)(1 + (n − 1) ρ) / Σ n p (1 − p). Unlike a quasi-binomial
+    constant factor it grows with month size, which matters when monthly volume swings tenfold.
+
+    With ``pool`` (default) each term's factor is averaged with the median factor of all terms given, with
+    equal weight (10-20 months give a noisy estimate; an underestimate by chance makes the test too liberal).
+    The result is floored at 1, and is 1 when fewer than :data:`MIN_DISPERSION_MONTHS` months hold papers.
+    Pass complete months only.
+    """
+    y_all = np.atleast_2d(np.asarray(counts, dtype=np.float64))
+    n_all = np.asarray(totals, dtype=np.float64)
+    w = np.asarray(recent, dtype=bool)
+    t_all = np.arange(len(n_all), dtype=np.float64) if months is None else np.asarray(months, dtype=np.float64)
+    has = n_all > 0
+    k = int(has.sum())
+    out = np.ones(y_all.shape[0])
+    if k < MIN_DISPERSION_MONTHS:
+        return out
+    n, t = n_all[has], t_all[has]
+    ts = (t - t.mean()) / max(float(t.std()), 1.0)
+    cols = [np.ones(k), ts, ts**2]
+    step = w[has].astype(np.float64)
+    if 0 < step.sum() < k:
+        cols.append(step)
+    x = np.column_stack(cols)
+    df = k - x.shape[1]
+    if df <= 0:
+        return out
+    raw = np.full(y_all.shape[0], np.nan)
+    for i, y in enumerate(y_all[:, has]):
+        if y.sum() <= 0:
+            continue
+        raw[i] = _window_factor(y, n, _binomial_glm(x, y, n), k / df)
+    est = ~np.isnan(raw)
+    if pool and est.sum() > 1:
+        raw[est] = (raw[est] + float(np.median(raw[est]))) / 2.0
+    out[est] = np.maximum(raw[est], 1.0)
+    return out
+
+
+def _window_factor(y: np.ndarray, n: np.ndarray, mu: np.ndarray, scale: float) -> float:
+    """The beta-binomial variance factor of summed counts, from the moment estimate of ρ (see :func:`dispersion`)."""
+    bvar = mu * (1.0 - mu / n)  # binomial variance n p (1 - p)
+    extra = float(np.sum((y - mu) ** 2) * scale - np.sum(bvar))
+    denom = float(np.sum(bvar * (n - 1.0)))
+    rho = max(0.0, extra / denom) if denom > 0 else 0.0
+    base = float(np.sum(bvar))
+    return float(np.sum(bvar * (1.0 + (n - 1.0) * rho)) / base) if base > 0 else 1.0
+
+
+def _binomial_glm(x: np.ndarray, y: np.ndarray, n: np.ndarray, *, iterations: int = 50) -> np.ndarray:
+    """Fitted counts of a binomial GLM (logit link) by iteratively reweighted least squares.
+
+    A window with no papers pushes its coefficient towards -inf; the iterations stop there with fitted counts
+    near 0 for those months, which add nearly nothing to Pearson's X², as in the limit."""
+    from scipy.special import expit
+
+    share = float(np.clip(y.sum() / n.sum(), 1e-9, 1 - 1e-9))
+    beta = np.zeros(x.shape[1])
+    beta[0] = np.log(share / (1 - share))
+    for _ in range(iterations):
+        p = np.clip(expit(x @ beta), 1e-12, 1 - 1e-12)
+        wt = n * p * (1 - p)
+        z = x @ beta + (y - n * p) / wt
+        xtw = x.T * wt
+        new = np.linalg.solve(xtw @ x + 1e-9 * np.eye(x.shape[1]), xtw @ z)
+        new = np.clip(new, -40.0, 40.0)
+        if np.max(np.abs(new - beta)) < 1e-10:
+            beta = new
+            break
+        beta = new
+    return np.asarray(n * expit(x @ beta))
 
 
 def is_acronym(token: str) -> bool:
@@ -321,14 +431,15 @@ NEW_CATEGORY_SHARE = 0.5
 
 
 def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str, bool], int],
-                covered: set[str] | None = None) -> tuple[float | None, float, float]:
+                covered: set[str] | None = None, *, phi: float = 1.0) -> tuple[float | None, float, float]:
     """(standardised ratio, its lower 95% bound, share of recent papers from entering categories) of one term.
 
     Expected recent papers = Σ over primary categories of (term's baseline share in the category) × (recent
     papers in the category), over categories with at least MIN_BASELINE_CATEGORY baseline papers (and, when
     ``covered`` is given, that the coverage model counts as covered during the baseline); observed =
     the term's recent papers in those categories. The bound is the exact Poisson lower limit on the observed
-    count, divided by the expected (half a paper added to it, as in the unstandardised ratio)."""
+    count, divided by the expected (half a paper added to it, as in the unstandardised ratio); with an
+    overdispersion factor ``phi`` > 1 the limit is taken on observed / phi and scaled back."""
     from scipy.stats import chi2
 
     cats = sorted({c for c, _ in cat_totals})  # a fixed order: float sums must not depend on set order
@@ -340,7 +451,8 @@ def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str,
     new_share = (recent_all - observed) / recent_all if recent_all else 0.0
     if not old:
         return None, 0.0, new_share
-    low = float(chi2.ppf(0.025, 2 * observed) / 2) if observed else 0.0
+    phi = max(phi, 1.0)
+    low = float(chi2.ppf(0.025, 2 * observed / phi) / 2 * phi) if observed else 0.0
     return observed / (expected + 0.5), low / (expected + 0.5), new_share
 
 
@@ -349,8 +461,13 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
          by_cat: dict[str, dict[tuple[str, bool], int]] | None = None,
          cat_totals: dict[tuple[str, bool], int] | None = None,
          covered: set[str] | None = None,
+         overdispersed: list[str] | None = None,
          ) -> list[EmergingTerm]:
     """The survivors among the recounted candidates, most clearly rising first, aliases folded in.
+
+    p-values, q-values and the log ratio's bound allow for each term's overdispersion across the windows'
+    complete months (beta-binomial moments, :func:`dispersion`); the candidates a binomial test alone would have kept
+    are appended to ``overdispersed`` when it is given.
 
     With ``by_cat``/``cat_totals`` (papers per primary category and window), each survivor also carries its
     category-standardised ratio and is marked a coverage shift when most of its recent papers come from
@@ -363,13 +480,23 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
     recent_months = [m for m in range(r_lo, r_hi + 1) if m <= w.last_complete] or list(range(r_lo, r_hi + 1))
     r_ex = np.array([sum(monthly[g].get(m, 0) for m in range(r_lo, r_hi + 1)) for g in cands], dtype=np.float64)
     b_ex = np.array([sum(monthly[g].get(m, 0) for m in range(b_lo, b_hi + 1)) for g in cands], dtype=np.float64)
-    ratio, low, p = rise_statistics(r_ex, b_ex, n_recent, n_base)
+    complete = [m for m in months if m <= w.last_complete and (b_lo <= m <= b_hi or r_lo <= m <= r_hi)]
+    phi = dispersion(np.array([[monthly[g].get(m, 0) for m in complete] for g in cands], dtype=np.float64)
+                     .reshape(len(cands), len(complete)),
+                     np.array([totals.get(m, 0) for m in complete], dtype=np.float64),
+                     np.array([m >= r_lo for m in complete], dtype=bool), complete) if cands else np.ones(0)
+    ratio, low, p = rise_statistics(r_ex, b_ex, n_recent, n_base, dispersion=phi)
     q = benjamini_hochberg(p, screened)
+    q_binomial = benjamini_hochberg(rise_statistics(r_ex, b_ex, n_recent, n_base)[2], screened)
     need_present = max(1, math.ceil(2 * len(recent_months) / 3))
     survivors = []
     for i, g in enumerate(cands):
         present = sum(1 for m in recent_months if monthly[g].get(m, 0) > 0)
-        if r_ex[i] < min_support or q[i] > alpha or ratio[i] <= 1 or present < need_present:
+        if r_ex[i] < min_support or ratio[i] <= 1 or present < need_present:
+            continue
+        if q[i] > alpha:
+            if q_binomial[i] <= alpha and overdispersed is not None:
+                overdispersed.append(g)
             continue
         series = [(month_label(m), int(monthly[g].get(m, 0)), totals.get(m, 0)) for m in months]
         shares = [c / t if t else None for _, c, t in series]
@@ -379,7 +506,7 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
         sr: float | None = None
         new_share, shift = 0.0, False
         if by_cat is not None and cat_totals is not None:
-            sr, sr_low, new_share = standardise(by_cat[g], cat_totals, covered)
+            sr, sr_low, new_share = standardise(by_cat[g], cat_totals, covered, phi=float(phi[i]))
             shift = new_share >= NEW_CATEGORY_SHARE or (sr is not None and sr_low <= 1.0)
         survivors.append(EmergingTerm(
             term=g, kind="acronym" if is_acronym(g) else ("phrase" if " " in g else "token"), aliases=(),
@@ -387,7 +514,7 @@ def rank(cands: Sequence[str], monthly: dict[str, dict[int, int]], co: dict[tupl
             baseline_share=float(b_ex[i] / n_base), ratio=float(ratio[i]), log_ratio_low=float(low[i]),
             p_value=float(p[i]), q_value=float(q[i]), first_seen=first, months_present=present,
             sparkline=sparkline(shares), monthly=tuple(series), standardised_ratio=sr,
-            new_category_share=new_share, coverage_shift=shift,
+            new_category_share=new_share, coverage_shift=shift, dispersion=float(phi[i]),
         ))
     survivors.sort(key=lambda t: (-t.log_ratio_low, t.term))
     return _merge(survivors, co)

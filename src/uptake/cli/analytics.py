@@ -6,7 +6,8 @@ import argparse
 import math
 from typing import Any
 
-from .common import console, console_err, corpus_for, scope_for, db_parent, format_parent, pct, query_parent, write_json, write_text
+from .common import add_sense_option, console, console_err, corpus_for, db_parent, format_parent, pct, query_of
+from .common import query_parent, scope_for, write_json, write_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,14 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--by", dest="count_by", choices=["mention", "use"], default="mention",
                    help="count papers that mention each idea (default), or that use it: matched in their method, "
                    "experiments, appendix or captions outside sentences citing another work (implies --text full)")
+    add_sense_option(p)
     p.set_defaults(handler=cmd_adoption)
 
     p = sub.add_parser(
         "emerging", parents=[db, format_parent("table", "csv", "json")],
         help="terms whose share of papers is rising",
         description="Rank tokens, case-kept acronyms and 2-3 word phrases by how much their share of papers rose "
-        "from the baseline window to the recent one, with a binomial test, Benjamini-Hochberg q-values, minimum "
-        "support and persistence. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
+        "from the baseline window to the recent one, with a test that allows for month-to-month overdispersion "
+        "(beta-binomial), Benjamini-Hochberg q-values, minimum support and persistence; rises explained by the "
+        "corpus' category mix are left out. Example: uptake emerging --recent 2026-01:2026-06 --baseline 2025-01:2025-12 "
         "--category cs --top 30",
     )
     p.add_argument("--recent", metavar="FIRST:LAST", help="recent window (default: the last 6 complete months)")
@@ -78,11 +81,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_adoption(args: argparse.Namespace) -> int:
     from ..query import parse_query
 
-    if args.substitution is not None and len(parse_query(args.query).series) < 2:
+    query = query_of(args)
+    if args.substitution is not None and len((parse_query(query) if isinstance(query, str) else query).series) < 2:
         from ..errors import UsageError
 
         raise UsageError("--substitution needs two or more series, e.g. 'GRPO, DPO, PPO'")
-    report = corpus_for(args).adoption(args.query, scope=scope_for(args), introduced=args.introduced,
+    report = corpus_for(args).adoption(query, scope=scope_for(args), introduced=args.introduced,
                                        origin=args.origin, with_senses=not args.no_senses, by=args.count_by)
     if args.plot:
         from ..outputs.plot_adoption import plot_aligned, save
@@ -160,16 +164,31 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
         if a.bursts else "none")
     row("case variants", lambda a: ", ".join(f"{v['form']} {v['papers']:,}" for v in a.senses["variants"][:3])
         if a.senses else "–")
+    row("senses by expansion", lambda a: f"{len(a.senses['senses'])}: " + "; ".join(
+        x["expansion"] for x in a.senses["senses"][:2]) + (" …" if len(a.senses["senses"]) > 2 else "")
+        if a.senses and a.senses.get("senses") else "–")
     out.print(t)
     for a in report.series:
         for fit in (a.logistic, a.bass):
             if fit is not None and not fit.identifiable:
                 out.print(f"[yellow]{a.label}[/]: {fit.note}")
         if a.early_papers:
+            firsts = _sense_firsts(a.senses)
             out.print(f"[dim]{a.label}: {a.matches_before_introduction} match(es) before the introduction, earliest first: "
-                      + "; ".join(f"{p['date']} {p['id']} {p['title'][:60]}" for p in a.early_papers[:3]) + "[/]")
+                      + "; ".join(f"{p['date']} {p['id']} {p['title'][:60]}{firsts.get(p['id'], '')}"
+                                  for p in a.early_papers[:3]) + "[/]", highlight=False)
         for n in a.notes:
             out.print(f"[dim]{a.label}: {n}[/]")
+        asked = (report.filters.get("senses") or {})
+        if a.senses and len(a.senses.get("senses") or ()) > 1:
+            _print_senses(out, a.label.split(" sense:")[0], a.senses["senses"], a.senses.get("undetermined", 0),
+                          limit=5)
+        for key, info in asked.items():
+            if key.split(" sense:")[0] == a.label.split(" sense:")[0]:
+                fm = info.get("first_mention") or {}
+                out.print(f"[dim]{a.label}: counts the sense “{info['expansion']}”: {info['defining']:,} papers "
+                          f"define it, {info['inferred']:,} inherit it; first defined {fm.get('date')} "
+                          f"{fm.get('id')}[/]", highlight=False)
     if len(report.ranking) > 1:
         r = Table(title="Speed of uptake (fastest first: months to 100 papers, then doubling time)",
                   title_justify="left", box=None, header_style="bold")
@@ -308,13 +327,59 @@ def cmd_emerging(args: argparse.Namespace) -> int:
         out.print(f"[yellow]note:[/] {n}")
     out.print(f"[dim]screened {report.candidates_screened:,} candidates on a sample "
               f"({report.sample_rate_recent:.0%} of recent, {report.sample_rate_baseline:.0%} of baseline papers), "
-              f"recounted the best {report.recounted} exactly; q = Benjamini-Hochberg over all screened; "
+              f"recounted the best {report.recounted} exactly; q = Benjamini-Hochberg over all screened, allowing for "
+              f"each term's month-to-month overdispersion (its factor is in --format json/csv); "
               f"ratio = recent share / baseline share; sparkline spans {report.baseline[0]}..{report.recent[1]}; "
               f"{report.seconds:.1f} s[/]")
     return 0
 
 
 # -- senses ----------------------------------------------------------------------
+#: Senses listed in a table; the JSON has them all.
+SENSES_SHOWN = 10
+
+
+def _sense_firsts(senses: dict[str, Any] | None) -> dict[str, str]:
+    """Paper id -> " (first mention of “expansion”)" (the main sense) or " (another sense: “expansion”)"."""
+    out: dict[str, str] = {}
+    for i, x in enumerate((senses or {}).get("senses") or ()):
+        fm = x.get("first_mention") or {}
+        if fm.get("id"):
+            out[fm["id"]] = (f" (first mention of “{x['expansion']}”)" if i == 0
+                             else f" (another sense: “{x['expansion']}”)")
+    return out
+
+
+def _print_senses(out: Any, term: str, senses: Any, undetermined: int, *, limit: int = 0) -> None:
+    """The senses table: expansion, defining and inferred papers, first mention."""
+    from rich.table import Table
+
+    def get(x: Any, k: str) -> Any:
+        return x[k] if isinstance(x, dict) else getattr(x, k)
+
+    t = Table(title=f"{term}: senses by the expansion papers spell out", title_justify="left", box=None,
+              header_style="bold")
+    for col in ("sense", "papers", "defining", "inferred", "first mention", "top categories"):
+        t.add_column(col, justify="left" if col in ("sense", "first mention", "top categories") else "right",
+                     overflow="fold")
+    shown = limit or SENSES_SHOWN
+    for x in list(senses)[:shown]:
+        fm = get(x, "first_mention") or {}
+        cats = get(x, "top_categories")
+        cats_text = ", ".join(f"{c['category']} {c['papers']:,}" if isinstance(c, dict) else f"{c[0]} {c[1]:,}"
+                              for c in list(cats)[:3])
+        t.add_row(get(x, "expansion"), f"{get(x, 'defining') + get(x, 'inferred'):,}", f"{get(x, 'defining'):,}",
+                  f"{get(x, 'inferred'):,}", f"{fm.get('date', '–')} {fm.get('id', '')} {fm.get('title', '')[:50]}",
+                  cats_text)
+    out.print(t)
+    more = len(senses) - shown
+    out.print("[dim]defining: the paper spells the expansion out; inferred: it does not, and takes the sense most "
+              "papers define in its year and primary category (among senses defined by then)"
+              + (f"; {undetermined:,} paper(s) predate every definition (undetermined)" if undetermined else "")
+              + (f"; {more} more sense(s) in --format json" if more > 0 else "")
+              + f"; count one sense with {term} sense:\"EXPANSION\" or --sense[/]", highlight=False)
+
+
 def cmd_senses(args: argparse.Namespace) -> int:
     rep = corpus_for(args).senses(args.term, expansion=args.expansion, category=args.category, start=args.start,
                  end=args.end)
@@ -333,6 +398,8 @@ def cmd_senses(args: argparse.Namespace) -> int:
         t.add_row(v.form, f"{v.papers:,}", pct(v.fraction), f"{v.with_expansion:,} ({pct(v.with_expansion / v.papers if v.papers else None)})",
                   ", ".join(f"{c} {n:,}" for c, n in v.top_categories))
     out.print(t)
+    if rep.senses:
+        _print_senses(out, rep.term, rep.senses, rep.undetermined)
     for n in rep.notes:
         out.print(f"[dim]{n}[/]")
     if len(rep.variants) > 1:

@@ -33,6 +33,24 @@ def query_parent() -> argparse.ArgumentParser:
     return p
 
 
+def add_sense_option(p: argparse.ArgumentParser) -> None:
+    """``--sense EXPANSION``: count an acronym only where papers use it in that sense (see ``uptake senses``)."""
+    p.add_argument("--sense", metavar="EXPANSION",
+                   help="count each series that is one acronym only in this sense, e.g. --sense 'group relative "
+                   "policy optimization' (the same as GRPO sense:\"...\" in the query; see `uptake senses GRPO`)")
+
+
+def query_of(args: argparse.Namespace) -> Any:
+    """The query of ``args`` as text, or parsed with ``--sense`` applied to its one-acronym series."""
+    sense = getattr(args, "sense", None)
+    if not sense:
+        return args.query
+    from ..query import parse_query
+    from ..query.parse import with_sense
+
+    return with_sense(parse_query(args.query), sense)
+
+
 def range_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--from", dest="start", metavar="YYYY-MM", help="first month (default: the corpus's first)")

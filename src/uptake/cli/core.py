@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
+    add_sense_option,
+    query_of,
     scope_for,
     console,
     console_err,
@@ -60,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--expand", type=int, default=10, metavar="N",
                    help="a wildcard (GR*O, \"* policy optimization\") becomes its N most frequent completions (default 10)")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    add_sense_option(p)
     p.set_defaults(handler=cmd_trend)
 
     p = sub.add_parser("plot", parents=[db, q, rng], help="draw a trend as PNG or SVG",
@@ -70,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--smooth", type=int, default=1, metavar="N")
     p.add_argument("--expand", type=int, default=10, metavar="N", help="completions per wildcard (default 10)")
     p.add_argument("--title", help="figure title (default: made from the query)")
+    add_sense_option(p)
     p.set_defaults(handler=cmd_plot)
 
     p = sub.add_parser("papers", parents=[db, q, format_parent("table", "csv", "json")],
@@ -227,7 +231,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 # -- trend -----------------------------------------------------------------------
 def _trend(args: argparse.Namespace) -> Any:
-    return corpus_for(args).trend(args.query, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
+    return corpus_for(args).trend(query_of(args), scope=scope_for(args), measure=args.measure, smooth=args.smooth,
                                   expand=getattr(args, "expand", 10))
 
 
@@ -330,6 +334,11 @@ def _print_trend_table(trend: Any) -> None:
         notes.append("* incomplete period: the corpus ends before it does")
     for label, completions in trend.filters.get("expanded", {}).items():
         notes.append(f"{label} expanded to the {len(completions)} most frequent completions: {', '.join(completions)}")
+    for label, x in trend.filters.get("senses", {}).items():
+        fm = x.get("first_mention") or {}
+        notes.append(f"{label}: the sense “{x['expansion']}”: {x['defining']:,} papers spell it out, {x['inferred']:,} "
+                     f"inherit it (inferred from their year and category); first spelled out {fm.get('date')} "
+                     f"{fm.get('id')}; {x['other_senses']} other sense(s): uptake senses {label.split(' sense:')[0]}")
     notes += [f"{s.label}: {s.unit}" for s in trend.series if getattr(s, "unit", None)]
     for n in notes:
         out.print(f"[dim]{n}[/]")
@@ -347,7 +356,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 # -- papers ----------------------------------------------------------------------
 def cmd_papers(args: argparse.Namespace) -> int:
-    result = corpus_for(args).papers(args.query, scope=scope_for(args), period=args.period, limit=args.limit,
+    result = corpus_for(args).papers(query_of(args), scope=scope_for(args), period=args.period, limit=args.limit,
                                      offset=args.offset, has=args.has)
     rows = [p.as_dict() for p in result.papers]
     if args.output_format == "json":

@@ -34,7 +34,7 @@ from ..ingest import ProgressFn, import_files, resolve_inputs
 from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
 from ..plans import SeriesPlan, any_series, uses_has
 from ..query import Category, Query, parse_query, restrict_roles
-from ..query.ast import walk
+from ..query.ast import HasArtifact, walk
 from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
 from ..query.plan import plan_query
 from ..records import HAS_KINDS, Fingerprint, ImportSummary
@@ -47,7 +47,7 @@ from ._check import check as check
 from ._adoption import adoption
 from ._emerging import emerging
 from ._openness import openness_table, paper_links
-from ._senses import senses
+from ._senses import has_senses, resolve_senses, senses
 
 if TYPE_CHECKING:
     from ..analytics.adoption import AdoptionReport
@@ -269,6 +269,9 @@ class Corpus:
             raise UsageError("--smooth must be 1 (no smoothing) or more periods")
         parsed = query if isinstance(query, Query) else parse_query(query)
         _check_series_count(parsed, {})
+        if sc.text == "full" and has_senses(parsed):
+            raise UsageError("sense: reads the expansions papers define in their abstracts; it does not combine "
+                             "with --text full yet")
         if _counts.metadata(self.path) is not None:
             return self._counts_trend(parsed, sc, measure=measure, smooth=smooth)
         if sc.text == "full":
@@ -282,6 +285,10 @@ class Corpus:
                                                   field=sc.field, index=idx, store=store)
             formula_query = parsed
             parsed, formulas = split_formulas(parsed)
+            sense_info: dict[str, Any] = {}
+            if has_senses(parsed):
+                assert store is not None
+                parsed, sense_info = resolve_senses(parsed, store)
             plans = plan_query(parsed, sc)
             counts, totals = self._counts(store, idx, plans, sc, lo, hi)
         filters: dict[str, Any] = {
@@ -290,6 +297,8 @@ class Corpus:
         }
         if expansions:
             filters["expanded"] = expansions
+        if sense_info:
+            filters["senses"] = sense_info
         trend = build_trend(
             query=parsed.text,
             labels=[p.label for p in plans],
@@ -353,6 +362,8 @@ class Corpus:
             if has_wildcards(parsed):  # the papers behind the plotted completions
                 parsed, _ = expand_query(parsed, k=DEFAULT_EXPAND, case_sensitive=sc.case_sensitive,
                                          field=sc.field, index=idx, store=store)
+            if has_senses(parsed):
+                parsed, _ = resolve_senses(parsed, store)
             plans = plan_query(parsed, sc)
             if idx is not None:  # the index finds the matches; the store supplies the rows
                 try:
@@ -499,8 +510,10 @@ class Corpus:
         """(store or None, fresh index or None) to answer ``parsed``: an index this process already
         verified answers counts without opening the store; paper ``rows``, ``has:`` filters (to check
         the store has its openness flags) and wildcards need the store. The index answers ``has:`` too."""
-        has_filters = any(uses_has(p.match) for p in plan_query(_without_wildcards(parsed), sc))
-        needs_store = rows or has_filters or has_wildcards(parsed)
+        senses_asked = has_senses(parsed)
+        has_filters = any(uses_has(p.match) for p in plan_query(_without_wildcards(parsed), sc)) \
+            if not senses_asked else any(isinstance(n, HasArtifact) for s in parsed.series for n in walk(s.expr))
+        needs_store = rows or has_filters or has_wildcards(parsed) or senses_asked
         self.deadline.check()
         held = None if needs_store else verified_index(self.path)
         if held is not None:
@@ -650,7 +663,7 @@ def _without_wildcards(parsed: Query) -> Query:
 def _with_has(parsed: Query, kinds: Sequence[str]) -> Query:
     from dataclasses import replace
 
-    from ..query.ast import And, HasArtifact
+    from ..query.ast import And
 
     extra = tuple(HasArtifact(kind=k, position=0) for k in kinds)
     return Query(text=parsed.text, series=tuple(

@@ -100,8 +100,9 @@ def emerging(
     baseline_months = range(b_lo, b_hi + 1)
     covered = {c for c, span in coverage.spans.items()  # covered in at least half the baseline's months
                if sum(span.covers(m) for m in baseline_months) * 2 >= len(baseline_months)}
+    overdispersed: list[str] = []
     ranked = rank(cands, monthly, co, totals, w, screened=screened, min_support=min_support, alpha=alpha,
-                  by_cat=by_cat, cat_totals=cat_totals, covered=covered)
+                  by_cat=by_cat, cat_totals=cat_totals, covered=covered, overdispersed=overdispersed)
     shifts = tuple(t.term for t in ranked if t.coverage_shift)
     terms = ranked if include_coverage_shifts else [t for t in ranked if not t.coverage_shift]
     notes.extend(coverage.caveats(cats, b_lo, r_hi, top=5))
@@ -109,10 +110,14 @@ def emerging(
         notes.append(f"{len(shifts)} rising term(s) left out as coverage shifts (their rise comes from categories "
                      f"entering the corpus or from its category mix): {', '.join(shifts[:8])}"
                      + (" …" if len(shifts) > 8 else "") + "; --include-coverage-shifts keeps them")
+    if overdispersed:
+        notes.append(f"{len(overdispersed)} term(s) left out because their month-to-month variation explains the "
+                     f"rise (q > {alpha:g} once overdispersion is allowed for; a binomial test would list them): "
+                     f"{', '.join(overdispersed[:8])}" + (" …" if len(overdispersed) > 8 else ""))
     return EmergingReport(
         recent=(month_label(r_lo), month_label(r_hi)), baseline=(month_label(b_lo), month_label(b_hi)),
         category=cats, recent_papers=n_recent, baseline_papers=n_base, candidates_screened=screened,
         recounted=len(cands), sample_rate_recent=rates[0], sample_rate_baseline=rates[1], min_support=min_support,
         alpha=alpha, seconds=time.perf_counter() - t_start, terms=tuple(terms[:top]), notes=tuple(notes),
-        stages=stages if screened else {}, coverage_shifts=shifts,
+        stages=stages if screened else {}, coverage_shifts=shifts, overdispersed=tuple(overdispersed),
     )

@@ -10,6 +10,7 @@ from ..errors import NoCorpusError, UsageError
 from ..index.fulltext import FullTextIndex, open_fresh, role_token_strings
 from ..plans import (
     AllOf,
+    AmongPapers,
     AnyOf,
     HasKind,
     InCategory,
@@ -44,6 +45,11 @@ def _refuse_has() -> UsageError:
     return UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
 
 
+def _refuse_sense() -> UsageError:
+    return UsageError("sense: reads the expansions papers define in their abstracts; it does not combine with "
+                      "--text full yet")
+
+
 def check_plan(node: Node) -> None:
     """Raise what :func:`matches` would raise on some paper for ``node`` (an engine that evaluates plans far
     away, e.g. on Spark executors, checks them first)."""
@@ -51,6 +57,8 @@ def check_plan(node: Node) -> None:
         raise _refuse_fields()
     if isinstance(node, HasKind):
         raise _refuse_has()
+    if isinstance(node, AmongPapers):
+        raise _refuse_sense()
     if isinstance(node, Negate):
         check_plan(node.item)
     if isinstance(node, (AllOf, AnyOf)):
@@ -79,6 +87,8 @@ def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str) -> bool
         return any(matches(i, roles, cat_str) for i in node.items)
     if isinstance(node, HasKind):
         raise _refuse_has()
+    if isinstance(node, AmongPapers):
+        raise _refuse_sense()
     raise TypeError(f"unknown plan node {node!r}")
 
 

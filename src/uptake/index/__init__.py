@@ -58,7 +58,7 @@ import tantivy
 
 from ..errors import IndexDamagedWarning, IndexNotUsedWarning, NoCorpusError, UsageError
 from ..plans import (
-    EVERYTHING, AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node,
+    EVERYTHING, AllOf, AmongPapers, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node,
 )
 from ..serialise import AsDict
 from ..text import SEMANTICS_VERSION
@@ -243,6 +243,10 @@ class TermIndex:
             return tantivy.Query.term_query(self.schema, "cat", node.code)
         if isinstance(node, HasKind):
             return tantivy.Query.term_query(self.schema, "has", node.kind)
+        if isinstance(node, AmongPapers):
+            if not node.ids:
+                return self.node_query(AnyOf(()))
+            return tantivy.Query.term_set_query(self.schema, "id", list(node.ids))
         if isinstance(node, Negate):
             inner = self.node_query(node.item)
             return tantivy.Query.boolean_query(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,11 @@ class Term:
     quoted: bool = False
     #: Full-text section roles the term must occur in (``GRPO in:method``); empty: anywhere.
     roles: tuple[str, ...] = ()
+    #: ``GRPO sense:"group relative policy optimization"``: only papers that use the acronym in this sense.
+    sense: str | None = None
+    #: The ids of the papers carrying ``sense`` (defining it or inheriting it), filled in by the corpus
+    #: before the query is planned (:func:`uptake.corpus._senses.resolve_senses`).
+    sense_ids: tuple[str, ...] | None = dataclasses.field(default=None, repr=False)
 
     @property
     def wildcard(self) -> bool:

@@ -9,6 +9,7 @@ Grammar (whitespace separates tokens)::
     unary   := "NOT" unary | "-" atom | atom
     atom    := "(" or ")" | ["="] word | ["="] '"' phrase '"'
              | field ":" atom-text           field: title, abstract, cat
+    postfix := term "in:" role | term "sense:" (word | '"' phrase '"')
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..text import tokens
 from .ast import And, Arith, Category, Expr, Formula, HasArtifact, Not, Operand, Or, Query, Series, Term, walk
 
 TEXT_FIELDS = ("title", "abstract")
-FILTER_FIELDS = ("cat", "has", "in")
+FILTER_FIELDS = ("cat", "has", "in", "sense")
 KNOWN_FIELDS = TEXT_FIELDS + FILTER_FIELDS
 MAX_QUERY_LENGTH = 2000
 #: How deeply parentheses and NOTs may nest. Real queries use two or three levels; the bound keeps
@@ -280,6 +281,10 @@ class _Parser:
                                      hint="e.g. GRPO in:method or (GRPO | DPO) in:experiments")
                 items[-1] = self._in_role(tok, items[-1])
                 continue
+            if tok.kind == "FIELD" and tok.text == "sense":
+                self.take()
+                items[-1:] = [self._sense(tok, items[-1] if items else None)]
+                continue
             if tok.kind in ("WORD", "PHRASE", "LP", "NOT", "NEG", "EQ", "FIELD"):
                 item = self.parse_unary()
                 prev = items[-1] if items else None
@@ -321,6 +326,9 @@ class _Parser:
             return inner
         if tok.kind == "FIELD":
             nxt = self.peek()
+            if tok.text in ("in", "sense"):
+                raise self.error(f"{tok.text}: needs a term right before it", tok.pos,
+                                 hint='e.g. GRPO in:method, GRPO sense:"group relative policy optimization"')
             if tok.text == "has":
                 return self._has(tok, nxt)
             if tok.text == "cat":
@@ -363,6 +371,19 @@ class _Parser:
         if not any(isinstance(n, Term) for n in walk(target)):
             raise self.error("in: applies to terms, not to cat: or has: filters", tok.pos)
         return _with_roles(target, (role,))
+
+    def _sense(self, tok: _Tok, target: Expr | None) -> Term:
+        """``ACRONYM sense:EXPANSION``: the papers that use the acronym in the sense its expansion names."""
+        example = 'e.g. GRPO sense:"group relative policy optimization" (see `uptake senses GRPO`)'
+        if not isinstance(target, Term) or target.wildcard or target.sense is not None:
+            raise self.error("sense: needs one acronym right before it", tok.pos, hint=example)
+        if len(tokens(target.text)) != 1:
+            raise self.error("sense: applies to one acronym, not to a phrase", target.position, hint=example)
+        nxt = self.peek()
+        if nxt.kind not in ("WORD", "PHRASE") or nxt.pos != tok.pos + 6 or not tokens(nxt.text):
+            raise self.error("sense: needs the expansion right after it", tok.pos, hint=example)
+        self.take()
+        return replace(target, sense=" ".join(tokens(nxt.text)))
 
     def _has(self, tok: _Tok, nxt: _Tok) -> HasArtifact:
         kinds = ", ".join(f"has:{k}" for k in HAS_KINDS)
@@ -446,7 +467,29 @@ def _terms(expr: Expr):  # type: ignore[no-untyped-def]
 
 
 def _is_bare(expr: Expr | None) -> bool:
-    return isinstance(expr, Term) and not expr.quoted and expr.field == "any" and expr.case_sensitive is None
+    return (isinstance(expr, Term) and not expr.quoted and expr.field == "any" and expr.case_sensitive is None
+            and expr.sense is None)
+
+
+def with_sense(query: Query, sense: str) -> Query:
+    """``query`` with ``sense:SENSE`` given to every series that is one acronym without a sense of its own
+    (``--sense``); a :class:`UsageError` when no series is one acronym."""
+    from ..errors import UsageError
+
+    words = tokens(sense)
+    if not words:
+        raise UsageError("--sense needs an expansion, e.g. --sense 'group relative policy optimization'")
+    out, hit = [], False
+    for s in query.series:
+        e = s.expr
+        if isinstance(e, Term) and not e.wildcard and e.sense is None and len(tokens(e.text)) == 1:
+            s = replace(s, expr=replace(e, sense=" ".join(words)), label=f'{s.label} sense:"{" ".join(words)}"')
+            hit = True
+        out.append(s)
+    if not hit:
+        raise UsageError("--sense applies to series that are one acronym, e.g. uptake adoption GRPO "
+                         "--sense 'group relative policy optimization'")
+    return Query(text=query.text, series=tuple(out))
 
 
 def parse_query(text: str) -> Query:

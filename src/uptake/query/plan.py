@@ -12,7 +12,7 @@ AllOf(items=(InCategory(code='cs.CL'),))
 
 from __future__ import annotations
 
-from ..plans import EVERYTHING, AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, TextField
+from ..plans import EVERYTHING, AllOf, AmongPapers, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, TextField
 from ..plans import any_series, categories_node, uses_has
 from ..errors import UsageError
 from ..scope import Scope
@@ -34,7 +34,14 @@ def compile_expr(expr: Expr, scope: Scope) -> Node:
         if expr.roles and scope.text != "full":
             raise UsageError(f"in:{expr.roles[0]} looks at sections of full texts: add --text full "
                              f"(abstracts have no sections)")
-        return Phrase(tuple(tokens(expr.text, case_sensitive=cs)), fields, cs, expr.roles)
+        phrase = Phrase(tuple(tokens(expr.text, case_sensitive=cs)), fields, cs, expr.roles)
+        if expr.sense is None:
+            return phrase
+        if expr.sense_ids is None:
+            raise UsageError(f"{expr.text} sense:{expr.sense!r} needs the corpus to decide which papers carry "
+                             "that sense: ask a store of papers (trend, adoption, papers)")
+        # The acronym as asked (case, field, roles) AND one of the papers carrying the sense.
+        return AllOf((phrase, AmongPapers(expr.sense_ids, f"{expr.text} sense:{expr.sense}")))
     if isinstance(expr, Category):
         return InCategory(expr.code)
     if isinstance(expr, HasArtifact):
@@ -91,7 +98,7 @@ def plan_query(query: Query, scope: Scope) -> list[SeriesPlan]:
 
 
 __all__ = [
-    "EVERYTHING", "AllOf", "AnyOf", "HasKind", "InCategory", "Negate", "Node", "Phrase", "SeriesPlan", "TextField",
+    "EVERYTHING", "AllOf", "AmongPapers", "AnyOf", "HasKind", "InCategory", "Negate", "Node", "Phrase", "SeriesPlan", "TextField",
     "any_series", "categories_node", "compile_expr", "plan_query", "plan_series", "split_series", "term_tokens",
     "uses_has",
 ]

@@ -140,7 +140,8 @@ class Reads:
         ``columns`` are names from a fixed set (token strings, title, abstract, categories), checked here.
         """
         allowed = {"title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs", "title", "abstract",
-                   "categories", "month", "doc", "title_tok || abstract_tok"}
+                   "categories", "month", "doc", "title_tok || abstract_tok", "id", "published",
+                   "primary_category"}
         bad = [c for c in columns if c not in allowed]
         if bad:
             raise ValueError(f"not a readable column: {bad}")

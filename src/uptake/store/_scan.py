@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..plans import AllOf, AnyOf, HasKind, InCategory, Negate, Node, Phrase
+from ..plans import AllOf, AmongPapers, AnyOf, HasKind, InCategory, Negate, Node, Phrase
 from ..text import phrase_key
 
 #: The store column behind each ``has:`` kind (column names come from this table, never from the user).
@@ -61,6 +61,8 @@ def node_sql(node: Node) -> Sql:
         return category_sql(node.code)
     if isinstance(node, HasKind):
         return Sql(f"coalesce({HAS_COLUMNS[node.kind]}, false)")
+    if isinstance(node, AmongPapers):
+        return Sql("list_contains(?::VARCHAR[], id)", (list(node.ids),)) if node.ids else FALSE
     if isinstance(node, Negate):
         inner = node_sql(node.item)
         return Sql(f"(NOT {inner.text})", inner.params)

@@ -497,6 +497,13 @@ function adoptionFacts(s) {
   if (s.trend_test) facts.push(["Last 12 mo", `${s.trend_test.direction}, p ${fmt(s.trend_test.p_value)}`]);
   if (s.logistic) facts.push(["Logistic fit", `ceiling ${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}`]);
   if (s.bass && s.bass.peak_month) facts.push(["Bass peak", s.bass.peak_month + (s.bass.identifiable ? "" : " (not identifiable yet)")]);
+  const senses = (s.senses && s.senses.senses) || [];
+  senses.slice(0, 3).forEach((x, i) => {
+    const fm = x.first_mention || {};
+    facts.push([i === 0 ? `Senses (${senses.length})` : "",
+      { text: `${x.expansion}: ${fmt(x.defining)} define it, ${fmt(x.inferred)} inferred; first ${fm.id || "–"}, ${fm.date || "–"}`,
+        href: fm.id ? `https://arxiv.org/abs/${fm.id}` : "", title: fm.title || "" }]);
+  });
   return facts;
 }
 
@@ -511,6 +518,7 @@ async function loadAdoption(attempt = 0) {
   try {
     const u = apiParams();
     u.delete("by"); u.delete("measure"); u.delete("smooth");
+    if (!(u.get("q") || "").includes(",")) u.set("senses", "1"); // one series: its acronym's senses too
     const data = await getJson("/api/adoption?" + u.toString());
     if (seq !== trendSeq) return;
     box.replaceChildren();
@@ -522,7 +530,8 @@ async function loadAdoption(attempt = 0) {
       const dl = document.createElement("dl");
       for (const [k, v] of adoptionFacts(s)) {
         const dd = document.createElement("dd");
-        if (v && typeof v === "object" && v.href) {
+        if (v && typeof v === "object" && !v.href) dd.textContent = v.text;
+        else if (v && typeof v === "object" && v.href) {
           const a = Object.assign(document.createElement("a"), { href: v.href, textContent: v.text, title: v.title || "", target: "_blank", rel: "noopener noreferrer" });
           dd.appendChild(a);
         } else dd.textContent = v;
