@@ -43,9 +43,9 @@ _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
 _SENTENCE = SENTENCE_BREAK
 _CITES = re.compile(r"\[cite:[^\]]*\]")
-#: Placeholders the extractors write for formulas, citations and cross-references: never tokens, and a
+#: Placeholders the extractors write for formulas, citations, cross-references and footnotes: never tokens, and a
 #: phrase cannot match across one ("policy [formula] optimization" is not "policy optimization").
-MARKERS = re.compile(r"\[(?:formula|ref|cite:[^\]]*)\]")
+MARKERS = re.compile(r"\[(?:formula|ref|footnote|cite:[^\]]*)\]")
 
 
 def fulltext_dir(store_path: str | Path) -> Path:
