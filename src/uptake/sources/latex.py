@@ -665,8 +665,9 @@ class _Converter:
         text = clean_ws(self._arg(node, 1))
         if not re.match(r"(?:https?|ftp)://|www\.", url, re.I):
             return text
-        bare = re.sub(r"^(?:https?://)?(?:www\.)?", "", text.strip().lower()).rstrip("/")
-        if not bare or bare in url.lower():
+        # the text converted as LaTeX turns "~" into a space: compare without either
+        bare = re.sub(r"[\s~]", "", re.sub(r"^(?:https?://)?(?:www\.)?", "", text.strip().lower())).rstrip("/")
+        if not bare or bare in url.lower().replace("~", ""):
             return f" {url} "
         return f"{text} ({url})"
 
