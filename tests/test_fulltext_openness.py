@@ -233,6 +233,9 @@ def test_stored_at_import_and_compared(ft_store: Path) -> None:
     diffs = {(d.id, d.kind): (d.side, d.places) for d in cmp.differences}
     assert diffs[("2212.99999", "code")] == ("full text only", ("availability in §Code availability",))
     assert diffs[("2501.00001", "data")] == ("full text only", ("availability in §Data availability",))
+    # a query narrows the comparison to the full texts it matches (index and scan alike)
+    narrowed = Corpus(ft_store).openness_compare("solver", by="year")
+    assert [(c.period, c.papers) for c in narrowed.cells if c.papers] == [("2022", 1)]
 
 
 def test_metadata_is_the_abstract_side(ft_store: Path) -> None:
@@ -424,3 +427,12 @@ def test_real_samples_compared(real_store: Path) -> None:
                   if any(r[5] is not None and r[7] for r in rows)}
     assert owning == {pid for pid, want in REAL_OWN.items() if want}  # every paper with an own link was read
     assert sum(c.fulltext["code"] for c in cmp.cells) == len(flagged)
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    from uptake.analytics import fulltext_openness
+
+    result = doctest.testmod(fulltext_openness)
+    assert result.failed == 0 and result.attempted > 0

@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="add the openness columns to a store made before they existed and fill them (and read "
                    "openness in its full texts again), then exit")
     p.add_argument("--differences", type=int, default=20, metavar="N",
-                   help="with --text full: list the first N papers where abstract and full text differ (default 20)")
+                   help="with --text full: list the first N papers where abstract and full text differ (default 20; "
+                   "all of them are in --format json)")
     p.set_defaults(handler=cmd_openness)
 
     p = sub.add_parser(
@@ -191,16 +192,19 @@ def _openness_full(args: argparse.Namespace, cmp: Any) -> int:
               f"full text's abstract paragraph for the other {papers - meta:,}[/]")
     if cmp.incomplete:
         out.print("* incomplete period: the corpus ends before it does (or --from/--to cuts it)")
-    diffs = cmp.differences
-    if diffs and args.differences:
-        out.print(f"[bold]{len(diffs):,} differences[/] (paper, kind: which side, where the full text says it)"
-                  + (f"; the first {args.differences}" if len(diffs) > args.differences else "") + ":")
-        grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}  # one line per paper, side and places
-        for d in diffs[: args.differences]:
-            grouped.setdefault((d.id, d.side, d.places), []).append(d.kind)
+    grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}  # one line per paper, side and places
+    for d in cmp.differences:
+        grouped.setdefault((d.id, d.side, d.places), []).append(d.kind)
+    differing = list(dict.fromkeys(pid for pid, _, _ in grouped))
+    if differing and args.differences:
+        shown = set(differing[: args.differences])
+        out.print(f"[bold]{len(differing):,} papers differ[/] (kinds: which side, where the full text says it)"
+                  + (f"; the first {args.differences}" if len(differing) > args.differences else "") + ":")
         for (pid, side, places), kinds in grouped.items():
-            where = f" — {'; '.join(places)}" if places else ""
-            out.print(f"  {pid} {', '.join(kinds)}: {side}{where}", markup=False, highlight=False, soft_wrap=True)
+            if pid in shown:
+                where = f" — {'; '.join(places)}" if places else ""
+                out.print(f"  {pid} {', '.join(kinds)}: {side}{where}", markup=False, highlight=False,
+                          soft_wrap=True)
     out.print("[dim]full text: the same rules as abstracts, read paragraph by paragraph (not the references); in "
               "the body a link is the paper's own only when its sentence says so. Places and rules: "
               "docs/openness.md, 'From the full text'[/]")

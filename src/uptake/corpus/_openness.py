@@ -156,7 +156,7 @@ def openness_comparison(corpus: Corpus, query: str | None, *, scope: Scope) -> O
             if has_wildcards(parsed):
                 raise UsageError("wildcards are not supported with --text full yet: write the terms out")
             _, fdocs = matching_fdocs(store, engine(store), plan_query(parsed, scope), categories=scope.categories,
-                                      lo=lo, hi=hi, want=1 << 40)
+                                      lo=lo, hi=hi, want=store.fulltext_position()[1])
         rows = store.fulltext_openness_rows(scope.categories, lo, hi, fdocs=fdocs)
         n = len(HAS_KINDS)
         papers: list[tuple[str, str, str, str, dict[str, bool], dict[str, bool]]] = []

@@ -141,7 +141,8 @@ class FullTextIndex:
             parts = [self.node_query(i) for i in node.items]
             return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, p) for p in parts])
-        raise UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+        raise UsageError("has: under --text full is answered by the exact scan (it reads the stored full-text openness), "
+                         "not by the full-text index")
 
     def all_of(self, queries: Sequence[Any]) -> Any:
         qs = [q for q in queries if q is not None]
