@@ -242,9 +242,11 @@ def test_latex_tree_structure_cites_math_macros() -> None:
     intro = [p for p in ft.paragraphs if p.role == "introduction"]
     assert "hidden" not in " ".join(p.text for p in ft.paragraphs)
     assert "secret" not in " ".join(p.text for p in ft.paragraphs)
-    assert "50% of papers use it (As of 2025 [cite:ppo].)." in intro[0].text
-    assert intro[0].cites == ("shao2024", "schulman2017", "ppo")
-    assert FORMULA in intro[1].text and "x^2" not in intro[1].text
+    # a footnote is a paragraph of its own right after the one it is anchored in, same role and section
+    assert intro[0].text.endswith("50% of papers use it.")
+    assert intro[0].cites == ("shao2024", "schulman2017")
+    assert (intro[1].text, intro[1].cites) == ("[footnote] As of 2025 [cite:ppo].", ("ppo",))
+    assert FORMULA in intro[2].text and "x^2" not in intro[2].text
     method = " ".join(p.text for p in ft.paragraphs if p.section == "Method")
     assert "GRPO" in method and FORMULA in method and "sum" not in method
     appendix = " ".join(p.text for p in ft.paragraphs if p.role == "appendix")

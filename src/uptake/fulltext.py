@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from ._crashpoint import crashpoint
+from .analytics.fulltext_openness import FULLTEXT_OPENNESS_VERSION, detect_fulltext, flag_values, without_footnotes
 from .errors import SourceNotFoundError, UsageError
 from .index.fulltext import sync as sync_fulltext_index
 from .records import FullText, Rejection
@@ -77,11 +78,34 @@ def month_for(ft: FullText) -> int | None:
     return fulltext_month(ft)
 
 
+def openness_values(paragraphs: list[tuple[str, str, str]]) -> tuple[tuple[bool, ...], tuple[bool, ...],
+                                                                     list[tuple[Any, ...]]]:
+    """A full text's openness as the store keeps it: its flags, the flags of its abstract paragraphs alone
+    (what the comparison uses for a paper without metadata) and one row per link occurrence or promise
+    (see :mod:`uptake.analytics.fulltext_openness` and ``FT_LINK_COLUMNS`` in the store)."""
+    found = detect_fulltext(paragraphs)
+    abstract = detect_fulltext([(r, s, without_footnotes(t)) for r, s, t in paragraphs
+                                if r == "abstract" and not t.startswith("[footnote]")])
+    rows: list[tuple[Any, ...]] = []
+    for o in found.links:
+        rows.append((len(rows), o.paragraph, o.place, o.role, o.section, o.url, list(o.kinds), o.own, o.promised, None))
+    for pr in found.promises:
+        rows.append((len(rows), pr.paragraph, pr.place, pr.role, pr.section, None, ["promise"], True, True, pr.phrase))
+    return flag_values(found), flag_values(abstract), rows
+
+
+def refresh_fulltext_openness(store: Store, *, in_transaction: bool = False) -> int:
+    """Detect openness in every stored full text that has none yet (all of them after the rules changed)."""
+    return store.refresh_fulltext_openness(FULLTEXT_OPENNESS_VERSION, openness_values, in_transaction=in_transaction)
+
+
 def write_fulltexts(store: Store, items: Sequence[tuple[FullText, int | None, str]]) -> FullTextCounts:
-    """Store ``(full text, month, content hash)`` items in ONE committed transaction (all or nothing)."""
+    """Store ``(full text, month, content hash)`` items and their openness in ONE committed transaction (all or
+    nothing)."""
     store.begin()
     try:
         counts = store.upsert_fulltexts(items)
+        refresh_fulltext_openness(store, in_transaction=True)
         crashpoint("fulltext-transaction", len(items))
         store.commit()
     except BaseException:

@@ -593,7 +593,45 @@ class _Occurrence:
     placeholder: bool
 
 
-def _occurrences(text: str, field: str) -> list[_Occurrence]:
+# In a paper's body most links are tools and data it uses, so there a link is its own only when its sentence says
+# so: in the first person with a release verb or a possessive ("our code", "we release", "of this paper"), with a
+# bare artifact subject ("Code and data are available at", "The source code is available at"; not "The qutip
+# source code is available at"), or as a label ("Code: <link>"); never in a sentence that cites another work.
+_ARTS = (r"(?:code|codes|codebase|data|datasets?|models?|weights|checkpoints?|implementations?|scripts|software"
+         r"|materials|resources|benchmarks?|results|logs|prompts|notebooks?|repository|repositories|tools?|library"
+         r"|packages?|github|gitlab)")
+_FIRST_PERSON = re.compile(
+    r"\b(?:our\s+(?:[\w-]+\s+){0,3}?" + _ARTS + r"|ours|we\s+(?:also\s+|publicly\s+|openly\s+|will\s+|further\s+|hereby\s+)*(?:release|provide|make"
+    r"|open[- ]?source|publish|share|host|upload|offer)"
+    r"|(?:of|for|with|in|accompanying|behind)\s+this\s+(?:paper|work|study|article|manuscript|submission)"
+    r"|supplementary\s+(?:code|materials?))\b",
+    re.I,
+)
+_BARE_SUBJECT = re.compile(
+    r"^\W*(?:(?:the|all(?:\s+the)?|our)\s+)?(?:(?:source|full|complete|entire|raw|processed|python|julia|matlab"
+    r"|fortran|c\+\+|mathematica|jupyter|r)\s+)?" + _ARTS
+    + r"(?:\s*(?:,|and|&|as\s+well\s+as)\s*(?:(?:the|all|our)\s+)?(?:(?:source|pre-?trained|trained)\s+)?"
+    + _ARTS + r")*(?:\s+(?:used|needed|required|generated|produced)\b[^.]{0,60}?)?\s+(?:(?:is|are)\b|(?:will|can|may|shall)\s+"
+    r"(?:also\s+)?be\b|(?:has|have)\s+been\b)",
+    re.I,
+)
+_LABEL_OWN = re.compile(
+    r"^\W*(?:(?:the\s+)?(?:source\s+)?(?:code|codes|data|datasets?|models?|weights|checkpoints?|project\s+page"
+    r"|website|github|demo|homepage|repository)(?:\s*(?:,|and|&)\s*\w+){0,3})\s*:",
+    re.I,
+)
+
+
+def _body_own(sentence: str, lead: str) -> bool:
+    """Whether a link in a paper's body is its own: see above (``lead``: its sentence up to the link)."""
+    if "[cite:" in sentence:
+        return False
+    return bool(_FIRST_PERSON.search(sentence) or _BARE_SUBJECT.match(lead) or _LABEL_OWN.match(lead))
+
+
+def _occurrences(text: str, field: str, *, body: bool = False) -> list[_Occurrence]:
+    """Every link of ``text`` with its kinds, own/cited and promised (``body``: text from a paper's body,
+    where a link is own only as :func:`_body_own` says)."""
     out: list[_Occurrence] = []
     prev_end = 0
     prev_clause = ""
@@ -619,7 +657,8 @@ def _occurrences(text: str, field: str) -> list[_Occurrence]:
         after = text[m.end() : min(e, nxt, m.end() + _CUE_CHARS)]
         promised = bool(_PROMISE.search(clause) or _PROMISE.search(after))
         kinds = _kinds(url, placeholder, clause, lead, shared=shared)
-        out.append(_Occurrence(url, kinds, _own(before), field, promised, placeholder))
+        own = _own(before) and (not body or _body_own(text[s:e], text[s:m.start()]))
+        out.append(_Occurrence(url, kinds, own, field, promised, placeholder))
         prev_end = m.end()
     return out
 
@@ -751,7 +790,15 @@ class PaperLinks:
     title: str
     flags: dict[str, bool]
     links: tuple[str, ...]  # as stored: ``kind:url``, ``cited-kind:url``
+    #: With a full text (``links --text full``): its flags, and every link or promise found in it with its place
+    #: (dicts: label, url, kinds, own, promised, place, role, section, paragraph, where; promises: phrase).
+    fulltext_flags: dict[str, bool] | None = None
+    fulltext_links: tuple[dict[str, object], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "date": self.published, "title": self.title, "flags": self.flags,
-                "links": list(self.links), "url": f"https://arxiv.org/abs/{self.id}"}
+        out: dict[str, object] = {"id": self.id, "date": self.published, "title": self.title, "flags": self.flags,
+                                  "links": list(self.links), "url": f"https://arxiv.org/abs/{self.id}"}
+        if self.fulltext_flags is not None:
+            out["fulltext_flags"] = self.fulltext_flags
+            out["fulltext_links"] = list(self.fulltext_links)
+        return out

@@ -18,11 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="how many papers link their own code, weights, data or demo page",
         description="Per period, the share of papers matching each series of QUERY that link their own code, "
         "model weights, data or demo page (and, separately, promise them), next to the same shares for all papers "
-        "under the same filters. Example: uptake openness 'GRPO, DPO' --category cs --from 2025-01",
+        "under the same filters. With --text full: on the papers that have a full text, the shares from their "
+        "abstracts (and comments) next to the shares from their full texts (availability sections, footnotes, "
+        "the first page, the body), and the papers where the two differ with the section that gave the flag. "
+        "Example: uptake openness 'GRPO, DPO' --category cs --from 2025-01",
     )
     p.add_argument("query", metavar="QUERY", nargs="?", help="series to compare (default: all papers only)")
     p.add_argument("--refresh", action="store_true",
-                   help="add the openness columns to a store made before they existed and fill them, then exit")
+                   help="add the openness columns to a store made before they existed and fill them (and read "
+                   "openness in its full texts again), then exit")
+    p.add_argument("--differences", type=int, default=20, metavar="N",
+                   help="with --text full: list the first N papers where abstract and full text differ (default 20; "
+                   "all of them are in --format json)")
     p.set_defaults(handler=cmd_openness)
 
     p = sub.add_parser(
@@ -30,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the papers behind a point with the code/weights/data links found in them",
         description="List papers matching QUERY with their openness flags and every link found in their abstract "
         "and comments (cited-... marks links judged to be someone else's, promised-... links the words call a "
-        "promise). --format csv writes one row per link. "
+        "promise). --format csv writes one row per link. With --text full: the papers' full texts and every "
+        "link found in them, with the place it stands (abstract, first page, availability section, footnote, "
+        "body) and its section. "
         "Example: uptake links GRPO --month 2025-05 --has weights",
     )
     p.add_argument("query", metavar="QUERY")
@@ -92,15 +101,23 @@ def cmd_openness(args: argparse.Namespace) -> int:
         from ..store import Store
 
         corpus = corpus_for(args)
+        from ..fulltext import refresh_fulltext_openness
+
         with Store.open(corpus.path, write=True) as store:  # adds the columns if missing
             refresh_openness(store)
             n = store.paper_count()
-        console().print(f"{corpus.path}: openness columns present and filled for {n:,} papers")
+            done = refresh_fulltext_openness(store) if store.has_fulltext() else 0
+            texts = sum(store.fulltext_month_totals().values()) if store.has_fulltext() else 0
+        console().print(f"{corpus.path}: openness columns present and filled for {n:,} papers"
+                        + (f"; openness read in {texts:,} full texts ({done:,} read now)" if texts else ""))
         if not args.query:
             return 0
     from ..records import HAS_KINDS
 
-    table = corpus_for(args).openness(args.query, scope=scope_for(args))
+    scope = scope_for(args)
+    if scope.text == "full":
+        return _openness_full(args, corpus_for(args).openness_compare(args.query, scope=scope))
+    table = corpus_for(args).openness(args.query, scope=scope)
     if args.output_format == "csv":
         write_text(table.to_csv())
         return 0
@@ -137,6 +154,63 @@ def cmd_openness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openness_full(args: argparse.Namespace, cmp: Any) -> int:
+    """``uptake openness --text full``: abstracts against full texts, per period, then the papers that differ."""
+    from ..records import HAS_KINDS
+
+    if args.output_format == "csv":
+        write_text(cmp.to_csv())
+        return 0
+    if args.output_format == "json":
+        write_json(cmp.to_json_dict())
+        return 0
+    from rich.table import Table
+
+    query = cmp.filters.get("query")
+    t = Table(title=f"Papers with a full text linking their own artifacts, per {args.by}: abstract → full text"
+              + (f" (full texts matching {query})" if query else ""), title_justify="left", box=None)
+    for name in (args.by, "papers", *HAS_KINDS):
+        t.add_column(name, justify="left" if name == args.by else "right")
+    for c in cmp.cells:
+        if not c.papers:
+            continue
+        mark = " *" if c.period in cmp.incomplete else ""
+        t.add_row(c.period + mark, f"{c.papers:,}",
+                  *[f"{_pct(c.share('abstract', k))} → {_pct(c.share('fulltext', k))}" for k in HAS_KINDS])
+    out = console()
+    out.print(t)
+    papers = sum(c.papers for c in cmp.cells)
+    meta = sum(c.with_metadata for c in cmp.cells)
+    if not papers:
+        out.print("no full texts in this range")
+        return 0
+    totals = [f"{k} {sum(c.abstract[k] for c in cmp.cells):,} → {sum(c.fulltext[k] for c in cmp.cells):,}"
+              for k in HAS_KINDS]
+    out.print(f"[dim]{papers:,} papers with a full text over the range; papers flagged, abstract → full text: "
+              + ", ".join(totals) + "[/]")
+    out.print(f"[dim]abstract side: abstract and comments for {meta:,} papers with metadata in the store, the "
+              f"full text's abstract paragraph for the other {papers - meta:,}[/]")
+    if cmp.incomplete:
+        out.print("* incomplete period: the corpus ends before it does (or --from/--to cuts it)")
+    grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}  # one line per paper, side and places
+    for d in cmp.differences:
+        grouped.setdefault((d.id, d.side, d.places), []).append(d.kind)
+    differing = list(dict.fromkeys(pid for pid, _, _ in grouped))
+    if differing and args.differences:
+        shown = set(differing[: args.differences])
+        out.print(f"[bold]{len(differing):,} papers differ[/] (kinds: which side, where the full text says it)"
+                  + (f"; the first {args.differences}" if len(differing) > args.differences else "") + ":")
+        for (pid, side, places), kinds in grouped.items():
+            if pid in shown:
+                where = f" — {'; '.join(places)}" if places else ""
+                out.print(f"  {pid} {', '.join(kinds)}: {side}{where}", markup=False, highlight=False,
+                          soft_wrap=True)
+    out.print("[dim]full text: the same rules as abstracts, read paragraph by paragraph (not the references); in "
+              "the body a link is the paper's own only when its sentence says so. Places and rules: "
+              "docs/openness.md, 'From the full text'[/]")
+    return 0
+
+
 def _pct(value: float | None) -> str:
     if value is None:
         return "–"
@@ -159,9 +233,15 @@ def cmd_links(args: argparse.Namespace) -> int:
     for r in rows:
         flags = " ".join(k for k, v in r.flags.items() if v) or "no artifact links"
         out.print(f"{r.id} {r.published} {r.title}", markup=False, highlight=False, style="bold")
-        out.print(f"  [dim]{flags}[/]")
+        if r.fulltext_flags is None:
+            out.print(f"  [dim]{flags}[/]")
+        else:
+            ft_flags = " ".join(k for k, v in r.fulltext_flags.items() if v) or "no artifact links"
+            out.print(f"  [dim]abstract: {flags} · full text: {ft_flags}[/]")
         for link in r.links:
             out.print(f"    {link}", markup=False, highlight=False, soft_wrap=True)
+        for occ in r.fulltext_links:
+            out.print(f"    {occ['label']}  [{occ['where']}]", markup=False, highlight=False, soft_wrap=True)
     if total > len(rows) + args.offset:
         out.print(f"[dim]showing {len(rows)} from {args.offset + 1}; more with --offset {args.offset + len(rows)}[/]")
     return 0

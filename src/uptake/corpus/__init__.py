@@ -46,12 +46,13 @@ from ._check import CheckReport as CheckReport
 from ._check import check as check
 from ._adoption import adoption
 from ._emerging import emerging
-from ._openness import openness_table, paper_links
+from ._openness import openness_comparison, openness_table, paper_links
 from ._senses import has_senses, resolve_senses, senses
 
 if TYPE_CHECKING:
     from ..analytics.adoption import AdoptionReport
     from ..analytics.emerging import EmergingReport
+    from ..analytics.fulltext_openness import OpennessComparison
     from ..analytics.openness import OpennessTable, PaperLinks
     from ..analytics.senses import SensesReport
 
@@ -493,6 +494,12 @@ class Corpus:
                  ) -> OpennessTable:
         """Per period, the share of matching papers that link their own code, weights, data or demo."""
         return openness_table(self, query, scope=scope or Scope.build(**scope_keywords))
+
+    def openness_compare(self, query: str | None = None, *, scope: Scope | None = None, **scope_keywords: Any,
+                         ) -> OpennessComparison:
+        """On papers with a full text: per period, the shares flagged from abstracts vs from full texts, and the
+        papers where they differ (see :mod:`uptake.analytics.fulltext_openness`)."""
+        return openness_comparison(self, query, scope=scope or Scope.build(**scope_keywords))
 
     def links(self, query: str, **options: Any) -> tuple[int, list[PaperLinks]]:
         """The papers behind a point (as :meth:`papers`) with their openness flags and stored links."""

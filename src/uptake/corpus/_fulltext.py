@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NoCorpusError, UsageError
+from ..errors import NoCorpusError, StoreError, UsageError
 from ..index.fulltext import FullTextIndex, open_fresh, role_token_strings
 from ..plans import (
     AllOf,
@@ -19,8 +19,9 @@ from ..plans import (
     Phrase,
     SeriesPlan,
     any_series,
+    uses_has,
 )
-from ..records import QUERY_ROLES
+from ..records import HAS_KINDS, QUERY_ROLES
 from ..store import Store
 from ..text import phrase_key
 
@@ -42,7 +43,8 @@ def _refuse_fields() -> UsageError:
 
 
 def _refuse_has() -> UsageError:
-    return UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+    return UsageError("has: with --text full reads the openness stored with each full text, which this engine "
+                      "(Spark) does not see: count it in the store (uptake trend ... --text full)")
 
 
 def _refuse_sense() -> UsageError:
@@ -66,9 +68,11 @@ def check_plan(node: Node) -> None:
             check_plan(i)
 
 
-def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str) -> bool:
-    """Whether a paper whose role token strings are ``roles`` and whose categories are ``cat_str``
-    matches ``node`` (the exact scan; the index gives the same answers)."""
+def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str,
+            flags: dict[str, bool] | None = None) -> bool:
+    """Whether a paper whose role token strings are ``roles``, whose categories are ``cat_str`` and whose
+    full text's openness flags are ``flags`` matches ``node`` (the exact scan; the index gives the same answers
+    for plans without ``has:``, which only the scan reads)."""
     if isinstance(node, Phrase):
         if node.fields != ("title", "abstract"):
             raise _refuse_fields()
@@ -80,36 +84,54 @@ def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str) -> bool
         code = node.code
         return f" {code} " in cat_str or ("." not in code and f" {code}." in cat_str)
     if isinstance(node, Negate):
-        return not matches(node.item, roles, cat_str)
+        return not matches(node.item, roles, cat_str, flags)
     if isinstance(node, AllOf):
-        return all(matches(i, roles, cat_str) for i in node.items)
+        return all(matches(i, roles, cat_str, flags) for i in node.items)
     if isinstance(node, AnyOf):
-        return any(matches(i, roles, cat_str) for i in node.items)
+        return any(matches(i, roles, cat_str, flags) for i in node.items)
     if isinstance(node, HasKind):
-        raise _refuse_has()
+        if flags is None:
+            raise _refuse_has()
+        return flags.get(node.kind, False)
     if isinstance(node, AmongPapers):
         raise _refuse_sense()
     raise TypeError(f"unknown plan node {node!r}")
 
 
-def _docs(store: Store, categories: Sequence[str], lo: int, hi: int) -> Any:
+def _docs(store: Store, categories: Sequence[str], lo: int, hi: int, *, with_flags: bool = False) -> Any:
     for batch in store.fulltext_documents(categories=categories, lo=lo, hi=hi):
+        held = store.fulltext_flags_by_fdoc([b[0] for b in batch]) if with_flags else {}
         for fdoc, _pid, month, pub, cat_str, title, paragraphs in batch:
-            yield fdoc, month, pub, cat_str, role_token_strings(title, paragraphs)
+            flags = dict(zip(HAS_KINDS, held.get(fdoc, (False,) * len(HAS_KINDS)), strict=True)) if with_flags else None
+            yield fdoc, month, pub, cat_str, role_token_strings(title, paragraphs), flags
+
+
+def _uses_has(plans: Sequence[SeriesPlan], store: Store) -> bool:
+    """Whether ``plans`` filter on ``has:`` (then the scan answers, reading each full text's openness; the
+    store must hold it, computed by the current rules)."""
+    if not any(uses_has(p.match) or uses_has(p.universe) for p in plans):
+        return False
+    from ..analytics.fulltext_openness import FULLTEXT_OPENNESS_VERSION
+
+    if store.fulltext_openness_state(FULLTEXT_OPENNESS_VERSION) != "ok":
+        raise StoreError(f"has: with --text full reads the openness of each full text, which {store.path} does not "
+                         f"hold (or holds from older rules): run `uptake openness --refresh --db {store.path}` once")
+    return True
 
 
 def counts(store: Store, idx: FullTextIndex | None, plans: Sequence[SeriesPlan], *, categories: Sequence[str],
            lo: int, hi: int) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
     """Per series: full texts per month matching it, and full texts per month in its universe."""
-    if idx is not None:
+    with_flags = _uses_has(plans, store)
+    if idx is not None and not with_flags:
         return idx.trend_counts(plans, categories=categories)
     found: list[dict[int, int]] = [{} for _ in plans]
     totals: list[dict[int, int]] = [{} for _ in plans]
-    for _fdoc, month, _pub, cat_str, roles in _docs(store, categories, lo, hi):
+    for _fdoc, month, _pub, cat_str, roles, flags in _docs(store, categories, lo, hi, with_flags=with_flags):
         for i, plan in enumerate(plans):
-            if matches(plan.universe, roles, cat_str):
+            if matches(plan.universe, roles, cat_str, flags):
                 totals[i][month] = totals[i].get(month, 0) + 1
-                if matches(plan.match, roles, cat_str):
+                if matches(plan.match, roles, cat_str, flags):
                     found[i][month] = found[i].get(month, 0) + 1
     return found, totals
 
@@ -117,10 +139,12 @@ def counts(store: Store, idx: FullTextIndex | None, plans: Sequence[SeriesPlan],
 def matching_fdocs(store: Store, idx: FullTextIndex | None, plans: Sequence[SeriesPlan], *,
                    categories: Sequence[str], lo: int, hi: int, want: int) -> tuple[int, list[int]]:
     """(full texts matching any series in months lo..hi, fdocs holding at least the newest ``want``)."""
-    if idx is not None:
+    with_flags = _uses_has(plans, store)
+    if idx is not None and not with_flags:
         return idx.matching(plans, categories=categories, lo=lo, hi=hi, want=want)
     node = any_series(plans)
-    hits = [fdoc for fdoc, _m, _p, cat_str, roles in _docs(store, categories, lo, hi) if matches(node, roles, cat_str)]
+    hits = [fdoc for fdoc, _m, _p, cat_str, roles, flags in _docs(store, categories, lo, hi, with_flags=with_flags)
+            if matches(node, roles, cat_str, flags)]
     return len(hits), hits
 
 

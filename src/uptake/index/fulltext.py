@@ -43,9 +43,9 @@ _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[^a-z])")
 _SENTENCE = SENTENCE_BREAK
 _CITES = re.compile(r"\[cite:[^\]]*\]")
-#: Placeholders the extractors write for formulas, citations and cross-references: never tokens, and a
+#: Placeholders the extractors write for formulas, citations, cross-references and footnotes: never tokens, and a
 #: phrase cannot match across one ("policy [formula] optimization" is not "policy optimization").
-MARKERS = re.compile(r"\[(?:formula|ref|cite:[^\]]*)\]")
+MARKERS = re.compile(r"\[(?:formula|ref|footnote|cite:[^\]]*)\]")
 
 
 def fulltext_dir(store_path: str | Path) -> Path:
@@ -141,7 +141,8 @@ class FullTextIndex:
             parts = [self.node_query(i) for i in node.items]
             return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, p) for p in parts])
-        raise UsageError("has: filters read the metadata's links; they do not combine with --text full yet")
+        raise UsageError("has: under --text full is answered by the exact scan (it reads the stored full-text openness), "
+                         "not by the full-text index")
 
     def all_of(self, queries: Sequence[Any]) -> Any:
         qs = [q for q in queries if q is not None]

@@ -52,7 +52,7 @@ from ._fulltext import (
 )
 
 EXTRACTOR_NAME = "latex-pylatexenc"
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"  # 2: footnotes as their own paragraphs, \href keeps its link, title-page notes
 EXTRACTOR = f"{EXTRACTOR_NAME}/{EXTRACTOR_VERSION}"
 
 
@@ -422,6 +422,19 @@ def expand_macros(text: str, macros: Mapping[str, Macro], limits: Limits, deadli
 
 S, E = "\ue000", "\ue001"
 _SENT = re.compile(f"{S}(.*?){E}", re.DOTALL)
+# a footnote's text travels inside its paragraph between F and G; add_text puts it in a paragraph of its own
+F, G = "\ue002", "\ue003"
+_NOTE = re.compile(f"{F}(.*?){G}", re.DOTALL)
+#: What a footnote's paragraph starts with (the full-text index never makes it a token; see index/fulltext.py).
+FOOTNOTE_MARK = "[footnote]"
+# font commands pylatexenc drops with their text (\texttt{\url{...}} lost the link)
+_KEEP_TEXT = ["texttt", "textsf", "textup", "textmd", "mbox", "hbox", "textnormal"]
+
+
+def _unescape_url(url: str) -> str:
+    return re.sub(r"\\([_#%&~$])", r"\1", url).replace("\\", "").strip()
+
+
 _PARBREAK = re.compile(r"\n[ \t]*\n\s*")
 
 _LEVELS = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4, "subparagraph": 5}
@@ -513,8 +526,11 @@ class _Converter:
                 ms.MacroSpec("label", "{"),
                 ms.MacroSpec("includegraphics", "*[[{"),
                 ms.MacroSpec("footnote", "[{"),
+                ms.MacroSpec("footnotetext", "[{"),
+                *[ms.MacroSpec(name, "{") for name in _KEEP_TEXT],
                 ms.MacroSpec("url", "{"),
                 ms.MacroSpec("href", "{{"),
+                ms.MacroSpec("hyperlink", "{{"),
                 ms.MacroSpec("hypersetup", "{"),
                 ms.MacroSpec("vspace", "*{"),
                 ms.MacroSpec("hspace", "*{"),
@@ -565,8 +581,12 @@ class _Converter:
                 T("cref", simplify_repl="[ref]"),
                 T("Cref", simplify_repl="[ref]"),
                 T("includegraphics", simplify_repl=""),
-                T("url", simplify_repl="%s"),
-                T("href", simplify_repl="%(2)s"),
+                T("url", simplify_repl=self._url),
+                T("path", simplify_repl=self._url),
+                T("nolinkurl", simplify_repl=self._url),
+                T("href", simplify_repl=self._href),
+                T("hyperlink", simplify_repl="%(2)s"),  # a link inside the document: its text
+                *[T(name, simplify_repl="%s") for name in _KEEP_TEXT],
                 T("hypersetup", simplify_repl=""),
                 T("maketitle", simplify_repl=""),
                 T("tableofcontents", simplify_repl=""),
@@ -591,7 +611,8 @@ class _Converter:
                 T("icmlaffiliation", simplify_repl=""),
                 T("icmlcorrespondingauthor", simplify_repl=""),
                 T("icmlkeywords", simplify_repl=""),
-                T("footnote", simplify_repl=" (%(2)s) "),
+                T("footnote", simplify_repl=self._footnote),
+                T("footnotetext", simplify_repl=self._footnote),
                 T("rlap", simplify_repl="%s"),
                 *[T(name, simplify_repl="") for name in _FRONT_MATTER],
                 T("llap", simplify_repl="%s"),
@@ -628,9 +649,35 @@ class _Converter:
             return ""
         return str(self.l2t.nodelist_to_text([arg]))
 
+    def _verbatim(self, node: Any, index: int) -> str:
+        args = node.nodeargd.argnlist if node.nodeargd is not None else []
+        if len(args) <= index or args[index] is None:
+            return ""
+        return _unescape_url(args[index].latex_verbatim().strip().removeprefix("{").removesuffix("}"))
+
+    def _url(self, node: Any) -> str:
+        return self._verbatim(node, 0)  # as written: "~" and "_" are characters of the link, not LaTeX
+
+    def _href(self, node: Any) -> str:
+        """``\\href{url}{text}``: the text, and the link unless the text already spells it (or it is an e-mail
+        address or a link inside the document)."""
+        url = self._verbatim(node, 0)
+        text = clean_ws(self._arg(node, 1))
+        if not re.match(r"(?:https?|ftp)://|www\.", url, re.I):
+            return text
+        # the text converted as LaTeX turns "~" into a space: compare without either
+        bare = re.sub(r"[\s~]", "", re.sub(r"^(?:https?://)?(?:www\.)?", "", text.strip().lower())).rstrip("/")
+        if not bare or bare in url.lower().replace("~", ""):
+            return f" {url} "
+        return f"{text} ({url})"
+
+    def _footnote(self, node: Any) -> str:
+        text = clean_ws(self._arg(node)).replace(F, " ").replace(G, " ")
+        return f" {F}{text}{G} " if text else " "
+
     def _heading(self, node: Any) -> str:
         level = _LEVELS.get(node.macroname, 1)
-        title = clean_ws(self._arg(node)).replace(S, " ").replace(E, " ")
+        title = clean_ws(_NOTE.sub(" ", self._arg(node))).replace(S, " ").replace(E, " ")
         return f"\n\n{S}H{level}|{title}{E}\n\n"
 
     def _cite(self, node: Any) -> str:
@@ -862,8 +909,11 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
         except Exception:  # noqa: BLE001 -- a pylatexenc failure on a fragment must not end the paper
             return re.sub(r"\\[A-Za-z@]+\*?|[{}]", " ", latex)
 
-    title = clean_ws(_SENT.sub(" ", safe(title_src))) if title_src else ""
+    title_text = safe(title_src) if title_src else ""
+    title_notes = [clean_ws(n) for n in _NOTE.findall(title_text)]
+    title = clean_ws(_SENT.sub(" ", _NOTE.sub(" ", title_text))) if title_src else ""
     title = re.sub(r"\s*\\\\\s*", " ", title)
+    title_notes += _title_page_notes(full, safe)
     try:
         converted = conv.to_text(body)
     except RecursionError:
@@ -879,20 +929,30 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
     state = SectionState(rules=rules, overrides=overrides)
     paragraphs: list[Paragraph] = []
     abstract_parts: list[str] = []
+    abstract_notes: list[str] = []  # footnotes anchored in the abstract
     if abstract_src is not None:
-        a = _finish(safe(abstract_src))
+        converted_abstract = safe(abstract_src)
+        a = _finish(_NOTE.sub(lambda m: _inline_note(m, abstract_notes), converted_abstract))
         if a:
             abstract_parts.append(a)
     saw_refs = False
 
     tops: list[int | None] = []  # top-level section of each paragraph
 
+    def add(role: str, text: str) -> None:
+        """A paragraph, then one paragraph per footnote anchored in it (same role and section)."""
+        notes: list[str] = []
+        t = _finish(_NOTE.sub(lambda m: _inline_note(m, notes), text))
+        if t and _has_words(t):
+            paragraphs.append(Paragraph(role, state.section, t, cites_in(t)))
+            tops.append(state.top)
+        for n in _footnote_texts(notes):
+            paragraphs.append(Paragraph(role, state.section, n, cites_in(n)))
+            tops.append(state.top)
+
     def add_text(chunk: str) -> None:
         for block in _PARBREAK.split(chunk):
-            t = _finish(block)
-            if t and _has_words(t):
-                paragraphs.append(Paragraph(state.role, state.section, t, cites_in(t)))
-                tops.append(state.top)
+            add(state.role, block)
 
     pos = 0
     for m in _SENT.finditer(converted):
@@ -904,20 +964,20 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
         elif tag == "APPX":
             state.appendix()
         elif tag == "CAP":
-            t = _finish(value)
-            if t:
-                paragraphs.append(Paragraph("captions", state.section, t, cites_in(t)))
-                tops.append(state.top)
+            add("captions", value)
         elif tag == "ABS":
-            a = _finish(value)
+            a = _finish(_NOTE.sub(lambda m: _inline_note(m, abstract_notes), value))
             if a:
                 abstract_parts.append(a)
         elif tag == "REFS":
             saw_refs = True
     add_text(converted[pos:])
     paragraphs = apply_positional_roles(paragraphs, tops, state.top_roles)
-    for a in abstract_parts:
-        paragraphs.insert(0, Paragraph("abstract", "Abstract", a, cites_in(a)))
+    # the first page: the abstract, its footnotes, then the title page's notes (\thanks, links by the authors)
+    first: list[Paragraph] = [Paragraph("abstract", "Abstract", a, cites_in(a)) for a in reversed(abstract_parts)]
+    first += [Paragraph("abstract", "Abstract", n, cites_in(n)) for n in _footnote_texts(abstract_notes)]
+    first += [Paragraph("other", "", n, cites_in(n)) for n in _footnote_texts(title_notes)]
+    paragraphs[:0] = first
 
     # bibliography: inline thebibliography, else .bbl files, else .bib files
     def bib_to_text(s: str) -> str:
@@ -960,6 +1020,61 @@ def extract_latex(files: Mapping[str, bytes], paper_id: str, *, limits: Limits |
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
+_LINKISH = re.compile(r"https?://|www\.|github\.(?:com|io)|huggingface\.co|gitlab\.com|zenodo\.org", re.I)
+# the macros of a title page whose words can carry links: title, authors and their notes
+_TITLE_PAGE = re.compile(r"\\(?:icml)?(?:title|author|thanks|" + "|".join(_FRONT_MATTER) + r")\*?\s*(?:\[[^\]]*\])?\s*(?=\{)")
+_THANKS = re.compile(r"\\thanks\s*(?=\{)")
+_MAX_TITLE_PAGE_GROUPS = 64
+
+
+def _inline_note(m: re.Match[str], notes: list[str]) -> str:
+    """A footnote that is only a link stays where its mark is, ``(``:data:`FOOTNOTE_MARK` ``link)``, so the
+    sentence it belongs to says what the link is; any other footnote goes to ``notes`` (a paragraph of its own)."""
+    note = _finish(m.group(1))
+    if _LINKISH.search(note) and not _WORD.search(re.sub(r"\S*(?:https?://|www\.|\.(?:com|org|io|co|net)\b)\S*", " ", note)):
+        return f" ({FOOTNOTE_MARK} {note}) "
+    notes.append(note)
+    return " "
+
+
+def _footnote_texts(notes: list[str]) -> list[str]:
+    out = []
+    for note in notes:
+        n = _finish(note)
+        if n and _has_words(n) and f"{FOOTNOTE_MARK} {n}" not in out:
+            out.append(f"{FOOTNOTE_MARK} {n}")
+    return out
+
+
+def _title_page_notes(latex: str, to_text: Any) -> list[str]:
+    """The notes of a title page: every ``\\thanks{}``, and the lines of the title and author blocks that hold a
+    link ("Code \\& Models: \\url{...}", "Website: \\url{...}"); names, affiliations and e-mails are left out."""
+    notes: list[str] = []
+    for n, m in enumerate(_TITLE_PAGE.finditer(latex)):
+        if n >= _MAX_TITLE_PAGE_GROUPS:
+            break
+        grp = read_group(latex, m.end())
+        if grp is None:
+            continue
+        body = grp[0]
+        if m.group(0).lstrip("\\").startswith("thanks"):
+            notes.append(clean_ws(to_text(body)))
+            continue
+        rest, pos = [], 0
+        for t in _THANKS.finditer(body):  # \thanks inside a title or author block: a note of its own (seen above)
+            inner = read_group(body, t.end())
+            if inner is None:
+                continue
+            rest.append(body[pos : t.start()])
+            pos = inner[1]
+        rest.append(body[pos:])
+        if not _LINKISH.search("".join(rest)):
+            continue
+        for line in re.split(r"\\\\(?:\[[^\]]*\])?|\n\s*\n", "".join(rest)):
+            text = clean_ws(_NOTE.sub(" ", _SENT.sub(" ", to_text(line))))
+            if _LINKISH.search(text):
+                notes.append(text)
+    return notes
 
 
 def _has_words(text: str) -> bool:
@@ -970,5 +1085,5 @@ _SPACE_BEFORE_PUNCT = re.compile(r"(?<=[\]\w)]) +(?=[.,;:)])")
 
 
 def _finish(text: str) -> str:
-    text = text.replace(S, " ").replace(E, " ")
+    text = text.replace(S, " ").replace(E, " ").replace(F, " ").replace(G, " ")
     return _SPACE_BEFORE_PUNCT.sub("", squeeze_formulas(clean_ws(text)))

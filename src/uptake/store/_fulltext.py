@@ -9,7 +9,7 @@ source (or the id); once the metadata is imported, reads take month and categori
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -51,7 +51,40 @@ CREATE TABLE IF NOT EXISTS bib_entries (
     key VARCHAR NOT NULL,
     text VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS fulltext_openness (
+    fdoc BIGINT NOT NULL,
+    has_code BOOLEAN NOT NULL,
+    has_weights BOOLEAN NOT NULL,
+    has_data BOOLEAN NOT NULL,
+    has_demo BOOLEAN NOT NULL,
+    code_released BOOLEAN NOT NULL,
+    promise BOOLEAN NOT NULL,
+    abstract_flags BOOLEAN[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fulltext_links (
+    fdoc BIGINT NOT NULL,
+    n INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL,
+    place VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    section VARCHAR NOT NULL,
+    url VARCHAR,
+    kinds VARCHAR[] NOT NULL,
+    own BOOLEAN NOT NULL,
+    promised BOOLEAN NOT NULL,
+    phrase VARCHAR
+);
 """
+
+#: The flag columns of ``fulltext_openness``, in HAS_KINDS order (code, weights, data, demo, code-released, promise).
+FT_FLAG_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "code_released", "promise")
+#: The columns of ``fulltext_links`` after ``fdoc``: one row per occurrence of a link (``url`` set) or per
+#: release promise (``url`` NULL, ``phrase`` set), numbered ``n`` in text order, with the paragraph and the
+#: place it stands in.
+FT_LINK_COLUMNS = ("n", "paragraph", "place", "role", "section", "url", "kinds", "own", "promised", "phrase")
+#: What a full text's openness is computed into: its flags (FT_FLAG_COLUMNS order), the flags of its abstract
+#: paragraphs alone (same order), and its FT_LINK_COLUMNS rows.
+FullTextOpennessValues = tuple[tuple[bool, ...], tuple[bool, ...], list[tuple[Any, ...]]]
 
 #: Where a full text's month and categories come from: the paper's metadata when the store has it.
 _EFFECTIVE = (
@@ -101,7 +134,7 @@ class FullTexts:
         todo = [it for i, it in latest.items() if not (i in held and held[i][1] == it[2])]
         replaced_fdocs = [held[it[0].id][0] for it in todo if it[0].id in held]
         if replaced_fdocs:
-            for table in ("paragraphs", "bib_entries", "fulltexts"):
+            for table in ("paragraphs", "bib_entries", "fulltext_openness", "fulltext_links", "fulltexts"):
                 self._con.execute(f"DELETE FROM {table} WHERE fdoc IN (SELECT unnest(?::BIGINT[]))", [replaced_fdocs])
         if not todo:
             return FullTextCounts(0, 0, unchanged)
@@ -234,3 +267,134 @@ class FullTexts:
         row = self._ft_rows(f"SELECT min(month), max(month), max(published) FROM ({_EFFECTIVE}) "
                             f"WHERE status <> 'failed'")
         return row[0][0], row[0][1], row[0][2]
+
+    # -- openness read in full texts (detected by uptake.analytics.fulltext_openness, kept here) -----------
+    def _ft_table_exists(self, name: str) -> bool:
+        return bool(self._ft_rows("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
+
+    def fulltext_openness_state(self, version: str) -> str:
+        """``ok`` (every usable full text has its openness, computed by ``version``), ``missing`` (a store made
+        before they existed, or texts not done yet) or ``outdated`` (computed by other rules)."""
+        if not self._ft_table_exists("fulltext_openness"):
+            return "missing"
+        row = self._ft_rows("SELECT value FROM meta WHERE key = 'fulltext_openness_version'")
+        if row and row[0][0] != version:
+            return "outdated"
+        left = self._ft_rows("SELECT count(*) FROM fulltexts f WHERE f.status <> 'failed' AND NOT EXISTS "
+                             "(SELECT 1 FROM fulltext_openness o WHERE o.fdoc = f.fdoc)")[0][0]
+        return "missing" if left or not row else "ok"
+
+    def refresh_fulltext_openness(self, version: str, compute: Callable[[list[tuple[str, str, str]]],
+                                                                        FullTextOpennessValues],
+                                  *, in_transaction: bool = False, batch: int = 500) -> int:
+        """Compute the openness of every usable full text that has none yet, or of all of them when the stored
+        one came from another ``version`` of the rules. ``compute(paragraphs)`` takes ``(role, section, text)``
+        paragraphs (the detector lives in :mod:`uptake.analytics.fulltext_openness`). Runs in the caller's
+        transaction when ``in_transaction`` (an import batch), else in its own. Returns the full texts done."""
+        import pyarrow as pa
+
+        self._con.execute(FULLTEXT_SCHEMA)  # a store made before these tables existed
+        row = self._ft_rows("SELECT value FROM meta WHERE key = 'fulltext_openness_version'")
+        if not in_transaction:
+            self._con.execute("BEGIN TRANSACTION")
+        try:
+            if row and row[0][0] != version:
+                self._con.execute("DELETE FROM fulltext_links")
+                self._con.execute("DELETE FROM fulltext_openness")
+            todo = [int(r[0]) for r in self._ft_rows(
+                "SELECT fdoc FROM fulltexts f WHERE status <> 'failed' AND NOT EXISTS "
+                "(SELECT 1 FROM fulltext_openness o WHERE o.fdoc = f.fdoc) ORDER BY fdoc")]
+            for start in range(0, len(todo), batch):
+                chunk = todo[start:start + batch]
+                paras: dict[int, list[tuple[str, str, str]]] = {f: [] for f in chunk}
+                for fdoc, role, section, text in self._ft_rows(
+                        "SELECT fdoc, role, section, text FROM paragraphs WHERE fdoc IN (SELECT unnest(?::BIGINT[])) "
+                        "ORDER BY fdoc, seq", [chunk]):
+                    paras[int(fdoc)].append((str(role), str(section), str(text)))
+                flags: dict[str, list[Any]] = {"fdoc": [], **{c: [] for c in FT_FLAG_COLUMNS}, "abstract_flags": []}
+                links: dict[str, list[Any]] = {"fdoc": [], **{c: [] for c in FT_LINK_COLUMNS}}
+                for fdoc in chunk:
+                    values, abstract_values, rows = compute(paras[fdoc])
+                    flags["fdoc"].append(fdoc)
+                    for col, v in zip(FT_FLAG_COLUMNS, values, strict=True):
+                        flags[col].append(bool(v))
+                    flags["abstract_flags"].append([bool(v) for v in abstract_values])
+                    for r in rows:
+                        links["fdoc"].append(fdoc)
+                        for col, v in zip(FT_LINK_COLUMNS, r, strict=True):
+                            links[col].append(v)
+                tables = (
+                    ("fulltext_openness", pa.table({
+                        "fdoc": pa.array(flags["fdoc"], pa.int64()),
+                        **{c: pa.array(flags[c], pa.bool_()) for c in FT_FLAG_COLUMNS},
+                        "abstract_flags": pa.array(flags["abstract_flags"], pa.list_(pa.bool_()))})),
+                    ("fulltext_links", pa.table({
+                        "fdoc": pa.array(links["fdoc"], pa.int64()),
+                        "n": pa.array(links["n"], pa.int32()),
+                        "paragraph": pa.array(links["paragraph"], pa.int32()),
+                        **{c: pa.array(links[c], pa.string()) for c in ("place", "role", "section", "url")},
+                        "kinds": pa.array(links["kinds"], pa.list_(pa.string())),
+                        "own": pa.array(links["own"], pa.bool_()), "promised": pa.array(links["promised"], pa.bool_()),
+                        "phrase": pa.array(links["phrase"], pa.string())})),
+                )
+                for name, table in tables:
+                    if table.num_rows:
+                        self._con.register("_ft_open_arrow", table)
+                        try:
+                            self._con.execute(f"INSERT INTO {name} SELECT * FROM _ft_open_arrow")
+                        finally:
+                            self._con.unregister("_ft_open_arrow")
+            self._con.execute("INSERT OR REPLACE INTO meta VALUES ('fulltext_openness_version', ?)", [version])
+            if not in_transaction:
+                self._con.execute("COMMIT")
+        except BaseException:
+            if not in_transaction:
+                self._con.execute("ROLLBACK")
+            raise
+        return len(todo)
+
+    def fulltext_openness_rows(self, categories: Sequence[str] = (), lo: int | None = None, hi: int | None = None,
+                               fdocs: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+        """Per usable full text in months lo..hi (and ``categories``, ``fdocs``): ``(fdoc, id, month, title,
+        full-text flags (6), abstract-paragraph flags (list), metadata flags (6, None without metadata or
+        before they were computed))``, flags in FT_FLAG_COLUMNS order, ordered by month and id."""
+        f = filtered("status <> 'failed' AND month IS NOT NULL", categories, lo, hi)
+        where, params = f.text, list(f.params)
+        if fdocs is not None:
+            where += " AND fdoc IN (SELECT unnest(?::BIGINT[]))"
+            params.append(list(fdocs))
+        ft_cols = ", ".join(f"o.{c}" for c in FT_FLAG_COLUMNS)
+        meta_cols = ", ".join(f"p.{c}" for c in FT_FLAG_COLUMNS)
+        return self._ft_rows(
+            f"SELECT e.fdoc, e.id, e.month, e.title, {ft_cols}, o.abstract_flags, {meta_cols} "
+            f"FROM (SELECT * FROM ({_EFFECTIVE}) WHERE {where}) e JOIN fulltext_openness o USING (fdoc) "
+            f"LEFT JOIN papers p ON p.id = e.id AND NOT p.deleted ORDER BY e.month, e.id", params)
+
+    def fulltext_links_of(self, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+        """The stored occurrences (FT_LINK_COLUMNS) of the full texts of paper ``ids``, in text order."""
+        if not ids or not self._ft_table_exists("fulltext_links"):
+            return {}
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for row in self._ft_rows(
+                "SELECT f.id, l.n, l.paragraph, l.place, l.role, l.section, l.url, l.kinds, l.own, l.promised, "
+                "l.phrase FROM fulltext_links l JOIN fulltexts f USING (fdoc) "
+                "WHERE f.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY f.id, l.n", [list(ids)]):
+            out.setdefault(str(row[0]), []).append(tuple(row[1:]))
+        return out
+
+    def fulltext_flags_of(self, ids: Sequence[str]) -> dict[str, tuple[bool, ...]]:
+        """The full-text openness flags (FT_FLAG_COLUMNS order) of paper ``ids`` that have them."""
+        if not ids or not self._ft_table_exists("fulltext_openness"):
+            return {}
+        cols = ", ".join(f"o.{c}" for c in FT_FLAG_COLUMNS)
+        return {str(r[0]): tuple(bool(v) for v in r[1:]) for r in self._ft_rows(
+            f"SELECT f.id, {cols} FROM fulltext_openness o JOIN fulltexts f USING (fdoc) "
+            f"WHERE f.id IN (SELECT unnest(?::VARCHAR[]))", [list(ids)])}
+
+    def fulltext_flags_by_fdoc(self, fdocs: Sequence[int]) -> dict[int, tuple[bool, ...]]:
+        """The full-text openness flags (FT_FLAG_COLUMNS order) of full texts ``fdocs`` (what ``has:`` reads)."""
+        if not fdocs:
+            return {}
+        cols = ", ".join(FT_FLAG_COLUMNS)
+        return {int(r[0]): tuple(bool(v) for v in r[1:]) for r in self._ft_rows(
+            f"SELECT fdoc, {cols} FROM fulltext_openness WHERE fdoc IN (SELECT unnest(?::BIGINT[]))", [list(fdocs)])}
