@@ -118,6 +118,9 @@ src, tmp = sys.argv[1], sys.argv[2]
 con = duckdb.connect(src, read_only=True)
 cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'papers' "
                                   "ORDER BY ordinal_position").fetchall()]
+types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'papers'").fetchall())
+ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'papers'").fetchone()[0]
+zstd = {c for c in cols if f'{c} VARCHAR USING COMPRESSION ZSTD' in ddl}
 raw = con.execute("SELECT sum(strlen(title) + strlen(abstract)) FROM papers WHERE NOT deleted").fetchone()[0]
 logical = {c: con.execute(f'SELECT coalesce(sum(strlen("{c}"::VARCHAR)), 0) FROM papers').fetchone()[0] for c in cols}
 con.close()
@@ -128,8 +131,12 @@ for c in [None, *cols]:
     if os.path.exists(path): os.remove(path)
     out = duckdb.connect(path)
     out.execute(f"ATTACH '{src}' AS s (READ_ONLY)")
-    sel = f'"{c}"' if c else '1 AS one'
-    out.execute(f"CREATE TABLE t AS SELECT {sel} FROM s.papers")
+    if c is None:
+        out.execute("CREATE TABLE t AS SELECT 1 AS one FROM s.papers")
+    else:  # the column's own compression setting, so its size is what the store pays
+        using = ' USING COMPRESSION zstd' if c in zstd else ''
+        out.execute(f'CREATE TABLE t ("{c}" {types[c]}{using})')
+        out.execute(f'INSERT INTO t SELECT "{c}" FROM s.papers')
     out.execute("DETACH s"); out.execute("CHECKPOINT"); out.close()
     size = os.path.getsize(path)
     if c is None: empty = size
