@@ -242,7 +242,7 @@ class Store(Reads, FullTexts):
                 self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
             from ._migrate import compact, migrate, needs_compaction
 
-            migrate(self._con, found, SCHEMA_VERSION)  # older schemas (or one a crash left half done) move up
+            migrate(self._con, found, SCHEMA_VERSION, schema=_SCHEMA)  # older schemas (or one a crash left half done) move up
             if needs_compaction(self._con):  # a migration rewrote tables: give the file its new size
                 compact(self._con, self.path)
                 self._con.close()

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-Step = Callable[[duckdb.DuckDBPyConnection], None]
+#: A step gets the connection and the current schema's DDL (``uptake.store._SCHEMA``, passed in so this
+#: module does not import its package).
+Step = Callable[[duckdb.DuckDBPyConnection, str], None]
 
 
 def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -23,17 +25,15 @@ def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def _to_2(con: duckdb.DuckDBPyConnection) -> None:
+def _to_2(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     """Schema 2: no folded token string for ASCII text (readers derive it with ``lower``), zstd texts.
 
     One transaction copies ``papers`` into a table of the new definition (row order and ``doc`` values kept,
     so the term index stays valid), dropping each folded string that equals ``lower`` of the exact one for
     ASCII text, then swaps the tables. A crash leaves the old table whole, and the step runs again.
     """
-    from . import _SCHEMA
-
-    start = _SCHEMA.index("CREATE TABLE IF NOT EXISTS papers (")
-    ddl = _SCHEMA[start:_SCHEMA.index(");", start) + 2].replace("IF NOT EXISTS papers (", "papers_v2 (")
+    start = schema.index("CREATE TABLE IF NOT EXISTS papers (")
+    ddl = schema[start:schema.index(");", start) + 2].replace("IF NOT EXISTS papers (", "papers_v2 (")
     cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = "
                                       "'papers' AND table_schema = 'main' ORDER BY ordinal_position").fetchall()]
 
@@ -63,7 +63,7 @@ def _to_2(con: duckdb.DuckDBPyConnection) -> None:
 MIGRATIONS: list[tuple[int, Step]] = [(2, _to_2)]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, found: int, target: int) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, found: int, target: int, *, schema: str) -> list[int]:
     """Run every step from ``found`` up to ``target`` (and a step a crash left unfinished); the versions run."""
     ran = []
     pending = _meta(con, "migrating_to")
@@ -76,7 +76,7 @@ def migrate(con: duckdb.DuckDBPyConnection, found: int, target: int) -> list[int
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('migrating_to', ?)",
                     [str(version), str(version)])
         con.execute("COMMIT")
-        step(con)
+        step(con, schema)
         con.execute("BEGIN TRANSACTION")
         con.execute("DELETE FROM meta WHERE key = 'migrating_to'")
         con.execute("INSERT OR REPLACE INTO meta VALUES ('compact_pending', '1')")
