@@ -14,7 +14,7 @@ from .records import ImportSummary, Paper, Rejection
 from .sources import SourceFormat, read_records
 from .analytics.openness import OPENNESS_VERSION, detect
 from .store import Store, UpsertCounts
-from .text import token_strings
+from .text import folds_by_lower, token_string, token_strings
 
 #: Called now and then with (file name, bytes read, file size, records read so far in that file).
 ProgressFn = Callable[[str, int, int, int], None]
@@ -332,15 +332,23 @@ def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ..
 
 def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
     """Per paper, the store's derived columns (:data:`uptake.store.DERIVED_COLUMNS`): the four token
-    strings, then the openness values. A plain function of the papers, so large imports compute it
+    strings (folded ones None for a field whose text is ASCII: the store derives those), then the openness values. A plain function of the papers, so large imports compute it
     in worker processes while the main process reads the next batch."""
     out = []
     for paper in papers:
-        title_folded, title_exact = token_strings(paper.title)
-        abstract_folded, abstract_exact = token_strings(paper.abstract)
+        # ASCII text keeps no folded token string: the store derives it (see uptake.text.folds_by_lower)
+        title_folded, title_exact = _token_strings(paper.title)
+        abstract_folded, abstract_exact = _token_strings(paper.abstract)
         out.append((title_folded, abstract_folded, title_exact, abstract_exact,
                     *openness_values(paper.abstract, paper.comments)))
     return out
+
+
+def _token_strings(text: str) -> tuple[str | None, str]:
+    """(folded or None where SQL ``lower`` derives it, exact) token strings of one field."""
+    if folds_by_lower(text):
+        return None, token_string(text, case_sensitive=True)
+    return token_strings(text)
 
 
 def upsert(store: Store, papers: Sequence[Paper]) -> UpsertCounts:

@@ -85,6 +85,16 @@ def token_strings(text: str) -> tuple[str, str]:
     return f" {folded} ", f" {joined} "
 
 
+def folds_by_lower(text: str) -> bool:
+    """Whether ``text``'s folded tokens are the ASCII ``lower()`` of its exact tokens (true for ASCII text).
+
+    For ASCII, NFKC changes nothing and casefold is ``lower()``, so the store keeps only the exact token
+    string of such a field and derives the folded one with SQL ``lower`` (property-tested against
+    :func:`token_string` in tests/test_store_tokens.py).
+    """
+    return text.isascii()
+
+
 def phrase_key(phrase_tokens: Sequence[str]) -> str:
     """The substring that marks a contiguous occurrence of ``phrase_tokens``."""
     return " " + " ".join(phrase_tokens) + " "

@@ -4,7 +4,8 @@ Design (chosen by measuring, see docs/index.md): a tantivy index (a Rust
 search-engine library) fed with *uptake's own tokens*. Every paper becomes one
 index document with four token fields, each the whitespace-joined tokens that
 :mod:`uptake.text` produced at import time (the store's ``title_tok``,
-``abstract_tok``, ``title_tok_cs``, ``abstract_tok_cs`` columns), split again by
+``abstract_tok``, ``title_tok_cs``, ``abstract_tok_cs`` strings, as read through
+``store._scan.TOKEN_SQL``: folded strings of ASCII text are derived there), split again by
 tantivy's whitespace tokenizer, which neither lowercases, stems, nor drops long
 tokens. So the index's notion of a token is exactly uptake's, and a phrase is a
 tantivy phrase query over positions (title and abstract are separate fields, so

@@ -2,7 +2,11 @@
 
 One table holds one row per arXiv id (versions collapsed), with the token
 strings the query engine matches against, so a paper is tokenised once, at
-import. ``meta`` holds the schema version and other small facts.
+import. A title or abstract in ASCII keeps no folded token string (NULL): it is
+the SQL ``lower`` of the exact one (:func:`uptake.text.folds_by_lower`), which
+every reader applies through ``_scan.TOKEN_SQL``. The texts and token strings
+are zstd-compressed. ``meta`` holds the schema version and other small facts;
+``_migrate`` moves older stores up.
 
 DuckDB admits one writing process or several readers, never both. Readers and
 writers take turns through a lock file next to the store (see ``_gate``): a
@@ -32,7 +36,7 @@ from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
 from ._reads import EXPORT_COLUMNS, Reads
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: no folded token strings for ASCII text, zstd texts (store/_migrate.py)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -40,8 +44,8 @@ CREATE SEQUENCE IF NOT EXISTS doc_seq START 1;
 CREATE TABLE IF NOT EXISTS papers (
     doc BIGINT NOT NULL,
     id VARCHAR NOT NULL,
-    title VARCHAR NOT NULL,
-    abstract VARCHAR NOT NULL,
+    title VARCHAR NOT NULL USING COMPRESSION zstd,
+    abstract VARCHAR NOT NULL USING COMPRESSION zstd,
     categories VARCHAR[] NOT NULL,
     primary_category VARCHAR,
     cat_str VARCHAR NOT NULL,
@@ -55,10 +59,10 @@ CREATE TABLE IF NOT EXISTS papers (
     source VARCHAR,
     deleted BOOLEAN NOT NULL DEFAULT false,
     content_hash VARCHAR NOT NULL,
-    title_tok VARCHAR NOT NULL,
-    abstract_tok VARCHAR NOT NULL,
-    title_tok_cs VARCHAR NOT NULL,
-    abstract_tok_cs VARCHAR NOT NULL,
+    title_tok VARCHAR USING COMPRESSION zstd,
+    abstract_tok VARCHAR USING COMPRESSION zstd,
+    title_tok_cs VARCHAR NOT NULL USING COMPRESSION zstd,
+    abstract_tok_cs VARCHAR NOT NULL USING COMPRESSION zstd,
     has_code BOOLEAN,
     has_weights BOOLEAN,
     has_data BOOLEAN,
@@ -260,6 +264,14 @@ class Store(Reads, FullTexts):
             for col in OPENNESS_COLUMNS:  # stores made before openness detection get the columns, unfilled
                 kind = "VARCHAR[]" if col == "links" else "BOOLEAN"
                 self._con.execute(f"ALTER TABLE papers ADD COLUMN IF NOT EXISTS {col} {kind}")
+            from ._migrate import compact, migrate, needs_compaction
+
+            migrate(self._con, found, SCHEMA_VERSION, schema=_SCHEMA)  # older schemas (or one a crash left half done) move up
+            if needs_compaction(self._con):  # a migration rewrote tables: give the file its new size
+                compact(self._con, self.path)
+                self._con.close()
+                self._con = duckdb.connect(str(self.path))
+                self._con.execute("SET enable_progress_bar = false")
 
     def verify(self) -> list[str]:
         """Read every row and column of every table once; the problems found (empty: the store reads back whole).

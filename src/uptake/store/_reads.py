@@ -16,7 +16,7 @@ from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
 from ._damage import translated
-from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TRUE, Sql, categories_sql, filtered, node_sql
+from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TOKEN_SQL, TRUE, Sql, categories_sql, filtered, node_sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -159,14 +159,15 @@ class Reads:
             where += " AND doc IN (SELECT unnest(?::BIGINT[]))"
             params.append(list(docs))
         cap = f" LIMIT {int(limit)}" if limit is not None else ""
-        return self._rows(f"SELECT {', '.join(columns)} FROM papers WHERE {where}{cap}", params)
+        select = ", ".join(TOKEN_SQL.get(c, c) for c in columns)
+        return self._rows(f"SELECT {select} FROM papers WHERE {where}{cap}", params)
 
     def token_frequencies(self, pattern: str, *, columns: Sequence[str], k: int) -> list[tuple[str, int]]:
         """The ``k`` tokens of ``columns`` that fully match the RE2 ``pattern``, by papers containing them."""
         allowed = {"title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs"}
         if not columns or any(c not in allowed for c in columns):
             raise ValueError(f"not token columns: {list(columns)}")
-        joined = " || ".join(columns)
+        joined = " || ".join(TOKEN_SQL[c] for c in columns)
         return [(t, int(n)) for t, n in self._rows(
             f"SELECT tok, count(DISTINCT doc) AS n FROM (SELECT doc, unnest(string_split({joined}, ' ')) AS tok "
             f"FROM papers WHERE NOT deleted) WHERE tok <> '' AND regexp_full_match(tok, ?) "
@@ -250,8 +251,9 @@ class Reads:
                                                  for k, c in HAS_COLUMNS.items()) + ")") if present else "''"
         cur = self._con.cursor()  # its own result stream, independent of the store's connection
         reader = cur.sql(
-            "SELECT doc, id, month, published, cat_str, title_tok, abstract_tok, title_tok_cs, abstract_tok_cs, "
-            f"{has_str} AS has_str FROM papers WHERE NOT deleted AND doc > ?",
+            "SELECT doc, id, month, published, cat_str, "
+            + "".join(f"{TOKEN_SQL[c]} AS {c}, " for c in ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs"))
+            + f"{has_str} AS has_str FROM papers WHERE NOT deleted AND doc > ?",
             params=[after_doc],  # one row per id: order is irrelevant
         ).to_arrow_reader(chunk)
         return translated(self.path, reader)
@@ -276,8 +278,9 @@ class Reads:
         edge = _edge_regex(edge_words)
         sql = (
             f"WITH d0 AS (SELECT CASE WHEN month >= ? THEN 1 ELSE 0 END AS rec, "
-            f"string_split(trim(title_tok_cs || abstract_tok_cs), ' ') AS u, "
-            f"string_split(trim(title_tok), ' ') AS t, string_split(trim(abstract_tok), ' ') AS a "
+            f"string_split(trim({TOKEN_SQL['title_tok_cs']} || {TOKEN_SQL['abstract_tok_cs']}), ' ') AS u, "
+            f"string_split(trim({TOKEN_SQL['title_tok']}), ' ') AS t, "
+            f"string_split(trim({TOKEN_SQL['abstract_tok']}), ' ') AS a "
             f"FROM papers WHERE NOT deleted AND {sample} AND {glob.text}), "
             f"d AS (SELECT rec, u, t, a, {_edge_flags_sql(edge)} FROM d0), "
             f"g AS (SELECT rec, unnest(list_distinct({_grams_sql(max_words, edge)})) AS gram FROM d) "
@@ -311,8 +314,8 @@ class Reads:
         rows = self._rows(
             f"SELECT month, pc, sig, count(*) FROM (SELECT month, pc, list_sort(list_distinct({hits})) AS sig FROM "
             f"(SELECT month, coalesce(primary_category, '(none)') AS pc, "
-            f"replace(title_tok || abstract_tok, ' ', '  ') AS cf2, "
-            f"replace(title_tok_cs || abstract_tok_cs, ' ', '  ') AS cs2 FROM papers "
+            f"replace({TOKEN_SQL['title_tok || abstract_tok']}, ' ', '  ') AS cf2, "
+            f"replace({TOKEN_SQL['title_tok_cs']} || {TOKEN_SQL['abstract_tok_cs']}, ' ', '  ') AS cs2 FROM papers "
             f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.text})) WHERE len(sig) > 0 "
             f"GROUP BY month, pc, sig",
             [*params, lo, hi, *glob.params],

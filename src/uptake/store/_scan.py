@@ -23,8 +23,25 @@ HAS_COLUMNS: dict[str, str] = {
 #: Artifact-openness columns (see uptake.analytics.openness), filled at import; added to older stores on writable open.
 OPENNESS_COLUMNS = ("has_code", "has_weights", "has_data", "has_demo", "promise", "links", "code_released")
 
-_TOKEN_COLUMNS = {("title", False): "title_tok", ("abstract", False): "abstract_tok",
-                  ("title", True): "title_tok_cs", ("abstract", True): "abstract_tok_cs"}
+
+
+def _token_sql(field: str, case_sensitive: bool) -> str:
+    """A field's token string. Exact ones are stored; a folded one is stored only where the text is not
+    ASCII (schema 2), else it is the SQL ``lower`` of the exact one (see :func:`uptake.text.folds_by_lower`).
+    Stores of schema 1 hold every folded string: coalesce takes the stored one.
+    """
+    if case_sensitive:
+        return f"{field}_tok_cs"
+    return f"coalesce({field}_tok, lower({field}_tok_cs))"
+
+
+#: SQL for each token string, by its schema-1 column name (read these, never the columns themselves).
+TOKEN_SQL: dict[str, str] = {f"{f}_tok{'_cs' if cs else ''}": _token_sql(f, cs)
+                             for f in ("title", "abstract") for cs in (False, True)}
+TOKEN_SQL["title_tok || abstract_tok"] = f"({TOKEN_SQL['title_tok']} || {TOKEN_SQL['abstract_tok']})"
+
+_TOKEN_COLUMNS = {("title", False): TOKEN_SQL["title_tok"], ("abstract", False): TOKEN_SQL["abstract_tok"],
+                  ("title", True): TOKEN_SQL["title_tok_cs"], ("abstract", True): TOKEN_SQL["abstract_tok_cs"]}
 
 
 @dataclass(frozen=True)
