@@ -60,14 +60,14 @@ NOISE = st.text(alphabet=st.sampled_from(list('()"|,=-+/*: aAND OR NOT xé\t')),
 @settings(derandomize=True, max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(QUERIES, NOISE, st.text(max_size=80), st.tuples(QUERIES, NOISE).map("".join)))
 def test_parse_returns_a_query_or_raises_query_error_quickly(text):
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU, not wall clock: a loaded machine must not fail this
     try:
         query = parse_query(text)
     except QueryError as exc:
         assert 0 <= exc.position <= len(exc.query)
     else:
         assert query.series
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 @settings(derandomize=True, max_examples=30, deadline=None)

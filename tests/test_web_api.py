@@ -373,8 +373,8 @@ def test_budget_interrupts_a_running_duckdb_query(db) -> None:  # type: ignore[n
         budget.watch(store)
         t = time.monotonic()
         with pytest.raises(Exception):  # noqa: B017 - DuckDB's interrupt exception
-            store._rows("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3")
-        assert time.monotonic() - t < 10
+            store._rows("SELECT count(*) FROM range(10000000000000) a WHERE a.range % 7 = 3")
+        assert time.monotonic() - t < 120  # interrupted: the statement alone would run for hours
         assert budget.expired
     finally:
         budget.cancel()
@@ -388,7 +388,7 @@ def test_slow_request_is_cut_off_by_the_budget(db, monkeypatch) -> None:  # type
 
     def slow_rows(self, sql, params=()):  # type: ignore[no-untyped-def]
         # Every read the request makes becomes one that would run for minutes.
-        return real_rows(self, "SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3", ())
+        return real_rows(self, "SELECT count(*) FROM range(10000000000000) a WHERE a.range % 7 = 3", ())
 
     monkeypatch.setattr(Store, "_rows", slow_rows)
     monkeypatch.setenv("UPTAKE_NO_INDEX", "1")  # so the request reads the store, not the term index
@@ -396,7 +396,7 @@ def test_slow_request_is_cut_off_by_the_budget(db, monkeypatch) -> None:  # type
     t = time.monotonic()
     r = c.get("/api/trend", params={"q": "GRPO"})
     assert r.status_code == 503 and "0.5 s budget" in r.json()["error"]
-    assert time.monotonic() - t < 10
+    assert time.monotonic() - t < 120  # cut off: each read alone would run for hours
 
 
 def test_requests_from_many_threads(client, db) -> None:  # type: ignore[no-untyped-def]
@@ -796,7 +796,7 @@ def test_too_many_waiting_analytics_questions_are_refused_at_once(db, monkeypatc
     t = time.monotonic()
     r = c.get("/api/emerging", params={"limit": "7"})  # a third question: the queue (1) is full
     assert r.status_code == 503 and "already waiting" in r.json()["error"] and r.headers["retry-after"] == "5"
-    assert time.monotonic() - t < 5  # at once, not after the 30 s budget
+    assert time.monotonic() - t < 25  # at once, not after the 30 s budget
     gate["release"].set()
     first.join(10)
     second.join(10)
