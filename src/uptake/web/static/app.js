@@ -1,4 +1,4 @@
-// The uptake page: form <-> URL state, trend chart, papers behind a point, adoption and emerging panels.
+// The uptake page: form <-> URL state, trend chart, papers behind a point, adoption, emerging and openness panels.
 import { PALETTE, exportSvg, formatPct, formatRatio, formatValue, isRatio, renderChart, valueOf } from "./chart.js";
 import { SECTION_CHIPS, THIN_COVERAGE, USE_ROLES, coverageByPeriod, coverageText, queryRole, renderCoverage, withRole } from "./fulltext.js";
 
@@ -166,6 +166,7 @@ async function loadTrend() {
     if (state.sel) await loadPapers(state.sel.series, state.sel.period, 0);
     else clearPapers();
     loadAdoption();
+    loadOpenness();
   } catch (err) {
     if (seq !== trendSeq) return;
     showQueryError(err);
@@ -591,6 +592,152 @@ async function loadEmerging(attempt = 0) {
     list.replaceChildren(Object.assign(document.createElement("li"), { className: "error-box", textContent: err.message }));
     card.hidden = false;
     if (err.retryAfter && attempt < 3) setTimeout(() => loadEmerging(attempt + 1), err.retryAfter * 1000);
+  }
+}
+
+// ---------------------------------------------------------------------------------- openness panel
+// Columns of the table: the /api/openness kinds, with code split into released and promised at a link
+// (code = released + promised; "promise" counts any release promise, with or without a link).
+const OPEN_COLUMNS = [
+  { key: "code", head: "Code", title: "own code linked, released or promised at a link (has:code)" },
+  { key: "code-released", head: "released", title: "own code linked and not called a promise (has:code-released)", sub: true },
+  { key: "code-promised", head: "promised", title: "own code only promised at a link (has:code -has:code-released)", sub: true },
+  { key: "weights", head: "Weights", title: "own model weights or checkpoints linked (has:weights)" },
+  { key: "data", head: "Data", title: "own dataset linked (has:data)" },
+  { key: "demo", head: "Demo", title: "own demo or project page linked (has:demo)" },
+  { key: "promise", head: "Any promise", title: "any promise to release, with or without a link (has:promise)" },
+];
+
+function openPct(v) {
+  // One decimal (two below 1%): "12.3%", "0.45%", "0%".
+  if (!v) return "0%";
+  const x = v * 100;
+  return (x < 1 ? x.toFixed(2) : x.toFixed(1)) + "%";
+}
+
+function openCounts(rows) {
+  // Sums one series' rows (a period's row, or all of them) into papers and counts per column.
+  const c = { papers: 0 };
+  for (const col of OPEN_COLUMNS) c[col.key] = 0;
+  for (const r of rows) {
+    c.papers += r.papers;
+    for (const col of OPEN_COLUMNS) c[col.key] += col.key === "code-promised" ? r.code - r["code-released"] : r[col.key];
+  }
+  return c;
+}
+
+function openCell(count, papers, col) {
+  const td = document.createElement("td");
+  td.className = "num" + (col.sub ? " sub" : "");
+  td.dataset.kind = col.key;
+  if (!papers) { td.textContent = "–"; return td; }
+  const share = count / papers;
+  td.title = `${count.toLocaleString("en")} of ${papers.toLocaleString("en")} papers: ${col.title}`;
+  td.append(Object.assign(document.createElement("span"), { className: "pct", textContent: openPct(share) }),
+    Object.assign(document.createElement("span"), { className: "n", textContent: count.toLocaleString("en") }));
+  if (col.key === "code" && count) {
+    const bar = document.createElement("span");
+    bar.className = "split";
+    bar.setAttribute("aria-hidden", "true");
+    bar.append(Object.assign(document.createElement("i"), { className: "rel" }), Object.assign(document.createElement("i"), { className: "prom" }));
+    td.appendChild(bar);
+  }
+  return td;
+}
+
+function openTable(data, periods) {
+  // periods === null: one row per series over the whole range; else one block of rows per period.
+  const table = document.createElement("table");
+  table.className = "open-table";
+  const head = document.createElement("tr");
+  const by = data.filters.by;
+  const cols = [periods ? by.charAt(0).toUpperCase() + by.slice(1) : null, "Series", "Papers"].filter(Boolean);
+  for (const h of cols) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col", className: h === "Papers" ? "num" : "" }));
+  for (const col of OPEN_COLUMNS) head.appendChild(Object.assign(document.createElement("th"), { textContent: col.head, title: col.title, scope: "col", className: "num" + (col.sub ? ` sub ${col.key}` : "") }));
+  table.appendChild(Object.assign(document.createElement("thead"), {})).appendChild(head);
+  const labels = [...new Set(data.rows.map((r) => r.series))];
+  const incomplete = new Set(data.incomplete_periods || []);
+  for (const period of periods || [null]) {
+    const body = document.createElement("tbody");
+    labels.forEach((label, i) => {
+      const rows = data.rows.filter((r) => r.series === label && (period === null || r.period === period));
+      const c = openCounts(rows);
+      const tr = document.createElement("tr");
+      tr.dataset.series = label;
+      if (period) tr.dataset.period = period;
+      const all = i === labels.length - 1 && labels.length > 1;
+      if (all) tr.className = "all";
+      if (periods) {
+        const th = Object.assign(document.createElement("th"), { scope: "row", className: "period" });
+        if (i === 0) {
+          th.textContent = period;
+          if (incomplete.has(period)) { th.appendChild(Object.assign(document.createElement("span"), { className: "inc", textContent: " *", title: "incomplete period" })); }
+        }
+        tr.appendChild(th);
+      }
+      const name = Object.assign(document.createElement("th"), { scope: "row", className: "label" });
+      if (!all) name.style.setProperty("--c", PALETTE[i % PALETTE.length]);
+      name.textContent = label;
+      tr.appendChild(name);
+      tr.appendChild(Object.assign(document.createElement("td"), { className: "num papers", textContent: c.papers.toLocaleString("en") }));
+      for (const col of OPEN_COLUMNS) tr.appendChild(openCell(c[col.key], c.papers, col));
+      const code = tr.querySelector("td[data-kind=code] .split");
+      if (code) {
+        code.firstChild.style.width = `${(100 * c["code-released"]) / c.code}%`;
+        code.lastChild.style.width = `${(100 * c["code-promised"]) / c.code}%`;
+      }
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+  }
+  return table;
+}
+
+let opennessKey = null;
+async function loadOpenness(attempt = 0) {
+  const card = $("openness-card");
+  const box = $("openness");
+  if (state.text === "full") {
+    opennessKey = null;
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Openness is read in abstracts and comments: switch to Abstracts to see it (uptake openness --text full compares them with full texts)." }));
+    card.hidden = false;
+    return;
+  }
+  const u = apiParams();
+  u.delete("measure"); u.delete("smooth");
+  const key = u.toString();
+  if (key === opennessKey) return; // already shown or on its way
+  opennessKey = key;
+  const seq = trendSeq;
+  try {
+    const data = await getJson("/api/openness?" + key);
+    if (seq !== trendSeq) return;
+    const all = data.rows.filter((r) => r.series === "all papers");
+    const periods = all.filter((r) => r.papers > 0).map((r) => r.period); // periods without any paper: left out
+    const empty = all.length - periods.length;
+    const f = data.filters;
+    const inc = data.incomplete_periods || [];
+    box.replaceChildren(openTable(data, null));
+    const note = document.createElement("p");
+    note.className = "open-note";
+    note.textContent = `${f.from} to ${f.to}${f.category && f.category.length ? ` in ${f.category.join(", ")}` : ""}. ` +
+      "Code = released + promised at a link; “any promise” also counts promises without a link. " +
+      (inc.length ? `Includes ${inc.length === 1 ? "the incomplete period" : "incomplete periods"} ${inc.join(", ")} (*). ` : "") +
+      `Links found by rules (openness v${data.openness_version}); measured precision in docs/openness.md.`;
+    const details = document.createElement("details");
+    details.appendChild(Object.assign(document.createElement("summary"), { textContent: `Per ${f.by} (${periods.length}` +
+      (empty ? `; ${empty} without papers left out)` : ")") }));
+    details.appendChild(openTable(data, periods));
+    if (inc.length) details.appendChild(Object.assign(document.createElement("p"), { className: "open-note", textContent: "* incomplete period: the corpus ends before it does (or from/to cuts it)" }));
+    box.append(note, details);
+    $("openness-note").textContent = `Share of the papers matching each series (then all papers under the same filters) whose abstract or comments link their own code, weights, data or demo.`;
+    card.hidden = false;
+  } catch (err) {
+    if (seq !== trendSeq) return;
+    opennessKey = null;
+    box.replaceChildren(Object.assign(document.createElement("p"), { className: "error-box", textContent: `Openness: ${err.message}` }));
+    card.hidden = false;
+    if (err.retryAfter && attempt < 3) setTimeout(() => { if (seq === trendSeq) loadOpenness(attempt + 1); }, err.retryAfter * 1000);
   }
 }
 
