@@ -98,11 +98,11 @@ ROLE_CHOICES = ("", " in:method", " in:use", " in:abstract", " in:references", "
 def queries(draw: st.DrawFn) -> tuple[str, object, object]:
     def term() -> tuple[str, object]:
         w = draw(st.sampled_from(["GRPO", "PPO", "policy optimization", "reward model", "LoRA", "=LoRA", "we train",
-                                  "cite", "formula", "policy cite"]))
+                                  "cite", "formula", "policy cite", "=We train", "=we train", "=GRPO policy"]))
         role = draw(st.sampled_from(ROLE_CHOICES))
         cs = w.startswith("=")
         text = w.lstrip("=")
-        q = (f'"{text}"' if " " in text else w) + role
+        q = ("=" if cs else "") + (f'"{text}"' if " " in text else text) + role
         roles = (role.split(":")[1],) if role else ()
         return q, lambda d, t=text, r=roles, c=cs: ref_term(d, t, r, c)
 
