@@ -205,7 +205,7 @@ class FullTextIndex:
             return self._exact[node]
         if self.store is None:
             raise UsageError("case-sensitive phrases over full text need the store open beside the index")
-        folded = [t.casefold() for t in node.tokens]
+        folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
         parts = [tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, f"f_{role}", folded))]
             + [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"c_{role}", t)) for t in set(node.tokens)])
