@@ -8,6 +8,11 @@ never spans two paragraphs. The title joins the ``abstract`` role. A further fie
 sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
 there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
 
+Only the folded fields keep positions. The exact fields record which papers hold a token, not where (a
+second copy of every position made the index larger than the text): a case-sensitive term is one lookup;
+a case-sensitive phrase is the folded phrase with every exact token in the same role, confirmed on the
+stored text of those papers (:meth:`FullTextIndex._exact_phrase`).
+
 Generations, the ``CURRENT`` pointer and freshness follow the metadata index (:mod:`uptake.index`):
 the index is used only when its state names the store's current full-text position and metadata
 position (months and categories come from the metadata when the store has it).
