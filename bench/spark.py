@@ -9,6 +9,8 @@ For each core count a fresh process starts Spark (``local[C]``) and measures, ea
   file), written to Parquet and committed;
 * **trend**: ``uptake spark trend`` of a three-series query over N synthetic full texts (default 20,000) written
   as Parquet beforehand; the exact per-paper work is uptake's tokenizer and matcher.
+* **counts**: ``uptake spark counts --max-n 3`` over the same full texts (n-grams per paper, then Spark's
+  shuffle and aggregation into (n-gram, month, category, role) cells, written as Parquet).
 
 The same work in one plain Python process (no Spark) is measured too, so Spark's overhead is visible. Rates are
 per core: papers / (seconds − trivial-job floor) / cores. Prints a Markdown table and the JSON it came from.
@@ -68,13 +70,14 @@ def worker(cores: int, eprints: Path, parquet: Path, repeat: int) -> dict[str, A
     t0 = time.perf_counter()
     from uptake.scope import Scope
     from uptake.spark import session
+    from uptake.spark.counts import run_counts
     from uptake.spark.extract import run_extract
     from uptake.spark.trend import spark_trend
 
     spark = session(f"local[{cores}]", app="uptake bench", conf={
         "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(2 * cores)})
     startup = time.perf_counter() - t0
-    floors, extracts, trends = [], [], []
+    floors, extracts, trends, counts = [], [], [], []
     papers = 0
     for _ in range(repeat):
         t = time.perf_counter()
@@ -89,10 +92,16 @@ def worker(cores: int, eprints: Path, parquet: Path, repeat: int) -> dict[str, A
         t = time.perf_counter()
         trend = spark_trend(QUERY, parquet, scope=Scope.build(text="full"), spark=spark)
         trends.append(time.perf_counter() - t)
+        out = Path(tempfile.mkdtemp(prefix="uptake-bench-"))
+        t = time.perf_counter()
+        run_counts(parquet, out / "counts", max_n=3, spark=spark)
+        counts.append(time.perf_counter() - t)
+        shutil.rmtree(out, ignore_errors=True)
     spark.stop()
     return {"cores": cores, "startup_s": startup, "job_floor_s": statistics.median(floors),
             "extract_s": statistics.median(extracts), "extract_papers": papers,
-            "trend_s": statistics.median(trends), "trend_papers": trend.corpus.papers}
+            "trend_s": statistics.median(trends), "trend_papers": trend.corpus.papers,
+            "counts_s": statistics.median(counts)}
 
 
 def plain(eprints: Path, parquet: Path) -> dict[str, Any]:
@@ -125,7 +134,19 @@ def plain(eprints: Path, parquet: Path) -> dict[str, Any]:
                 if matches(p.universe, roles, cat):
                     matches(p.match, roles, cat)
             m += 1
-    return {"extract_s": extract, "extract_papers": n, "trend_s": time.perf_counter() - t, "trend_papers": m}
+    trend = time.perf_counter() - t
+    # counts without Spark: the same per-paper n-gram work (uptake's own function), summed in a dict
+    from collections import Counter
+
+    from uptake.spark.counts import ngram_batches
+
+    t = time.perf_counter()
+    cells: Counter[tuple[object, ...]] = Counter()
+    batches = ds.dataset(parquet, format="parquet").to_batches(columns=["month", "categories", "title", "paragraphs"])
+    for out in ngram_batches(3)(iter(batches)):
+        cells.update(zip(*(out.column(i).to_pylist() for i in range(out.num_columns)), strict=True))
+    return {"extract_s": extract, "extract_papers": n, "trend_s": trend, "trend_papers": m,
+            "counts_s": time.perf_counter() - t}
 
 
 def main() -> None:
@@ -149,15 +170,17 @@ def main() -> None:
                                   "--parquet", str(parquet), "--repeat", str(args.repeat)],
                                  capture_output=True, text=True, check=True)
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| run | start-up s | job floor s | extract s | e-prints/s/core | trend s | full texts/s/core |")
-    print("|---|---|---|---|---|---|---|")
+    print("| run | start-up s | job floor s | extract s | e-prints/s/core | trend s | full texts/s/core "
+          "| counts s | full texts/s/core |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         cores = r["cores"] if isinstance(r["cores"], int) else 1
         floor = r.get("job_floor_s", 0.0)
         ex = r["extract_papers"] / max(r["extract_s"] - floor, 1e-9) / cores
         tr = r["trend_papers"] / max(r["trend_s"] - floor, 1e-9) / cores
+        co = r["trend_papers"] / max(r["counts_s"] - floor, 1e-9) / cores
         print(f"| {r['cores']} | {r.get('startup_s', 0):.1f} | {floor:.2f} | {r['extract_s']:.1f} | {ex:.2f} | "
-              f"{r['trend_s']:.1f} | {tr:.0f} |")
+              f"{r['trend_s']:.1f} | {tr:.0f} | {r['counts_s']:.1f} | {co:.0f} |")
     print()
     print("```json\n" + json.dumps(results, indent=1) + "\n```")
 

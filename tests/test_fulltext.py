@@ -98,11 +98,11 @@ ROLE_CHOICES = ("", " in:method", " in:use", " in:abstract", " in:references", "
 def queries(draw: st.DrawFn) -> tuple[str, object, object]:
     def term() -> tuple[str, object]:
         w = draw(st.sampled_from(["GRPO", "PPO", "policy optimization", "reward model", "LoRA", "=LoRA", "we train",
-                                  "cite", "formula", "policy cite"]))
+                                  "cite", "formula", "policy cite", "=We train", "=we train", "=GRPO policy"]))
         role = draw(st.sampled_from(ROLE_CHOICES))
         cs = w.startswith("=")
         text = w.lstrip("=")
-        q = (f'"{text}"' if " " in text else w) + role
+        q = ("=" if cs else "") + (f'"{text}"' if " " in text else text) + role
         roles = (role.split(":")[1],) if role else ()
         return q, lambda d, t=text, r=roles, c=cs: ref_term(d, t, r, c)
 
@@ -253,3 +253,23 @@ def test_real_samples_import_and_answer(tmp_path: Path) -> None:
     t = Corpus(db).trend("GRPO, GRPO in:method, PPO in:use", text="full", by="year")
     assert sum(p.count for p in t.series[0].points) >= 2
     assert sum(p.count for p in t.series[1].points) <= sum(p.count for p in t.series[0].points)
+
+
+PIECES = ["GRPO", "we", "x.", "y!", "?", " ", "  ", "\u00a0", "\u2009", "[cite:a]", "[cite:a. B]", "[cite:", "]",
+          "[formula]", "[ref]", "[", "Ä", "ﬁ", "Ǆ", "e\u0301", "\u0301", "ß", ".", "A", "a", "\n", "¶", "_", "İ", "２",
+          "x_y", "[cite:k. ", "Z."]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(title=st.lists(st.sampled_from(PIECES), max_size=5).map("".join),
+       paras=st.lists(st.tuples(st.sampled_from(ROLES), st.lists(st.sampled_from(PIECES), max_size=25).map("".join)),
+                      max_size=4))
+def test_role_token_strings_equal_tokenizing_every_piece_on_its_own(title: str, paras: list) -> None:  # type: ignore[type-arg]
+    """The index's per-role token strings (one tokenizer call per paper, ``use`` reusing a paragraph's tokens
+    when it cites nothing) equal the plain definition: every marker-free piece of every role text tokenized
+    on its own, in order, joined by paragraph breaks."""
+    from uptake.index.fulltext import _role_token_strings_reference, role_token_strings
+
+    got, want = role_token_strings(title, paras), _role_token_strings_reference(title, paras)
+    assert got == want
+    assert list(got) == list(want)

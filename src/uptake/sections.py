@@ -46,6 +46,7 @@ can build as ``((role, patterns), *RULES)`` to put yours first) and/or
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -182,7 +183,8 @@ def normalize_heading(heading: str) -> str:
     return " ".join(toks)
 
 
-def _compile(pattern: str) -> tuple[list[str], bool]:
+@functools.lru_cache(maxsize=4096)
+def _compile(pattern: str) -> tuple[list[str], bool]:  # cached: every heading tries every pattern
     words = pattern.split()
     prefix = bool(words) and words[-1].endswith("*")
     if prefix:

@@ -8,6 +8,11 @@ never spans two paragraphs. The title joins the ``abstract`` role. A further fie
 sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
 there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
 
+Only the folded fields keep positions. The exact fields record which papers hold a token, not where (a
+second copy of every position made the index larger than the text): a case-sensitive term is one lookup;
+a case-sensitive phrase is the folded phrase with every exact token in the same role, confirmed on the
+stored text of those papers (:meth:`FullTextIndex._exact_phrase`).
+
 Generations, the ``CURRENT`` pointer and freshness follow the metadata index (:mod:`uptake.index`):
 the index is used only when its state names the store's current full-text position and metadata
 position (months and categories come from the metadata when the store has it).
@@ -27,14 +32,14 @@ import tantivy
 from ..errors import UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..records import QUERY_ROLES, USE_ROLES
-from ..text import SEMANTICS_VERSION, token_strings
+from ..text import SEMANTICS_VERSION, phrase_key, token_strings, tokens
 from . import (IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, check_files,
                ensure_store_identity, write_manifest)
 
 if TYPE_CHECKING:
     from ..store import Store
 
-FORMAT = "ft1"
+FORMAT = "ft2"  # ft2: the exact (case-sensitive) fields hold which papers have a token, not where
 WRITER_HEAP = 256_000_000
 #: Never produced by the tokenizer (not a letter or digit): phrases cannot match across it.
 PARAGRAPH_BREAK = "¶"
@@ -56,7 +61,7 @@ def _schema() -> Any:
     sb = tantivy.SchemaBuilder()
     for role in QUERY_ROLES:
         sb.add_text_field(f"f_{role}", tokenizer_name="whitespace", index_option="position")
-        sb.add_text_field(f"c_{role}", tokenizer_name="whitespace", index_option="position")
+        sb.add_text_field(f"c_{role}", tokenizer_name="whitespace", index_option="basic")
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("fdoc", fast=True, indexed=False)
@@ -79,8 +84,57 @@ def role_texts(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, l
     return out
 
 
+def _exact_tokens(pieces: Sequence[str]) -> list[list[str]]:
+    """The exact (case-sensitive) tokens of each piece of text: one call per paper, so a batch tokenizer
+    of :mod:`uptake.text` can take its place."""
+    return [tokens(p, case_sensitive=True) for p in pieces]
+
+
+def _fold(piece: str) -> str:
+    """Casefold a space-joined exact token string token by token, as :func:`uptake.text.token_strings` does."""
+    return piece.lower() if piece.isascii() else " ".join(t.casefold() for t in piece.split(" "))
+
+
 def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """Per query role, its (folded, exact) token strings with paragraph breaks (what the index holds)."""
+    """Per query role, its (folded, exact) token strings with paragraph breaks (what the index holds).
+
+    The same strings as tokenizing each marker-free piece of :func:`role_texts` on its own, but a text is
+    tokenized once: a method / experiments / appendix / captions paragraph that cites nothing is its own
+    ``use`` text (only the white space between its sentences differs, and that never changes tokens).
+    """
+    pieces: list[str] = []  # every piece of text of the paper, tokenized in one call
+    units: list[tuple[tuple[str, ...], int, int]] = []  # (roles, first piece, end)
+
+    def add(roles: tuple[str, ...], text: str) -> None:
+        parts = MARKERS.split(text)
+        pieces.extend(parts)
+        units.append((roles, len(pieces) - len(parts), len(pieces)))
+
+    if title:
+        add(("abstract",), title)
+    for role, text in paragraphs:
+        if role not in USE_ROLES:
+            add((role,), text)
+        elif _CITES.search(text) is None:
+            add((role, "use"), text)
+        else:
+            add((role,), text)
+            own = [s for s in _SENTENCE.split(text) if not _CITES.search(s)]
+            if own:
+                add(("use",), " ".join(own))
+    exact = [" ".join(t) for t in _exact_tokens(pieces)]
+    per_role: dict[str, list[str]] = {r: [] for r in QUERY_ROLES}
+    for roles, start, end in units:
+        for role in roles:
+            per_role.setdefault(role, []).extend(exact[start:end])
+    sep = f" {PARAGRAPH_BREAK} "
+    return {role: (" " + sep.join(_fold(e) for e in ex) + " ", " " + sep.join(ex) + " ")
+            for role, ex in per_role.items()}
+
+
+def _role_token_strings_reference(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The straightforward definition of :func:`role_token_strings` (every piece of :func:`role_texts`
+    tokenized on its own), kept for the tests."""
     out = {}
     for role, texts in role_texts(title, paragraphs).items():
         folded, exact = [], []
@@ -104,6 +158,9 @@ class FullTextIndex:
         self.schema = _schema()
         self.index = tantivy.Index(self.schema, path=str(root / gen), reuse=True)
         self.searcher = self.index.searcher()
+        #: The store it describes, open while queries run: case-sensitive phrases are confirmed on its text.
+        self.store: Store | None = None
+        self._exact: dict[Phrase, Any] = {}
 
     def is_fresh_for(self, store: Store) -> bool:
         return (self.state.get("format") == FORMAT and self.state.get("semantics") == SEMANTICS_VERSION
@@ -117,6 +174,8 @@ class FullTextIndex:
                 raise UsageError("title: and abstract: (and --field) read the metadata; with --text full, "
                                  "name the sections instead, e.g. GRPO in:method or GRPO in:abstract")
             roles = node.roles or tuple(r for r in QUERY_ROLES if r != "use")
+            if node.case_sensitive and len(node.tokens) > 1:
+                return self._exact_phrase(node, roles)
             prefix = "c_" if node.case_sensitive else "f_"
             parts = []
             for role in roles:
@@ -143,6 +202,37 @@ class FullTextIndex:
                 [(tantivy.Occur.Should, p) for p in parts])
         raise UsageError("has: under --text full is answered by the exact scan (it reads the stored full-text openness), "
                          "not by the full-text index")
+
+    def _exact_phrase(self, node: Phrase, roles: Sequence[str]) -> Any:
+        """A case-sensitive phrase: the exact fields know which papers have each token but not where, so the
+        papers with the folded phrase and every exact token in one of ``roles`` are read from the store and
+        kept when their exact tokens hold the phrase (what the scan does); the answer is those papers' ids."""
+        if node in self._exact:
+            return self._exact[node]
+        if self.store is None:
+            raise UsageError("case-sensitive phrases over full text need the store open beside the index")
+        folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
+        parts = [tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, f"f_{role}", folded))]
+            + [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"c_{role}", t)) for t in set(node.tokens)])
+            for role in roles]
+        candidates = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, p) for p in parts])
+        n = int(self.searcher.search(candidates, 1, count=True).count)  # type: ignore[attr-defined]  # missing in tantivy.pyi
+        found: list[str] = []
+        if n:
+            addrs = [a for _, a in self.searcher.search(candidates, n, count=False).hits]
+            fdocs = [int(d) for d in self.searcher.fast_field_values("fdoc", addrs)]  # type: ignore[arg-type]
+            ids = [str(r[0]) for r in self.store.fulltext_papers(fdocs, limit=len(fdocs), offset=0)]
+            key = phrase_key(list(node.tokens))
+            for batch in self.store.fulltext_documents(ids=ids):
+                for _fdoc, pid, _m, _p, _c, title, paragraphs in batch:
+                    held = role_token_strings(title, paragraphs)
+                    if any(key in held[r][1] for r in roles if r in held):
+                        found.append(pid)
+        query = tantivy.Query.term_set_query(self.schema, "id", found) if found else tantivy.Query.empty_query()
+        self._exact[node] = query
+        return query
 
     def all_of(self, queries: Sequence[Any]) -> Any:
         qs = [q for q in queries if q is not None]
@@ -206,7 +296,10 @@ def open_fresh(store: Store) -> FullTextIndex | None:
         idx = FullTextIndex(root, found[0], found[1])
     except (ValueError, OSError):
         return None
-    return idx if idx.is_fresh_for(store) else None
+    if not idx.is_fresh_for(store):
+        return None
+    idx.store = store
+    return idx
 
 
 def integrity(store: Store) -> tuple[str | None, list[str], bool]:

@@ -221,6 +221,7 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
     top_index: dict[str, int] = {}
     top_roles: list[Role] = []
     current_top: int | None = None
+    known_roles: dict[tuple[str, bool, Role | None], Role] = {}
 
     def caption_of(ref_id: str) -> str | None:
         entry = refs_raw.get(ref_id)
@@ -271,8 +272,13 @@ def fulltext_from_json(obj: Mapping[str, Any], *, source: str | None = None, rul
             parent = roles_by_number.get(head) if head else None
         elif para.get("sec_type") in ("subsection", "subsubsection"):
             parent = last_top
-        role: Role = role_of(section, in_appendix=in_appendix, parent=parent, rules=rules,
-                             overrides=overrides) if section else ("appendix" if in_appendix else "other")
+        if not section:
+            role: Role = "appendix" if in_appendix else "other"
+        elif (section, in_appendix, parent) in known_roles:  # the paragraphs of one section share its heading
+            role = known_roles[(section, in_appendix, parent)]
+        else:
+            role = known_roles[(section, in_appendix, parent)] = role_of(
+                section, in_appendix=in_appendix, parent=parent, rules=rules, overrides=overrides)
         if number and number != "-":
             roles_by_number.setdefault(number, role)
         if para.get("sec_type") == "section" or (number and "." not in number and number != "-"):
