@@ -304,3 +304,12 @@ def test_logistic_k_interval_matches_a_brute_force_profile() -> None:
     inside = [K for K in grid if 2 * (profile(K) - best) <= thr]
     step = grid[1] - grid[0]
     assert abs(min(inside) - fit.K.low) <= step and abs(max(inside) - fit.K.high) <= step
+
+
+def test_module_doctests() -> None:
+    import doctest
+
+    from uptake.analytics.adoption import spans
+
+    result = doctest.testmod(spans)
+    assert result.failed == 0 and result.attempted > 0

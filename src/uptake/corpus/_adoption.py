@@ -78,9 +78,9 @@ def adoption(
         results.append(replace(a, first_mention=first, early_papers=early, senses=senses_d))
         if a.left_censored:
             start = a.coverage["span"][0] if a.coverage else trend.filters["from"]
-            caveats.append(f"{s.label}: the introduction {a.introduction} is at or within {CENSOR_MARGIN} months of "
-                           f"the start of what is covered for it ({start}): left-censored, the idea may be older; "
-                           "months to N papers, take-off, Bass and speed rank not given")
+            caveats.append(f"{s.label}: the introduction {a.introduction} is before, or within {CENSOR_MARGIN} months "
+                           f"of, the start of what is covered for it ({start}): left-censored, the idea may be "
+                           "older; months to N papers, take-off, Bass and speed rank not given")
         caveats.extend(f"{s.label}: {c}" for c in a.coverage_caveats)
     if coverage is not None:
         caveats.extend(coverage.caveats(category, lo, hi, top=5))

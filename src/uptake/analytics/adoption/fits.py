@@ -283,8 +283,7 @@ def fit_logistic(ms: MonthlySeries, intro: int, *, k_cap: float = 1.0) -> Logist
         # A curve that does not describe the data bounds nothing: no K, no midpoint.
         K_est = Estimate(None, None, None)
         t0_est = Estimate(None, None, None)
-        note = ("one logistic does not describe this curve (" + "; ".join(reasons) + f"; lack of fit: "
-                f"{lof.text()}): K and t0 are not identified")
+        note = (f"K and t0 are not identified: {'; '.join(reasons)} (lack-of-fit check {lof.text()})")
     else:
         K_est = Estimate(None, math.exp(k_lo[0]) if k_lo[0] is not None else smax, None, lower_bound=True)
         t0_est = (Estimate(None, base + t_lo[0], None, lower_bound=True) if t_lo[0] is not None
@@ -409,8 +408,7 @@ def fit_bass(ms: MonthlySeries, intro: int, *, m_cap_factor: float = 1000.0) -> 
         note = "adoptions (at constant corpus volume) have peaked and the curve fits: p, q and m identified"
     elif lof.fails:
         m_est = Estimate(None, None, None)
-        note = (f"one Bass curve does not describe these counts ({'; '.join(reasons)}; lack of fit: "
-                f"{lof.text()}): m is not identified")
+        note = f"m is not identified: {'; '.join(reasons)} (lack-of-fit check {lof.text()})"
     else:
         m_est = Estimate(None, math.exp(m_lo[0]) if m_lo[0] is not None else cum, None, lower_bound=True)
         note = (f"m is not identifiable ({'; '.join(reasons)}; adoptions counted at constant corpus volume) "

@@ -10,8 +10,9 @@ matches per primary category and the scope's papers per (category, month):
   covered months to the last such run;
 - a **coverage change** is a month inside the span where the covered weight moves by at least
   :data:`CHANGE_WEIGHT` (10%), or where categories holding at least :data:`CHANGE_WEIGHT` of the scope's
-  papers enter or leave the corpus (the share's denominator changes make), or where the scope's papers jump
-  or drop by a factor of :data:`VOLUME_JUMP` (2) against the median of the three months before.
+  papers enter or leave the corpus (the share's denominator changes), or where the scope's papers jump or drop
+  by a factor of :data:`VOLUME_JUMP` (2) against both the month before and the median of the three months
+  before (so the month after a step is not one too).
 
 >>> from uptake.analytics.coverage import estimate
 >>> counts = {("cs.CL", 24300 + i): n for i, n in enumerate([0, 0, 0, 50, 60, 55, 58, 52])}
@@ -149,7 +150,9 @@ def series_coverage(
                 changes.setdefault(m, []).append("; ".join(moved_s))
             prior = [vol.get(x, 0) for x in ms[max(0, i - 3):i]]
             med = statistics.median(prior) if prior else 0
-            if med > 0 and here > 0 and (here >= VOLUME_JUMP * med or here * VOLUME_JUMP <= med):
+            up = here >= VOLUME_JUMP * med and here >= VOLUME_JUMP * before  # a step, not the month after one
+            down = here * VOLUME_JUMP <= med and here * VOLUME_JUMP <= before
+            if med > 0 and here > 0 and before > 0 and (up or down):
                 changes.setdefault(m, []).append(
                     f"the corpus' papers {'jump' if here > med else 'drop'} x{here / med:.1f} against the 3 months "
                     f"before ({med:,.0f} -> {here:,})")
