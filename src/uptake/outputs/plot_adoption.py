@@ -53,11 +53,17 @@ def _caption(report: AdoptionReport, extra: str) -> str:
 def _coverage_words(report: AdoptionReport, *, limit: int = 700) -> str:
     """The coverage caveats a reader of the figure needs: left-censored introductions, results resting on a
     coverage change (each series' first two), cut to ``limit`` characters."""
+    import re
+
+    def first(c: str) -> int:  # take-off and fits first, then the months of milestones
+        return 0 if "take-off" in c else 1 if " fit " in c else 2
+
     bits = []
     for a in report.series:
         if a.left_censored:
             bits.append(f"{a.label}: introduction left-censored (at the start of what the corpus covers)")
-        bits.extend(f"{a.label}: {c.split(' (')[0]}" for c in a.coverage_caveats[:2])
+        for c in sorted(a.coverage_caveats, key=first)[:2]:  # without the trailing "(month: what changed ...)"
+            bits.append(f"{a.label}: " + re.sub(r" \((?:[^()]|\([^()]*\))*\)$", "", c))
     if not bits:
         return ""
     text = "; coverage: " + "; ".join(bits)
@@ -93,7 +99,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
         part = [(k, p) for k, p in pts if not p.complete and p.total > 0]
         longest = max(longest, pts[-1][0])
         ms = a.milestones
-        bits = [f"from {a.introduction}" + (" (left-censored)" if a.left_censored else "")]
+        bits = [f"from {a.introduction}" + (", left-censored" if a.left_censored else "")]
         if a.growth and a.growth.doubling_months.value is not None:
             bits.append(f"doubling {a.growth.doubling_months.value:.1f} mo")
         if ms and ms.months_to_100 is not None:
