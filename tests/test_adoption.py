@@ -23,10 +23,16 @@ from uptake.analytics.trends import CorpusInfo, Point, TrendSeries, build_trend
 N = 300_000
 PLANTED = (
     PlantedTerm("zeta", ("ZETA",), "logistic", K=0.02, r=0.25, t0="2023-06", onset="2021-01"),
-    PlantedTerm("bassy", ("BASSY",), "bass", p=0.01, q=0.35, m=28_000, onset="2022-01"),
+    PlantedTerm("bassy", ("BASSY",), "bass", p=0.01, q=0.35, m=28_000, onset="2022-01", volume_reference=30_000),
     PlantedTerm("bursty", ("BURSTY",), "constant", K=0.01, onset="2020-01", burst=("2024-05", "2024-07", 2.5)),
 )
-BASS_M = 28_000 * N / FULL_SIZE  # the market as planted for this corpus size
+BASS_M = 28_000 * N / FULL_SIZE  # the market as planted for this corpus size, at 30,000 * N / FULL_SIZE papers a month
+
+
+def planted_m(synth: SyntheticCorpus, window: tuple[str, str]) -> float:
+    """The planted market restated at the fit's reference volume (the window's mean papers a month)."""
+    months = range(parse_month(window[0]), parse_month(window[1]) + 1)
+    return BASS_M * float(np.mean([synth.monthly[m] for m in months])) / (30_000 * N / FULL_SIZE)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +62,7 @@ def test_logistic_recovers_planted_k_r_t0(synth: SyntheticCorpus) -> None:
     assert fit.r.low <= 0.25 <= fit.r.high
     assert fit.t0.low <= parse_month("2023-06") <= fit.t0.high
     assert fit.t0_label() == "2023-06"
+    assert fit.lack_of_fit is not None and not fit.lack_of_fit.fails and fit.reasons == ()
 
 
 def test_bass_recovers_planted_p_q_m(synth: SyntheticCorpus) -> None:
@@ -64,9 +71,11 @@ def test_bass_recovers_planted_p_q_m(synth: SyntheticCorpus) -> None:
     assert fit is not None and fit.identifiable
     assert fit.p.value == pytest.approx(0.01, rel=0.25)
     assert fit.q.value == pytest.approx(0.35, rel=0.15)
-    assert fit.m.value == pytest.approx(BASS_M, rel=0.10)
+    m_true = planted_m(synth, fit.window)
+    assert fit.m.value == pytest.approx(m_true, rel=0.10)
     assert fit.p.low <= 0.01 <= fit.p.high
-    assert fit.m.low <= sum(synth.truth["bassy"].values()) <= fit.m.high
+    assert fit.m.low <= m_true <= fit.m.high
+    assert fit.lack_of_fit is not None and not fit.lack_of_fit.fails
     # the planted peak: ln(q/p)/(p+q) = 9.9 months after onset, i.e. in month 10 (2022-10)
     assert abs(parse_month(fit.peak) - parse_month("2022-10")) <= 1
 
@@ -89,7 +98,7 @@ def test_bass_cut_before_peak_is_a_lower_bound(synth: SyntheticCorpus) -> None:
     fit = a.bass
     assert fit is not None and not fit.identifiable
     assert fit.m.value is None and fit.m.lower_bound
-    assert fit.m.low <= BASS_M
+    assert fit.m.low <= planted_m(synth, fit.window)
     assert fit.peak is None
 
 

@@ -39,6 +39,9 @@ class PlantedTerm:
     - ``constant``: share ``K`` from ``onset``.
 
     ``burst`` = (first month, last month, factor) multiplies the share inside that window.
+    ``volume_reference`` (Bass only; papers a month at :data:`FULL_SIZE`): when set, each month's adoptions
+    scale with the month's eligible papers over this reference, as uptake's Bass fit with corpus volume as
+    exposure assumes (None: adoptions do not depend on the corpus' volume).
     ``forms`` are the surface forms written into papers, chosen with ``form_weights``.
     """
 
@@ -63,6 +66,7 @@ class PlantedTerm:
     #: Month-to-month overdispersion: each month's expected count is multiplied by a gamma factor of mean 1 and
     #: this variance (0: none), so monthly shares wander more than binomial sampling explains.
     dispersion: float = 0.0
+    volume_reference: float | None = None
 
     def expected(self, month: int, n_papers: int, *, scale: float = 1.0) -> float:
         """Expected number of papers mentioning the term in ``month`` out of ``n_papers`` eligible ones."""
@@ -72,6 +76,8 @@ class PlantedTerm:
         if self.curve == "bass":
             t = month - onset + 1
             n = self.m * scale * (_bass_cdf(t, self.p, self.q) - _bass_cdf(t - 1, self.p, self.q))
+            if self.volume_reference:
+                n *= n_papers / (self.volume_reference * scale)
             share_cap = n / n_papers
             value = min(1.0, share_cap) * n_papers
         elif self.curve == "constant":
@@ -185,6 +191,10 @@ class SyntheticCorpus:
     monthly: dict[int, int] = field(default_factory=dict)
     record: tuple[str, ...] = ()
     planted_papers: dict[str, dict[str, bool]] = field(default_factory=dict)
+    #: ``{category: "YYYY-MM"}``: the category enters the corpus that month (a crawl by primary category that
+    #: adds it later); before it, no paper has it as primary category (papers of held categories may still be
+    #: cross-listed in it), and the month holds that many fewer papers (its share of the month's weights).
+    category_start: dict[str, str] = field(default_factory=dict)
 
     def month_sizes(self) -> dict[int, int]:
         """Papers per month: exponential growth from about 2,000 (1990s) to about 24,000 (2025), scaled to ``n_papers``."""
@@ -241,9 +251,19 @@ class SyntheticCorpus:
             frac = min(1.0, max(0.0, (month - _ERA_START) / (_ERA_END - _ERA_START)))
             weights = w_old * (1 - frac) + w_new * frac
             weights = weights / weights.sum()
+            cross_weights = weights
+            if self.category_start:  # a category not yet held has no primary papers; cross-lists to it stay
+                held = np.array([c not in self.category_start or month >= parse_month(self.category_start[c])
+                                 for c in cats])
+                kept = float((weights * held).sum())
+                n = int(round(n * kept))
+                self.monthly[month] = n
+                if n == 0:
+                    continue
+                weights = weights * held / kept
             primary = rng.choice(len(cats), size=n, p=weights)
             cross = rng.random(n) < 0.35
-            second = rng.choice(len(cats), size=n, p=weights)
+            second = rng.choice(len(cats), size=n, p=cross_weights)
             paper_cats = [
                 (cats[a],) if not c or a == b else (cats[a], cats[b]) for a, b, c in zip(primary, second, cross)
             ]

@@ -24,10 +24,29 @@ def test_grpo_dpo_ppo_adoption(real) -> None:  # type: ignore[no-untyped-def]
     # GRPO overtook DPO within the family during 2025 and leads it in the last complete months
     last = [p for p in report.substitution.points if p.complete][-1]
     assert last.shares[0] > last.shares[1] > 0
-    assert [r.label for r in report.ranking][0] == "GRPO"
-    # the origin anchors the clock
+    # only GRPO's introduction is inside what the corpus covers for it (absent in cs.CL before 2024-12): it is
+    # the only one ranked; DPO and PPO were in use before their covered spans begin (left-censored)
+    assert [(r.label, r.rank) for r in report.ranking][0] == ("GRPO", 1)
+    assert not grpo.left_censored and dpo.left_censored and ppo.left_censored
+    assert all(r.rank is None and r.caveat.startswith("not ranked") for r in report.ranking[1:])
+    # the origin anchors the clock, before GRPO's covered span: left-censored, no months to N
     anchored = real.adoption("GRPO", origin="2402.03300", with_senses=False).series[0]
     assert anchored.introduction == "2024-02" and anchored.matches_before_introduction == 0
+    assert anchored.left_censored and anchored.milestones.months_to_100 is None
+
+
+def test_five_ideas_coverage_and_fits(real) -> None:  # type: ignore[no-untyped-def]
+    rep = real.adoption('"chain of thought", convolutional, DPO, GRPO, LoRA', with_senses=False)
+    ranked = [r.label for r in rep.ranking if r.rank is not None]
+    assert ranked == ["GRPO"]  # the others predate what the corpus covers for them
+    cot = rep.series[0]
+    assert cot.left_censored and cot.introduction == "2023-01" and cot.milestones.months_to_100 is None
+    grpo = rep.series[3]
+    assert grpo.bass is not None and grpo.bass.p.status()[0] == "unbounded"  # the profile levels off
+    assert grpo.logistic is not None and grpo.logistic.t0_label() == "not identified"
+    assert any("spans a coverage change" in c for c in grpo.coverage_caveats)
+    the = real.adoption("the", with_senses=False, fits=False).series[0]
+    assert the.bursts == () and the.bursts_note.startswith("not computed")
 
 
 def test_emerging_in_cs_cl(real) -> None:  # type: ignore[no-untyped-def]

@@ -272,6 +272,7 @@ def test_analytics_panels(page, server) -> None:  # type: ignore[no-untyped-def]
     first = page.locator("#adoption .series").first
     assert first.locator("h3").inner_text() == "GRPO"
     assert "Introduced" in first.inner_text() and "Papers" in first.inner_text()
+    assert "Covered span" in first.inner_text()  # what the corpus covers for the series (issue 11)
 
 
 def test_ratio_series_get_their_own_axis_and_format(page, server, store) -> None:  # type: ignore[no-untyped-def]

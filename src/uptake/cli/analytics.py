@@ -133,13 +133,17 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
         t.add_column(a.label, justify="right", overflow="fold", max_width=34)
 
     def row(name: str, fn: Any) -> None:
-        t.add_row(name, *[fn(a) for a in report.series])
+        from rich.markup import escape
+
+        t.add_row(name, *[escape(fn(a)) for a in report.series])
 
     row("papers (all months)", lambda a: f"{a.total_matches:,}")
     row("first mention", lambda a: (f"{a.first_mention['date'] or '(undated)'} {a.first_mention['id']}"
                                     + (" (left-censored)" if a.first_mention.get("left_censored") else ""))
         if a.first_mention else "–")
-    row("introduction", lambda a: f"{a.introduction or '–'} ({a.introduction_rule})")
+    row("introduction", lambda a: f"{a.introduction or '–'} ({a.introduction_rule}"
+        + ("; left-censored)" if a.left_censored else ")"))
+    row("covered span", lambda a: "..".join(x or "–" for x in a.coverage["span"]) if a.coverage else "whole range")
     row("matches before it", lambda a: f"{a.matches_before_introduction:,}")
     row("months to 10 / 100 / 1000", lambda a: " / ".join(_months(getattr(a.milestones, k, None))
                                                           for k in ("months_to_10", "months_to_100", "months_to_1000"))
@@ -158,10 +162,13 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
     row("logistic K (ceiling share)", lambda a: _est(a.logistic.K, "{:.3%}") if a.logistic else "–")
     row("logistic r (/month)", lambda a: _est(a.logistic.r, "{:.2f}") if a.logistic else "–")
     row("logistic midpoint t0", lambda a: a.logistic.t0_label() if a.logistic else "–")
+    row("lack of fit (logistic / Bass)", lambda a: " / ".join(
+        ("–" if f is None or f.lack_of_fit is None else "fails" if f.lack_of_fit.fails else "passes")
+        for f in (a.logistic, a.bass)))
     row("Bass p / q", lambda a: f"{_est(a.bass.p, '{:.3f}')} / {_est(a.bass.q, '{:.2f}')}" if a.bass else "–")
     row("Bass m (papers)", lambda a: _est(a.bass.m, "{:,.0f}") if a.bass else "–")
     row("bursts", lambda a: ", ".join(f"{b.start}..{b.end}" for b in a.bursts[:3]) + (" …" if len(a.bursts) > 3 else "")
-        if a.bursts else "none")
+        if a.bursts else ("not computed" if a.bursts_note else "none"))
     row("case variants", lambda a: ", ".join(f"{v['form']} {v['papers']:,}" for v in a.senses["variants"][:3])
         if a.senses else "–")
     row("senses by expansion", lambda a: f"{len(a.senses['senses'])}: " + "; ".join(
@@ -179,6 +186,8 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
                                   for p in a.early_papers[:3]) + "[/]", highlight=False)
         for n in a.notes:
             out.print(f"[dim]{a.label}: {n}[/]")
+        if a.bursts_note and a.bursts_note.startswith("not computed"):
+            out.print(f"[dim]{a.label}: bursts {a.bursts_note}[/]", highlight=False)
         asked = (report.filters.get("senses") or {})
         if a.senses and len(a.senses.get("senses") or ()) > 1:
             _print_senses(out, a.label.split(" sense:")[0], a.senses["senses"], a.senses.get("undetermined", 0),
@@ -192,15 +201,20 @@ def _print_adoption(report: Any, *, substitution: bool) -> None:
     if len(report.ranking) > 1:
         r = Table(title="Speed of uptake (fastest first: months to 100 papers, then doubling time)",
                   title_justify="left", box=None, header_style="bold")
-        for col in ("rank", "series", "introduced", "months to 100", "doubling (months)"):
+        for col in ("rank", "series", "introduced", "covered", "months to 100", "doubling (months)"):
             r.add_column(col, justify="right" if col != "series" else "left")
         for x in report.ranking:
             d = "–" if x.doubling_months is None else f"{x.doubling_months:.2g}"
             if x.doubling_ci95:
                 lo, hi = x.doubling_ci95
                 d += f" [{'–' if lo is None else f'{lo:.2g}'}, {'∞' if hi is None or math.isinf(hi) else f'{hi:.2g}'}]"
-            r.add_row(str(x.rank), x.label, x.introduction or "–", _months(x.months_to_100), d)
+            span = "..".join(v or "–" for v in x.covered_span) if x.covered_span else "–"
+            r.add_row("–" if x.rank is None else str(x.rank), x.label, x.introduction or "–", span,
+                      _months(x.months_to_100), d)
         out.print(r)
+        for x in report.ranking:
+            if x.caveat:
+                out.print(f"[yellow]{x.label}[/]: {x.caveat}", highlight=False)
     if substitution and report.substitution:
         s = Table(title="Substitution: share of the family's mentions", title_justify="left", box=None,
                   header_style="bold")
@@ -230,6 +244,8 @@ _CSV_COLUMNS = (
     "logistic_r_high", "logistic_t0", "logistic_identifiable", "bass_p", "bass_p_low", "bass_p_high", "bass_q",
     "bass_q_low", "bass_q_high", "bass_m", "bass_m_low", "bass_m_high", "bass_m_is_lower_bound", "bass_peak",
     "bass_identifiable", "bursts", "rank",
+    "introduction_left_censored", "covered_from", "covered_to", "logistic_lack_of_fit", "bass_lack_of_fit",
+    "coverage_caveats",
 )
 
 
@@ -268,6 +284,10 @@ def _adoption_csv(report: Any) -> str:
             *((bf.p.value, bf.p.low, bf.p.high, bf.q.value, bf.q.low, bf.q.high, bf.m.value, bf.m.low, bf.m.high,
                bf.m.lower_bound, bf.peak, bf.identifiable) if bf else (None,) * 12),
             "; ".join(f"{b.start}..{b.end}" for b in a.bursts), rank.get(a.label),
+            a.left_censored, *(a.coverage["span"] if a.coverage else (None, None)),
+            *(None if f is None or f.lack_of_fit is None else ("fails" if f.lack_of_fit.fails else "passes")
+              for f in (lf, bf)),
+            "; ".join(a.coverage_caveats),
         ]
         w.writerow([v(x) for x in vals])
     return buf.getvalue()

@@ -7,10 +7,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..analytics.adoption import (
+    CENSOR_MARGIN,
     AdoptionReport,
     SeriesAdoption,
+    SeriesCoverage,
     analyze_series,
     rank_by_speed,
+    series_coverage,
     substitution,
 )
 from ..analytics.coverage import Coverage
@@ -48,11 +51,14 @@ def adoption(
         intro_month, rule = parse_month(introduced, what="--introduced"), "given"
     elif origin:
         intro_month, rule = corpus.origin_month(origin), f"origin {origin.strip()}"
-    coverage = corpus.coverage() if scope.text == "abstract" else None  # what the metadata corpus holds
+    lo, hi = parse_month(trend.filters["from"]), parse_month(trend.filters["to"])
+    asts = _series_as_trended(parsed, trend)
+    coverage, spans = _series_spans(corpus, asts, trend, scope, lo, hi) if scope.text == "abstract" \
+        else (None, [None] * len(asts))  # what the metadata corpus holds
     caveats: list[str] = []
     results = []
-    for s_ast, s in zip(_series_as_trended(parsed, trend), trend.series, strict=True):
-        a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits)
+    for s_ast, s, span in zip(asts, trend.series, spans, strict=True):
+        a = analyze_series(s, introduced=intro_month, introduction_rule=rule, fits=fits, coverage=span)
         sub = Query(text=s_ast.label, series=(s_ast,))
         first, early = _first_mentions(corpus, sub, a, s, scope)
         senses_d = None
@@ -70,7 +76,12 @@ def adoption(
         if first is not None and coverage is not None:
             first = _censor(first, a, coverage, caveats, s.label)
         results.append(replace(a, first_mention=first, early_papers=early, senses=senses_d))
-    lo, hi = parse_month(trend.filters["from"]), parse_month(trend.filters["to"])
+        if a.left_censored:
+            start = a.coverage["span"][0] if a.coverage else trend.filters["from"]
+            caveats.append(f"{s.label}: the introduction {a.introduction} is before, or within {CENSOR_MARGIN} months "
+                           f"of, the start of what is covered for it ({start}): left-censored, the idea may be "
+                           "older; months to N papers, take-off, Bass and speed rank not given")
+        caveats.extend(f"{s.label}: {c}" for c in a.coverage_caveats)
     if coverage is not None:
         caveats.extend(coverage.caveats(category, lo, hi, top=5))
     return AdoptionReport(
@@ -84,6 +95,28 @@ def adoption(
     )
 
 
+def _series_spans(corpus: Corpus, asts: tuple[Series, ...], trend: Trend, scope: Scope, lo: int, hi: int,
+                  ) -> tuple[Coverage | None, list[SeriesCoverage | None]]:
+    """The coverage model and, per series, its covered span: weighed by where its matches live (one count
+    per primary category), against the scope's papers per (category, month)."""
+    from ..analytics.coverage import estimate
+    from ..query.plan import plan_series
+
+    with corpus._read() as store:
+        store.require_papers()
+        counts = store.primary_month_totals()
+        weights = [store.match_primary_counts(plan_series(a, scope).match, categories=scope.categories, lo=lo,
+                                              hi=hi) for a in asts]
+    coverage = estimate(counts)
+    done = [parse_month(p.period) for p in trend.series[0].points if p.complete] if trend.series else []
+    months = range(lo, hi + 1)
+    spans: list[SeriesCoverage | None] = [
+        series_coverage(coverage, w, counts, months, scope_categories=scope.categories,
+                        last_complete=max(done) if done else None) if sum(w.values()) else None
+        for w in weights]
+    return coverage, spans
+
+
 def _censor(first: dict[str, Any], a: SeriesAdoption, coverage: Coverage, caveats: list[str],
             label: str) -> dict[str, Any]:
     """Mark a first mention (and say so) when it falls at or before the start of its category's coverage:
@@ -95,9 +128,6 @@ def _censor(first: dict[str, Any], a: SeriesAdoption, coverage: Coverage, caveat
         return {**first, "left_censored": False}
     caveats.append(f"{label}: first mention {first['date']} is at or before the start of {cat}'s coverage "
                    f"({span.start_label}): left-censored, the idea may be older than the corpus")
-    if a.introduction is not None and parse_month(a.introduction) <= span.start + 2:
-        caveats.append(f"{label}: the sustained onset {a.introduction} is within 2 months of {cat}'s coverage "
-                       f"start: it may be the corpus starting, not the idea")
     return {**first, "left_censored": True}
 
 

@@ -50,6 +50,26 @@ def _caption(report: AdoptionReport, extra: str) -> str:
     return " · ".join(bits)
 
 
+def _coverage_words(report: AdoptionReport, *, limit: int = 700) -> str:
+    """The coverage caveats a reader of the figure needs: left-censored introductions, results resting on a
+    coverage change (each series' first two), cut to ``limit`` characters."""
+    import re
+
+    def first(c: str) -> int:  # take-off and fits first, then the months of milestones
+        return 0 if "take-off" in c else 1 if " fit " in c else 2
+
+    bits = []
+    for a in report.series:
+        if a.left_censored:
+            bits.append(f"{a.label}: introduction left-censored (at the start of what the corpus covers)")
+        for c in sorted(a.coverage_caveats, key=first)[:2]:  # without the trailing "(month: what changed ...)"
+            bits.append(f"{a.label}: " + re.sub(r" \((?:[^()]|\([^()]*\))*\)$", "", c))
+    if not bits:
+        return ""
+    text = "; coverage: " + "; ".join(bits)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str | None = None,
                  months_after: int | None = None, log: bool = False) -> Axes:
     """Share of papers against months since each series' introduction, with Wilson 95% bands."""
@@ -79,7 +99,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
         part = [(k, p) for k, p in pts if not p.complete and p.total > 0]
         longest = max(longest, pts[-1][0])
         ms = a.milestones
-        bits = [f"from {a.introduction}"]
+        bits = [f"from {a.introduction}" + (", left-censored" if a.left_censored else "")]
         if a.growth and a.growth.doubling_months.value is not None:
             bits.append(f"doubling {a.growth.doubling_months.value:.1f} mo")
         if ms and ms.months_to_100 is not None:
@@ -137,9 +157,12 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
         rule = ("introduction = first month of 3 consecutive months with >= 1 matching paper and >= 5 together"
                 if report.filters.get("introduced") is None and report.filters.get("origin") is None
                 else "introduction given by the user")
-        cap = _caption(report, rule + "; share = matching papers / all papers that month under the same filters")
-        ax.figure.text(0.01, 0.01, "\n".join(textwrap.wrap(cap, 185)), fontsize=8.5, color="#666666", ha="left",
-                       va="bottom")
+        cap = _caption(report, rule + "; share = matching papers / all papers that month under the same filters"
+                       + _coverage_words(report))
+        lines = textwrap.wrap(cap, 185)
+        if len(lines) > 3:
+            ax.figure.subplots_adjust(bottom=0.17 + 0.022 * (len(lines) - 3))
+        ax.figure.text(0.01, 0.01, "\n".join(lines), fontsize=8.5, color="#666666", ha="left", va="bottom")
     return ax
 
 
@@ -207,7 +230,7 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
     since = month_label(parse_month(pts[0].period)) if pts else "–"
     cap = _caption(report, f"share = series mentions / sum of the series' mentions that month (a paper naming two "
                    f"counts for both); months with fewer than {min_family} family mentions are not drawn; from {since}; "
-                   f"hollow markers: incomplete month")
+                   f"hollow markers: incomplete month" + _coverage_words(report))
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(cap, 185)), fontsize=8.5, color="#666666", ha="left", va="bottom")
     return ax
 

@@ -62,6 +62,16 @@ class Reads:
             f"SELECT coalesce(primary_category, '(none)'), month, count(*) FROM papers WHERE {where} "
             f"GROUP BY ALL", params)}
 
+    def match_primary_counts(self, match: Node, *, categories: Sequence[str], lo: int, hi: int) -> dict[str, int]:
+        """Live papers matching ``match`` in months lo..hi (and ``categories``) per primary category: where a
+        series' papers live, so its coverage can be weighed."""
+        m = node_sql(match) if match != EVERYTHING else TRUE
+        glob = categories_sql(categories)
+        return {str(c): int(n) for c, n in self._rows(
+            f"SELECT coalesce(primary_category, '(none)'), count(*) FROM papers WHERE NOT deleted "
+            f"AND month BETWEEN ? AND ? AND {glob.text} AND {m.text} GROUP BY 1",
+            [lo, hi, *glob.params, *m.params])}
+
     def top_categories(self, n: int) -> list[tuple[str, int]]:
         """The ``n`` categories listing the most papers (primary or cross-list)."""
         return [(c, int(k)) for c, k in self._rows(

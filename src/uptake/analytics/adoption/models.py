@@ -14,29 +14,51 @@ from ..trends import Trend, TrendSeries
 from .rules import RULES
 
 
+#: How one side of a 95% interval ended (JSON ``ci95_status``): a number, no limit, or not computed.
+BOUNDED, UNBOUNDED, NOT_COMPUTED = "bounded", "unbounded", "not computed"
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with a 95% interval. ``lower_bound`` means only ``low`` is meaningful."""
+    """A point estimate with a 95% interval. ``lower_bound`` means only ``low`` is meaningful.
+
+    A side of the interval is a number, *unbounded* (the profile never crosses the 95% threshold: the data
+    allow any value that way; ``low_unbounded`` / ``high_unbounded``, or an infinite value), or *not
+    computed* (``None`` without the flag: not asked for, or the optimiser could not settle there). The JSON
+    keeps ``ci95`` as two numbers or nulls and says which in ``ci95_status``.
+    """
 
     value: float | None
     low: float | None
     high: float | None
     lower_bound: bool = False
+    low_unbounded: bool = False
+    high_unbounded: bool = False
+
+    def status(self) -> tuple[str, str]:
+        def one(v: float | None, unbounded: bool) -> str:
+            if unbounded or (v is not None and math.isinf(v)):
+                return UNBOUNDED
+            return NOT_COMPUTED if v is None else BOUNDED
+
+        return one(self.low, self.low_unbounded), one(self.high, self.high_unbounded)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "ci95": [self.low, self.high], "lower_bound": self.lower_bound}
+        return {"value": self.value, "ci95": [self.low, self.high], "lower_bound": self.lower_bound,
+                "ci95_status": list(self.status())}
 
     def text(self, fmt: str = "{:.3g}") -> str:
-        def f(v: float | None) -> str:
-            if v is None:
-                return "–"
-            return "∞" if math.isinf(v) else fmt.format(v)
-
+        lo_s, hi_s = self.status()
+        if lo_s == UNBOUNDED:
+            low = "-∞" if self.low is not None else "unbounded"
+        else:
+            low = "–" if self.low is None else fmt.format(self.low)
+        high = "∞" if hi_s == UNBOUNDED else "–" if self.high is None else fmt.format(self.high)
         if self.lower_bound:
-            return f"≥ {f(self.low)}" if self.low is not None else "not identifiable"
+            return f"≥ {low}" if self.low is not None else "not identifiable"
         if self.value is None:
             return "–"
-        return f"{f(self.value)} [{f(self.low)}, {f(self.high)}]"
+        return f"{fmt.format(self.value)} [{low}, {high}]"
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,28 @@ class TrendTest(AsDict):
 
 
 @dataclass(frozen=True)
+class LackOfFit(AsDict):
+    """Does the fitted curve follow the data? (see :func:`uptake.analytics.adoption.fits.lack_of_fit`)"""
+
+    runs: int  # runs of residual signs
+    runs_expected: float
+    runs_z: float
+    runs_p_value: float  # one-sided: too few runs
+    recent_months: int
+    recent_mean_residual: float  # Pearson residuals, mean over the last recent_months
+    recent_t: float  # one-sample t statistic of those residuals against zero
+    recent_p_value: float  # two-sided
+    fails: bool
+    pearson_chi2: float  # reported, not tested: the noise is over-dispersed on real data
+    pearson_p_value: float
+
+    def text(self) -> str:
+        verdict = "fails" if self.fails else "passes"
+        return (f"{verdict} (runs of residual signs p={self.runs_p_value:.2g}; last {self.recent_months} months "
+                f"{'above' if self.recent_t > 0 else 'below'} the curve p={self.recent_p_value:.2g})")
+
+
+@dataclass(frozen=True)
 class LogisticFit:
     K: Estimate
     r: Estimate
@@ -101,10 +145,14 @@ class LogisticFit:
     note: str
     dispersion: float
     window: tuple[str, str]
+    lack_of_fit: LackOfFit | None = None
+    reasons: tuple[str, ...] = ()  # why it is not identified ("lack of fit", "midpoint outside the data", ...)
 
     def t0_label(self) -> str:
         if self.t0.value is None:
-            return f"after {month_label(int(math.floor(self.t0.low)))}" if self.t0.low is not None else "–"
+            if self.t0.low is not None and self.t0.lower_bound:
+                return f"after {month_label(int(math.floor(self.t0.low)))}"
+            return "not identified"
         return month_label(int(round(self.t0.value)))
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,6 +161,8 @@ class LogisticFit:
             "t0_ci95_months": [None if v is None else month_label(int(round(v))) for v in (self.t0.low, self.t0.high)],
             "identifiable": self.identifiable, "note": self.note, "dispersion": self.dispersion,
             "window": list(self.window),
+            "lack_of_fit": self.lack_of_fit.as_dict() if self.lack_of_fit else None,
+            "not_identified_because": list(self.reasons),
         }
 
 
@@ -121,17 +171,25 @@ class BassFit:
     p: Estimate
     q: Estimate
     m: Estimate
-    peak: str | None  # month of the fitted peak of adoptions
+    peak: str | None  # month of the fitted peak of adoptions (at constant corpus volume)
     identifiable: bool
     note: str
     dispersion: float
     window: tuple[str, str]
+    lack_of_fit: LackOfFit | None = None
+    reasons: tuple[str, ...] = ()
+    reference_volume: float | None = None  # papers per month that m is stated at (the window's mean total)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "p": self.p.as_dict(), "q": self.q.as_dict(), "m": self.m.as_dict(), "peak_month": self.peak,
             "identifiable": self.identifiable, "note": self.note, "dispersion": self.dispersion,
             "window": list(self.window),
+            "lack_of_fit": self.lack_of_fit.as_dict() if self.lack_of_fit else None,
+            "not_identified_because": list(self.reasons),
+            "exposure": "corpus volume: expected adoptions in a month scale with that month's papers / "
+            "reference_volume, so m is the market at a constant reference_volume papers a month",
+            "reference_volume": self.reference_volume,
         }
 
 
@@ -156,6 +214,7 @@ class Milestones(AsDict):
     latest_share: float | None
     latest_share_ci95: tuple[float, float] | None
     papers_since_introduction: int
+    left_censored: bool = False  # months_to_* are None: the introduction is not inside the covered span
 
 
 @dataclass(frozen=True)
@@ -175,12 +234,19 @@ class SeriesAdoption:
     early_papers: tuple[dict[str, Any], ...] = ()
     senses: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()
+    left_censored: bool = False  # the introduction is at (or before) the start of the covered span
+    coverage: dict[str, Any] | None = None  # the covered span, its changes (SeriesCoverage.as_dict)
+    coverage_caveats: tuple[str, ...] = ()  # results that depend on a coverage change, in words
+    bursts_note: str | None = None  # why no bursts were computed
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "introduction": self.introduction,
             "introduction_rule": self.introduction_rule,
+            "introduction_left_censored": self.left_censored,
+            "coverage": self.coverage,
+            "coverage_caveats": list(self.coverage_caveats),
             "total_matches": self.total_matches,
             "matches_before_introduction": self.matches_before_introduction,
             "first_mention": self.first_mention,
@@ -191,6 +257,7 @@ class SeriesAdoption:
             "logistic": self.logistic.as_dict() if self.logistic else None,
             "bass": self.bass.as_dict() if self.bass else None,
             "bursts": [b.as_dict() for b in self.bursts],
+            "bursts_note": self.bursts_note,
             "senses": self.senses,
             "notes": list(self.notes),
         }
@@ -198,12 +265,14 @@ class SeriesAdoption:
 
 @dataclass(frozen=True)
 class RankRow(AsDict):
-    rank: int
+    rank: int | None  # None: not ranked, the speed is not identified (see caveat)
     label: str
     introduction: str | None
     months_to_100: int | None
     doubling_months: float | None
     doubling_ci95: tuple[float | None, float | None] | None
+    covered_span: tuple[str | None, str | None] | None = None
+    caveat: str | None = None  # why it is not ranked, or what its speed depends on
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from ...errors import UsageError
 from ...periods import month_label
 from ..trends import Z95, wilson_interval
 from .models import Burst, Estimate, GrowthFit, Milestones, MonthlySeries, TrendTest
-from .rules import MK_MONTHS, ONSET_MIN_SUM, ONSET_RUN, TAKEOFF_MIN_MONTHS
+from .rules import KLEINBERG_MAX_SHARE, MK_MONTHS, ONSET_MIN_SUM, ONSET_RUN, TAKEOFF_MIN_MONTHS
 
 
 # ----------------------------------------------------------------------------- onset and milestones
@@ -85,25 +85,47 @@ def _poisson_loglinear(t: np.ndarray, y: np.ndarray, offset: np.ndarray) -> tupl
     return beta, cov, phi
 
 
-def growth(ms: MonthlySeries, intro: int, *, end: int | None = None) -> GrowthFit | None:
-    """Share growth over the take-off window starting at index ``intro`` (see module rules)."""
+def _complete_centred_mean(share: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """3-month centred mean of the share over complete months only (NaN where fewer than 2 of the 3 are
+    complete): an incomplete month never enters, not even as its neighbour's smoothing."""
+    v = np.where(ok, np.nan_to_num(share), 0.0)
+    k = ok.astype(np.float64)
+    num = np.convolve(v, np.ones(3), mode="same")
+    den = np.convolve(k, np.ones(3), mode="same")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((den >= 2) & ok, num / np.maximum(den, 1), np.nan)
+
+
+def growth(ms: MonthlySeries, intro: int, *, end: int | None = None,
+           months: np.ndarray | None = None) -> GrowthFit | None:
+    """Share growth over the take-off window starting at index ``intro`` (see module rules).
+
+    Only complete months with papers enter (and, when ``months`` is given, only those of its indices: the
+    covered span). None when fewer than :data:`TAKEOFF_MIN_MONTHS` such months are in the window, also at
+    the end of the data.
+    """
     ok = ms.complete & (ms.totals > 0)
+    if months is not None:
+        inside = np.zeros(len(ok), dtype=bool)
+        inside[months] = True
+        ok = ok & inside
     idx = np.arange(len(ms.months))
     if end is None:
-        share = ms.share()
         usable = idx[(idx >= intro) & ok]
-        if len(usable) < 3:
+        if len(usable) < TAKEOFF_MIN_MONTHS:
             return None
-        sm = np.convolve(np.nan_to_num(share), np.ones(3) / 3, mode="same")
-        peak = np.nanmax(sm[usable])
+        sm = _complete_centred_mean(ms.share(), ok)
+        cand = usable[np.isfinite(sm[usable])]
+        if len(cand) == 0:
+            return None
+        peak = float(np.max(sm[cand]))
         if peak <= 0:
             return None
-        reach = usable[sm[usable] >= 0.5 * peak]
+        reach = cand[sm[cand] >= 0.5 * peak]
         end = int(reach[0]) if len(reach) else int(usable[-1])
-        end = max(end, intro + TAKEOFF_MIN_MONTHS - 1)
-        end = min(end, int(usable[-1]))
+        end = max(end, int(usable[TAKEOFF_MIN_MONTHS - 1]))  # at least TAKEOFF_MIN_MONTHS usable months
     sel = (idx >= intro) & (idx <= end) & ok
-    if sel.sum() < 3 or ms.counts[sel].sum() < 5:
+    if sel.sum() < TAKEOFF_MIN_MONTHS or ms.counts[sel].sum() < 5:
         return None
     t = (ms.months[sel] - ms.months[intro]).astype(np.float64)
     y = ms.counts[sel]
@@ -240,14 +262,27 @@ def kleinberg_bursts(
     return out
 
 
-def bursts(ms: MonthlySeries, intro: int, *, s: float = 2.0, gamma: float = 1.0) -> tuple[Burst, ...]:
-    sel = np.flatnonzero((np.arange(len(ms.months)) >= intro) & ms.complete)
+def bursts(ms: MonthlySeries, intro: int, *, s: float = 2.0, gamma: float = 1.0,
+           months: np.ndarray | None = None) -> tuple[tuple[Burst, ...], str | None]:
+    """Kleinberg bursts over complete months from ``intro`` on (within ``months`` when given), and why none
+    were computed (None when they were): the burst state's rate ``s`` times the base share must be a
+    probability, so a share above ``1/s`` (:data:`KLEINBERG_MAX_SHARE`) gets no bursts, said so."""
+    keep = (np.arange(len(ms.months)) >= intro) & ms.complete
+    if months is not None:
+        inside = np.zeros(len(keep), dtype=bool)
+        inside[months] = True
+        keep &= inside
+    sel = np.flatnonzero(keep)
     if len(sel) < 3:
-        return ()
+        return (), "fewer than 3 complete months"
+    d = ms.totals[sel].sum()
+    base = float(ms.counts[sel].sum() / d) if d > 0 else 0.0
+    if base > KLEINBERG_MAX_SHARE:
+        return (), (f"not computed: the share is {base:.1%} on average, above {KLEINBERG_MAX_SHARE:.0%}, where a "
+                    f"burst state of {s:g}x the base share is not a probability (changes near 100% are not bursts)")
     found = kleinberg_bursts(ms.counts[sel], ms.totals[sel], s=s, gamma=gamma)
     return tuple(
         Burst(start=month_label(int(ms.months[sel[a]])), end=month_label(int(ms.months[sel[b]])), weight=w,
               months=b - a + 1)
         for a, b, w in found
-    )
-
+    ), None

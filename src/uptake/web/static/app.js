@@ -475,17 +475,27 @@ function fmt(v) {
 
 function est(e, { pct = false, unit = "" } = {}) {
   if (!e) return "–";
-  const f = (v) => (v === null || v === undefined ? "∞" : pct ? formatPct(v, 2) : fmt(v));
+  // ci95_status tells an interval side that does not close ("unbounded") from one not computed (null).
+  const status = e.ci95_status || ["bounded", "bounded"];
+  const f = (v) => (v === null || v === undefined ? "–" : pct ? formatPct(v, 2) : fmt(v));
+  const side = (i) => (status[i] === "unbounded" ? (i === 0 ? "unbounded" : "∞") : f(e.ci95 ? e.ci95[i] : null));
   if (e.lower_bound) return e.ci95 && e.ci95[0] !== null ? `≥ ${f(e.ci95[0])}${unit}` : "not identifiable yet";
-  if (e.value === null || e.value === undefined) return "–";
-  const ci = e.ci95 && e.ci95[0] !== null ? ` [${f(e.ci95[0])}–${f(e.ci95[1])}]` : "";
+  if (e.value === null || e.value === undefined) return "not identified";
+  const ci = e.ci95 && (e.ci95[0] !== null || status[0] === "unbounded") ? ` [${side(0)}–${side(1)}]` : "";
   return `${f(e.value)}${unit}${ci}`;
+}
+
+function fitFact(fit) {
+  const lof = fit.lack_of_fit ? (fit.lack_of_fit.fails ? "fails its lack-of-fit check" : "fits") : "";
+  const why = (fit.not_identified_because || []).join("; ");
+  return (fit.identifiable ? lof : `not identified${why ? `: ${why}` : ""}`);
 }
 
 function adoptionFacts(s) {
   const facts = [];
   const rule = s.introduction_rule === "sustained onset" ? "onset" : s.introduction_rule;
-  facts.push(["Introduced", s.introduction ? `${s.introduction}${rule && rule !== "none" ? ` (${rule})` : ""}` : "no sustained use yet"]);
+  facts.push(["Introduced", s.introduction ? `${s.introduction}${rule && rule !== "none" ? ` (${rule})` : ""}${s.introduction_left_censored ? ", left-censored: at the start of what the corpus covers, the idea may be older" : ""}` : "no sustained use yet"]);
+  if (s.coverage && s.coverage.span) facts.push(["Covered span", s.coverage.span.map((v) => v || "–").join(" to ")]);
   if (s.first_mention) facts.push(["First mention", { text: `${s.first_mention.id}, ${s.first_mention.date}`, href: s.first_mention.url, title: s.first_mention.title }]);
   facts.push(["Papers", fmt(s.total_matches) + (s.matches_before_introduction ? ` (${fmt(s.matches_before_introduction)} earlier)` : "")]);
   const ms = s.milestones;
@@ -496,8 +506,10 @@ function adoptionFacts(s) {
   }
   if (s.growth) facts.push(["Doubling time", est(s.growth.doubling_months, { unit: " months" })]);
   if (s.trend_test) facts.push(["Last 12 mo", `${s.trend_test.direction}, p ${fmt(s.trend_test.p_value)}`]);
-  if (s.logistic) facts.push(["Logistic fit", `ceiling ${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}`]);
-  if (s.bass && s.bass.peak_month) facts.push(["Bass peak", s.bass.peak_month + (s.bass.identifiable ? "" : " (not identifiable yet)")]);
+  if (s.logistic) facts.push(["Logistic fit", `ceiling ${est(s.logistic.K, { pct: true })}, midpoint ${s.logistic.t0_month}; ${fitFact(s.logistic)}`]);
+  if (s.bass) facts.push(["Bass fit", (s.bass.peak_month ? `peak ${s.bass.peak_month}; ` : "") + fitFact(s.bass)]);
+  if (s.bursts_note && s.bursts_note.startsWith("not computed")) facts.push(["Bursts", s.bursts_note]);
+  for (const c of s.coverage_caveats || []) facts.push(["Coverage", c]);
   const senses = (s.senses && s.senses.senses) || [];
   senses.slice(0, 3).forEach((x, i) => {
     const fm = x.first_mention || {};
