@@ -75,7 +75,9 @@ def worker(cores: int, eprints: Path, parquet: Path, repeat: int) -> dict[str, A
     from uptake.spark.trend import spark_trend
 
     spark = session(f"local[{cores}]", app="uptake bench", conf={
-        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(2 * cores)})
+        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(2 * cores),
+        # small input files split into several tasks, so every core has work (Spark's default packs 128 MB per task)
+        "spark.sql.files.maxPartitionBytes": str(4 * 1024 * 1024)})
     startup = time.perf_counter() - t0
     floors, extracts, trends, counts = [], [], [], []
     papers = 0
