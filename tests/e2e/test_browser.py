@@ -8,23 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
+from serving import CHROMIUM, LAUNCH_ARGS, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 TIMEOUT = 20_000  # ms, for anything the page waits on
 
 
@@ -44,25 +36,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(store: Path) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
     from uptake.web import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    # uvicorn finishes the requests still running (adoption fits take a few seconds) before it stops;
-    # waiting here means no DuckDB query is left running in a thread when the test process exits.
-    srv.should_exit = True
-    thread.join(timeout=300)
+    with serving(create_app(store)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -382,23 +359,10 @@ def ft_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ft_server(ft_store: Path) -> Iterator[str]:
-    uvicorn = pytest.importorskip("uvicorn")
     from uptake.web import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(ft_store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=300)
+    with serving(create_app(ft_store)) as url:
+        yield url
 
 
 def test_full_text_switch_sections_coverage_and_matched_sentences(browser, ft_server, ft_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
