@@ -155,3 +155,37 @@ def test_a_reader_creates_no_lock_file_and_works_without_one(tmp_path: Path) -> 
     with Store.open(db) as store:
         assert store.get_meta("mark") == "x"
     assert not _gate.gate_path(db).exists()
+
+
+def test_serve_starts_while_a_writer_holds_the_store_and_answers_once_it_is_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``uptake serve`` started during an import used to exit after the reader's wait; it now serves, answers 503
+    ("retry in a few seconds") while the writer holds the store, and the store's answers once the writer is done."""
+    from fastapi.testclient import TestClient
+
+    from uptake.cli import main
+    from uptake.cli import serve as serve_cli
+
+    from conftest import make_paper, store_with
+
+    db = store_with(tmp_path / "s.duckdb", [make_paper("2501.00001", "GRPO for reasoning", "We train with GRPO.",
+                                                        published="2025-01-15")]).path
+    apps: list[object] = []
+    monkeypatch.setattr(serve_cli, "_check_port", lambda host, port: None)
+    monkeypatch.setattr(serve_cli, "run_server", lambda app, host, port: apps.append(app))
+    fd = os.open(_gate.gate_path(db), os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a writer in the middle of a long import
+    try:
+        assert main(["serve", "--db", str(db), "--port", "8123", "--budget", "0.5"]) == 0
+        err = capsys.readouterr().err
+        assert "is writing to the store" in err and "serving the store from" in err
+        client = TestClient(apps[0], base_url="http://127.0.0.1", raise_server_exceptions=False)  # type: ignore[arg-type]
+        busy = client.get("/api/trend", params={"q": "GRPO"})
+        assert busy.status_code == 503, busy.text
+        assert "retry in a few seconds" in busy.json()["error"]
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    done = client.get("/api/trend", params={"q": "GRPO"})
+    assert done.status_code == 200, done.text
+    assert sum(c["count"] for s in done.json()["series"] for c in s["points"]) == 1

@@ -41,7 +41,7 @@ def is_loopback(host: str) -> bool:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..corpus import Corpus
-    from ..errors import UsageError
+    from ..errors import StoreLockedError, UsageError
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
@@ -49,8 +49,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError("--budget must be a positive number of seconds")
     _check_port(args.host, args.port)
     corpus = Corpus(args.db)
-    stats = corpus.stats(top_categories=1)  # fails here, with the CLI's message, if there is no corpus
     err = console_err()
+    try:
+        stats = corpus.stats(top_categories=1)  # fails here, with the CLI's message, if there is no corpus
+        serving = f"{stats.papers:,} papers"
+    except StoreLockedError:
+        # An import or harvest is writing: serve anyway. Requests wait for the writer's turn (or answer 503,
+        # "retry in a few seconds"), and the first answer after the writer is done has its papers.
+        serving = "the store"
+        err.print("[bold yellow]note:[/] another uptake process (an import or a harvest) is writing to the store; "
+                  "requests answer once it is done")
     if binds_all_interfaces(args.host):
         err.print(f"[bold yellow]warning:[/] --host {args.host or '(empty)'} listens on ALL network interfaces: "
                   "anyone who can reach this machine can query your corpus. Use --host 127.0.0.1 to keep it local.")
@@ -65,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host and not args.host.startswith("[") else args.host
     if binds_all_interfaces(args.host):
         shown = "127.0.0.1"
-    err.print(f"uptake: serving {stats.papers:,} papers from {corpus.path} (read-only)\n"
+    err.print(f"uptake: serving {serving} from {corpus.path} (read-only)\n"
               f"  open http://{shown}:{args.port}/   ·   API docs http://{shown}:{args.port}/docs   ·   Ctrl+C stops")
     run_server(app, args.host, args.port)
     return 0
