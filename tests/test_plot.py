@@ -252,3 +252,32 @@ def test_legend_is_not_drawn_over_by_the_ratio_axis() -> None:
     assert ax.get_legend() is not None
     assert ax.get_zorder() > right.get_zorder()
     assert not ax.patch.get_visible()  # else the main axes' background would hide the ratio lines
+
+
+def test_caption_lines_fit_the_figure_and_keep_every_word() -> None:
+    """Captions wrap by the width the font draws, not by a count of characters: a caption of wide letters
+    (which 185 characters per line pushed past the right edge) stays inside the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.font_manager import FontProperties
+
+    from uptake.outputs.plot import caption_lines
+
+    fig = plt.figure(figsize=(12, 6.5), dpi=100)
+    try:
+        renderer = fig.canvas.get_renderer()
+        room = 12 * 100 * 0.98
+        for text in ("WMW MMW " * 60, "ii il " * 200, "coverage: GRPO: the take-off window 2024-12..2025-09 spans a "
+                     "coverage change; " * 12):
+            lines = caption_lines(fig, text, fontsize=8.5)
+            assert " ".join(lines).split() == text.split()
+            widths = [renderer.get_text_width_height_descent(line, FontProperties(size=8.5), ismath=False)[0]
+                      for line in lines]
+            assert max(widths) <= room
+            assert all(w + renderer.get_text_width_height_descent(" " + nxt.split()[0], FontProperties(size=8.5),
+                                                                   ismath=False)[0] > room * 0.9
+                       for w, nxt in zip(widths, lines[1:]))  # lines are filled, not broken early
+    finally:
+        plt.close(fig)

@@ -147,11 +147,36 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
     legend = ax.legend(handles, labels, frameon=True, fontsize=11, loc="upper left", framealpha=0.92)
     legend.get_frame().set_edgecolor("none")
     if own_figure:
-        import textwrap
-
-        caption = "\n".join(textwrap.wrap(_caption(trend), 190))
+        caption = "\n".join(caption_lines(ax.figure, _caption(trend), fontsize=8.5))
         ax.figure.text(0.01, 0.01, caption, fontsize=8.5, color="#666666", ha="left", va="bottom")
     return ax
+
+
+def caption_lines(fig: Any, text: str, *, fontsize: float, left: float = 0.01, right: float = 0.01) -> list[str]:
+    """``text`` broken at spaces into lines that fit between ``left`` and ``right`` margins (fractions of the
+    figure's width) at ``fontsize``, measured in the font the figure draws with (a count of characters does
+    not fit: a line of capitals and ``m``\ s is much wider than one of ``i``\ s)."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()
+    prop = FontProperties(size=fontsize)
+    room = fig.get_figwidth() * fig.dpi * (1.0 - left - right)
+
+    def width(line: str) -> float:
+        return float(renderer.get_text_width_height_descent(line, prop, ismath=False)[0])
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and width(candidate) > room:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
 
 
 def _period_ticks(ax: Axes, trend: Trend) -> None:

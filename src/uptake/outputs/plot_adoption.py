@@ -5,11 +5,10 @@ Only draws; the numbers come from :mod:`uptake.analytics.adoption`.
 
 from __future__ import annotations
 
-import textwrap
 from typing import TYPE_CHECKING
 
 from ..periods import month_label, parse_month
-from .plot import PALETTE, _period_date, _use_agg
+from .plot import PALETTE, _period_date, _use_agg, caption_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -159,7 +158,7 @@ def plot_aligned(report: AdoptionReport, ax: Axes | None = None, *, title: str |
                 else "introduction given by the user")
         cap = _caption(report, rule + "; share = matching papers / all papers that month under the same filters"
                        + _coverage_words(report))
-        lines = textwrap.wrap(cap, 185)
+        lines = caption_lines(ax.figure, cap, fontsize=8.5)
         if len(lines) > 3:
             ax.figure.subplots_adjust(bottom=0.17 + 0.022 * (len(lines) - 3))
         ax.figure.text(0.01, 0.01, "\n".join(lines), fontsize=8.5, color="#666666", ha="left", va="bottom")
@@ -231,7 +230,10 @@ def plot_substitution(report: AdoptionReport, *, title: str | None = None, min_f
     cap = _caption(report, f"share = series mentions / sum of the series' mentions that month (a paper naming two "
                    f"counts for both); months with fewer than {min_family} family mentions are not drawn; from {since}; "
                    f"hollow markers: incomplete month" + _coverage_words(report))
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(cap, 185)), fontsize=8.5, color="#666666", ha="left", va="bottom")
+    lines = caption_lines(fig, cap, fontsize=8.5)
+    # room for the month labels, the axis title and every caption line (8.5 pt lines are ~0.019 of 7.5 inches)
+    fig.subplots_adjust(bottom=max(0.14, 0.095 + 0.019 * len(lines)))
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=8.5, color="#666666", ha="left", va="bottom")
     return ax
 
 
