@@ -271,8 +271,7 @@ class Corpus:
         parsed = query if isinstance(query, Query) else parse_query(query)
         _check_series_count(parsed, {})
         if sc.text == "full" and has_senses(parsed):
-            raise UsageError("sense: reads the expansions papers define in their abstracts; it does not combine "
-                             "with --text full yet")
+            raise _fulltext.refuse_sense()
         if _counts.metadata(self.path) is not None:
             return self._counts_trend(parsed, sc, measure=measure, smooth=smooth)
         if sc.text == "full":

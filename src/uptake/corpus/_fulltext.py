@@ -47,9 +47,10 @@ def _refuse_has() -> UsageError:
                       "(Spark) does not see: count it in the store (uptake trend ... --text full)")
 
 
-def _refuse_sense() -> UsageError:
+def refuse_sense() -> UsageError:
     return UsageError("sense: reads the expansions papers define in their abstracts; it does not combine with "
-                      "--text full yet")
+                      "--text full yet: drop --text full to count the sense in titles and abstracts, or search the "
+                      "full texts for its long form as a phrase (e.g. '\"group relative policy optimization\"')")
 
 
 def check_plan(node: Node) -> None:
@@ -60,7 +61,7 @@ def check_plan(node: Node) -> None:
     if isinstance(node, HasKind):
         raise _refuse_has()
     if isinstance(node, AmongPapers):
-        raise _refuse_sense()
+        raise refuse_sense()
     if isinstance(node, Negate):
         check_plan(node.item)
     if isinstance(node, (AllOf, AnyOf)):
@@ -94,7 +95,7 @@ def matches(node: Node, roles: dict[str, tuple[str, str]], cat_str: str,
             raise _refuse_has()
         return flags.get(node.kind, False)
     if isinstance(node, AmongPapers):
-        raise _refuse_sense()
+        raise refuse_sense()
     raise TypeError(f"unknown plan node {node!r}")
 
 
