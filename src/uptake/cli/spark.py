@@ -20,6 +20,9 @@ def _spark_parent() -> argparse.ArgumentParser:
     p.add_argument("--master", metavar="URL", default=None,
                    help="Spark master (default: spark-submit's, else local[*,4]: every core, 4 tries per task)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting; repeatable")
+    p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an fsspec storage option for s3a:// s3:// gs:// inputs and outputs (e.g. requester_pays=true, "
+                   "endpoint_url=URL, anon=true); repeatable. Credentials come from the environment")
     return p
 
 
@@ -86,8 +89,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "`uptake trend QUERY --text full --db FOLDER` then answers single terms and phrases (up to "
                        "the counted length, anywhere or in:ROLE) from it; AND/OR/NOT, categories, exact case, "
                        "wildcards and listing papers are refused.")
-    q.add_argument("source", metavar="DIR")
+    q.add_argument("source", metavar="DIR", help="the folder or URL (s3://…, gs://…) `uptake spark counts` wrote")
     q.add_argument("--db", required=True, metavar="FOLDER", help="the counts corpus to create")
+    q.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an fsspec storage option for a URL (e.g. requester_pays=true); repeatable")
     q.set_defaults(handler=cmd_import_counts)
 
 
@@ -103,6 +108,12 @@ def _conf(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _storage(args: argparse.Namespace) -> dict[str, Any]:
+    from ..sources.fsio import parse_storage_options
+
+    return parse_storage_options(args.storage_option)
+
+
 def _session(args: argparse.Namespace, app: str) -> Any:
     from ..spark import session
 
@@ -112,9 +123,10 @@ def _session(args: argparse.Namespace, app: str) -> Any:
 def cmd_extract(args: argparse.Namespace) -> int:
     from ..spark.extract import expand_inputs, run_extract
 
-    expand_inputs(args.input, args.input_format)  # input errors before Spark starts
+    opts = _storage(args)
+    expand_inputs(args.input, args.input_format, opts)  # input errors before Spark starts
     report = run_extract(args.input, args.output, fmt=args.input_format, resume=args.resume,
-                         spark=_session(args, "uptake extract"))
+                         spark=_session(args, "uptake extract"), storage_options=opts)
     if args.json:
         write_json(report.as_dict())
     else:
@@ -135,7 +147,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
     args.text = "full"
     trend = spark_trend(args.query, args.input, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
-                        spark=_session(args, "uptake trend"))
+                        spark=_session(args, "uptake trend"), storage_options=_storage(args))
     return show_trend(trend, args)
 
 
@@ -143,14 +155,14 @@ def cmd_counts(args: argparse.Namespace) -> int:
     from ..spark.counts import run_counts
 
     write_json(run_counts(args.input, args.output, max_n=args.max_n, min_papers=args.min_papers,
-                          spark=_session(args, "uptake counts")))
+                          spark=_session(args, "uptake counts"), storage_options=_storage(args)))
     return 0
 
 
 def cmd_import_counts(args: argparse.Namespace) -> int:
     from ..corpus._counts import import_counts
 
-    write_json(import_counts(args.source, args.db))
+    write_json(import_counts(args.source, args.db, _storage(args)))
     return 0
 
 
@@ -162,5 +174,6 @@ def cmd_submit_args(args: argparse.Namespace) -> int:
 
     print(" ".join(shlex.quote(a) for a in submit_args(Path(args.dir) if args.dir else None)))
     console_err().print("use: spark-submit --master URL $(uptake spark submit-args) JOB ARGS…  "
-                        "(JOB: extract, trend; the executors need uptake's dependencies installed)")
+                        "(JOB: extract, trend, counts; the executors need uptake's dependencies installed, and s3fs or "
+                        "gcsfs for s3a:// s3:// gs:// inputs and outputs)")
     return 0
