@@ -27,7 +27,6 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Literal
 
@@ -311,7 +310,7 @@ def iter_eprints(path: str | Path, *, limits: Limits | None = None, rules: Rules
             if child.is_file() and paper_id_from_name(child.name) is not None:
                 yield read_eprint(child, limits=limits, rules=rules, overrides=overrides)
         return
-    yield from iter_eprint_file(p.name, partial(p.open, "rb"), limits=limits, rules=rules, overrides=overrides)
+    yield from iter_eprint_file(p.name, lambda: p.open("rb"), limits=limits, rules=rules, overrides=overrides)
 
 
 def iter_eprint_file(name: str, opener: Callable[[], IO[bytes]], *, limits: Limits | None = None,

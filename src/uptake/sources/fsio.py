@@ -127,6 +127,9 @@ class LocalFS:
     def unstrip_protocol(self, path: str) -> str:
         return path
 
+    def invalidate_cache(self, path: str | None = None) -> None:
+        """Nothing cached here (fsspec's object-store file systems cache listings)."""
+
 
 def filesystem(path: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None,
                *, what: str = "this") -> tuple[Any, str]:
@@ -147,7 +150,14 @@ def filesystem(path: str | os.PathLike[str], storage_options: Mapping[str, Any] 
     except (ImportError, ValueError, TypeError) as exc:
         raise UsageError(f"cannot open {s}: {exc} (s3:// needs s3fs, gs:// needs gcsfs; "
                          f"check --storage-option)") from None
+    fs.invalidate_cache()  # listings cached earlier in this process may predate what other processes wrote
     return fs, str(root).rstrip("/") or str(root)
+
+
+def fresh(fs: Any) -> Any:
+    """``fs`` with its cached listings dropped: call before listing what Spark's tasks may have written."""
+    fs.invalidate_cache()
+    return fs
 
 
 def url_of(fs: Any, path: str) -> str:

@@ -124,7 +124,7 @@ def commit_path(root: str, run: str) -> str:
 def run_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
     """The manifests of the committed runs in the output folder ``root``, oldest run first."""
     folder = fsio.join(root, COMMITS)
-    if not fs.isdir(folder):
+    if not fsio.fresh(fs).isdir(folder):
         return []
     out = []
     for f in sorted(fs.glob(fsio.join(folder, "run=*.json"))):
@@ -162,7 +162,7 @@ def output_files(fs: Any, root: str) -> list[tuple[str, str]]:
     read. A folder without the layout file (written by hand, or before commit objects) is read whole, minus
     names starting with ``_`` or ``.``."""
     out: list[tuple[str, str]] = []
-    if is_committed_layout(fs, root):
+    if is_committed_layout(fsio.fresh(fs), root):
         for m in run_manifests(fs, root):
             out += [(str(m["run"]), fsio.join(root, f["path"])) for f in m["files"]]
         for run in legacy_runs(fs, root):

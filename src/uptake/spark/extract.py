@@ -238,6 +238,27 @@ def extract_batches(fmt: str, output: str, run: str, storage_options: Mapping[st
     return run_task
 
 
+def build_manifest(run_id: str, fmt: str, todo: Sequence[str], results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The commit object of a run from what its tasks returned (rows of :data:`RESULT_SCHEMA`)."""
+    statuses: Counter[str] = Counter()
+    per_input: dict[str, dict[str, Any]] = {}
+    data: list[dict[str, Any]] = []
+    for r in results:
+        if r["file"] is None:
+            st = json.loads(r["statuses"])
+            statuses.update(st)
+            per_input[r["input"]] = {"input": r["input"], "key": input_key(r["input"]), "rows": int(r["rows"]),
+                                     "statuses": st}
+        else:
+            data.append({"path": r["file"], "rows": int(r["rows"]), "input": r["input"]})
+    missing = [f for f in todo if f not in per_input]
+    if missing:  # Spark returns every task's result or fails the job: this would be a bug
+        raise RuntimeError(f"no result for {len(missing)} input(s), e.g. {missing[0]}; nothing committed")
+    return {"format": RUN_FORMAT, "run": run_id, "committed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "input_format": fmt, "inputs": [per_input[f] for f in todo],
+            "files": sorted(data, key=lambda d: d["path"]), "statuses": dict(sorted(statuses.items()))}
+
+
 def write_commit(fs: Any, root: str, manifest: dict[str, Any]) -> None:
     """The commit of a run: its manifest, one object written whole (no rename)."""
     fs.pipe(commit_path(root, manifest["run"]), (json.dumps(manifest, indent=1) + "\n").encode())
@@ -249,7 +270,7 @@ def cleanup(fs: Any, root: str) -> int:
     listed = {f for _run, f in output_files(fs, root)}
     runs = {str(m["run"]) for m in run_manifests(fs, root)} | set(legacy_runs(fs, root))
     gone = 0
-    for d in fs.glob(fsio.join(root, "run=*")):
+    for d in fsio.fresh(fs).glob(fsio.join(root, "run=*")):
         name = fsio.basename(str(d))
         try:
             if name not in runs:
@@ -297,28 +318,12 @@ def run_extract(inputs: Sequence[str], output: str | Path, *, fmt: str = "eprint
     out_url = fsio.url_of(fs, root)
     results = paths.mapInArrow(extract_batches(fmt, out_url, run_id, opts, os.environ.get(KILL_ONCE_ENV)),
                                RESULT_SCHEMA).collect()
-    statuses: Counter[str] = Counter()
-    per_input: dict[str, dict[str, Any]] = {}
-    data: list[dict[str, Any]] = []
-    for r in results:
-        if r["file"] is None:
-            st = json.loads(r["statuses"])
-            statuses.update(st)
-            per_input[r["input"]] = {"input": r["input"], "key": input_key(r["input"]), "rows": int(r["rows"]),
-                                     "statuses": st}
-        else:
-            data.append({"path": r["file"], "rows": int(r["rows"]), "input": r["input"]})
-    missing = [f for f in todo if f not in per_input]
-    if missing:  # Spark returned every task's result or failed the job: this would be a bug
-        raise RuntimeError(f"no result for {len(missing)} input(s), e.g. {missing[0]}; nothing committed")
-    manifest = {"format": RUN_FORMAT, "run": run_id, "committed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "input_format": fmt, "inputs": [per_input[f] for f in todo],
-                "files": sorted(data, key=lambda d: d["path"]), "statuses": dict(sorted(statuses.items()))}
+    manifest = build_manifest(run_id, fmt, todo, [r.asDict() for r in results])
     write_commit(fs, root, manifest)
     report.run = run_id
-    report.files = len(data)
+    report.files = len(manifest["files"])
     report.cleaned = cleanup(fs, root)
-    report.statuses = dict(statuses)
+    report.statuses = dict(manifest["statuses"])
     report.seconds = time.perf_counter() - t0
     return report
 
