@@ -40,9 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         description="Extract every input file (an e-print, a bulk arXiv_src_*.tar, a folder of "
                         "them, a glob; or unarXive .jsonl(.gz) with --format unarxive) on Spark into OUTPUT/run=…/"
                         "period=YYYY-MM/*.parquet, one row per paper with its section-tagged paragraphs. A run "
-                        "appears whole when it succeeds; --resume skips inputs a previous run finished.")
-    q.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH", help="files, folders or globs")
-    q.add_argument("--output", "-o", required=True, metavar="DIR")
+                        "appears whole when it succeeds (OUTPUT/_commits/run=….json, written last, lists its files); "
+                        "--resume skips inputs a previous run finished.")
+    q.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH",
+                   help="files, folders or globs; or URLs of them (s3a:// s3:// gs://, quoted)")
+    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a folder or URL (s3:// gs://)")
     q.add_argument("--format", dest="input_format", choices=["eprints", "unarxive"], default="eprints",
                    help="what the inputs are (default eprints)")
     q.add_argument("--resume", action="store_true", help="add to OUTPUT, skipping inputs already done")
@@ -71,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "(and '*': anywhere); cells with fewer than --min-papers papers are dropped (written in "
                         "OUTPUT/_metadata.json). Also per-month totals of usable full texts.")
     q.add_argument("--input", "-i", required=True, metavar="DIR", help="what `uptake spark extract` wrote")
-    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder")
+    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder or URL")
     q.add_argument("--max-n", type=int, default=3, metavar="N", help="longest n-gram (default 3)")
     q.add_argument("--min-papers", type=int, default=1, metavar="K", help="drop cells with fewer papers (default 1)")
     q.set_defaults(handler=cmd_counts)
