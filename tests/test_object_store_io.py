@@ -162,6 +162,16 @@ def test_rename_layout_and_hand_written_folders_stay_readable(tmp_path: Path, ou
     (run / "_done").mkdir()
     (run / "_done" / input_key("x")).write_text("x\n")
     assert sorted(read_parquet_fulltexts([legacy]), key=lambda t: t.id) == old  # no layout file: read whole
+    # a hand-written folder is read whole too, and `spark extract` refuses to add runs to it (they would hide it)
+    from uptake.errors import UsageError
+    from uptake.spark.extract import run_extract
+
+    hand = tmp_path / "hand" / "run=mine"
+    hand.mkdir(parents=True)
+    pq.write_table(pa.Table.from_batches([to_batch([to_row(t, "h") for t in old])]), hand / "part-0.parquet")
+    assert sorted(read_parquet_fulltexts([hand.parent]), key=lambda t: t.id) == old
+    with pytest.raises(UsageError, match="no extraction run committed"):
+        run_extract([str(tmp_path / "src")], hand.parent, resume=True)
     # a committed run added next to it (what --resume on an old output does): both read, the crashed one not
     from uptake.spark.extract import LAYOUT, LAYOUT_FILE, build_manifest, write_commit
 

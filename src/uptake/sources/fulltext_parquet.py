@@ -224,7 +224,8 @@ def read_parquet_fulltexts(paths: Sequence[str | Path], storage_options: Mapping
 
     files = parquet_files(paths, storage_options)
     if not files:
-        raise UsageError(f"no Parquet files in {', '.join(map(str, paths))}")
+        raise UsageError(f"no Parquet files in {', '.join(map(str, paths))} (of an output folder, only the runs "
+                         f"`uptake spark extract` committed are read)")
     for fs, f in (ff[:2] for ff in sorted(files, key=lambda ff: (ff[2], ff[1]))):
         with fs.open(f, "rb") as stream:
             pf = pq.ParquetFile(stream)

@@ -54,6 +54,7 @@ from ..sources.fulltext_parquet import (
     commit_path,
     done_keys,
     input_key,
+    is_committed_layout,
     legacy_runs,
     output_files,
     run_manifests,
@@ -270,18 +271,23 @@ def cleanup(fs: Any, root: str) -> int:
     listed = {f for _run, f in output_files(fs, root)}
     runs = {str(m["run"]) for m in run_manifests(fs, root)} | set(legacy_runs(fs, root))
     gone = 0
-    for d in fsio.fresh(fs).glob(fsio.join(root, "run=*")):
+    try:
+        folders = fsio.fresh(fs).glob(fsio.join(root, "run=*"))
+    except Exception:  # noqa: BLE001 - best effort: a failed clean-up leaves files nobody reads
+        return 0
+    for d in folders:
         name = fsio.basename(str(d))
         try:
             if name not in runs:
-                gone += len(fs.find(d))
+                n = len(fs.find(d))
                 fs.rm(d, recursive=True)
+                gone += n
                 continue
             for f in fs.find(d):
                 if f not in listed and "/_done/" not in f:
                     fs.rm(f)
                     gone += 1
-        except OSError:
+        except Exception:  # noqa: BLE001 - as above
             continue
     return gone
 
@@ -299,7 +305,13 @@ def run_extract(inputs: Sequence[str], output: str | Path, *, fmt: str = "eprint
     if fs.isfile(root):
         raise UsageError(f"--output {output} is a file; give a folder")
     manifests = run_manifests(fs, root) if fs.isdir(root) else []
-    runs = [m["run"] for m in manifests] + (legacy_runs(fs, root) if fs.isdir(root) else [])
+    legacy = legacy_runs(fs, root) if fs.isdir(root) else []
+    runs = [m["run"] for m in manifests] + legacy
+    if fs.isdir(root) and not is_committed_layout(fs, root):
+        loose = [f for run, f in output_files(fs, root) if run not in legacy]
+        if loose:  # Parquet not written by a committed run: it would become invisible here, and be cleaned up
+            raise UsageError(f"{output} holds Parquet files that no extraction run committed (e.g. {loose[0]}): "
+                             f"give another --output")
     if runs and not resume:
         raise UsageError(f"{output} already holds {len(runs)} extraction run(s): add --resume to extract only the "
                          f"inputs not done yet, or choose another --output")
