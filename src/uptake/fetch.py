@@ -53,6 +53,7 @@ from .harvest import (
 from .index.fulltext import sync as sync_fulltext_index
 from .records import FullText
 from .sources.eprint import extract_eprint, iter_bulk_tar
+from .sources.fsio import filesystem
 from .sources.latex import Limits
 from .store import Store
 
@@ -401,34 +402,17 @@ def _failed(paper_id: str, reason: str, source: str) -> FullText:
 
 # -- bulk tarballs ---------------------------------------------------------------------------------
 def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
-    """``(name, open)`` of every ``arXiv_src_*.tar`` in a folder or URL (or the one file named), sorted."""
-    if "://" in source:
-        try:
-            # fsspec is optional (the `cloud` extra): only --source URLs need it; s3:// and gs:// also need
-            # s3fs or gcsfs installed.
-            import fsspec
-        except ImportError:
-            raise UsageError(f"--source {source} needs fsspec: pip install 'uptake[cloud]' "
-                             f"(and s3fs for s3://, gcsfs for gs://)") from None
-        try:
-            fs, root = fsspec.core.url_to_fs(source)
-        except (ImportError, ValueError) as exc:
-            raise UsageError(f"cannot open {source}: {exc} (s3:// needs s3fs, gs:// needs gcsfs)") from None
-        if fs.isdir(root):
-            names = sorted(fs.glob(posixpath.join(root.rstrip("/"), "arXiv_src_*.tar")))
-        elif fs.exists(root):
-            names = [root]
-        else:
-            raise SourceNotFoundError(f"{source} does not exist: give a folder or URL of arXiv_src_*.tar tarballs")
-        return [(posixpath.basename(n), partial(fs.open, n, "rb")) for n in names]
-    p = Path(source).expanduser()
-    if p.is_dir():
-        paths = sorted(p.glob("arXiv_src_*.tar"))
-    elif p.is_file():
-        paths = [p]
+    """``(name, open)`` of every ``arXiv_src_*.tar`` in a folder or URL (or the one file named), sorted.
+
+    URLs (``file://``, ``s3://``, ``gs://``) are opened with fsspec (:mod:`uptake.sources.fsio`)."""
+    fs, root = filesystem(source, what="--source")
+    if fs.isdir(root):
+        names = sorted(fs.glob(posixpath.join(root, "arXiv_src_*.tar")))
+    elif fs.exists(root):
+        names = [root]
     else:
-        raise SourceNotFoundError(f"{source} does not exist: give a folder of arXiv_src_*.tar tarballs (or a URL)")
-    return [(q.name, partial(q.open, "rb")) for q in paths]
+        raise SourceNotFoundError(f"{source} does not exist: give a folder or URL of arXiv_src_*.tar tarballs")
+    return [(posixpath.basename(n), partial(fs.open, n, "rb")) for n in names]
 
 
 def _from_bulk(run: _Run, todo: Sequence[str], source: str, limits: Limits) -> None:

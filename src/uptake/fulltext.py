@@ -18,7 +18,7 @@ What the texts mean — the section roles and *uses* vs *mentions*:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from .errors import SourceNotFoundError, UsageError
 from .index.fulltext import sync as sync_fulltext_index
 from .records import FullText, Rejection
 from .sources.eprint import fulltext_month, iter_eprints
+from .sources.fsio import is_url
 from .sources.fulltext_parquet import is_parquet, read_parquet_fulltexts
 from .sources.unarxive import read_unarxive
 from .store import FullTextCounts, Store
@@ -151,13 +152,18 @@ def store_fulltexts(store: Store, texts: Iterable[FullText | Rejection], *, prog
     return summary
 
 
-def read_structured(paths: Sequence[str | Path]) -> Iterator[FullText | Rejection]:
+def read_structured(paths: Sequence[str | Path], storage_options: Mapping[str, Any] | None = None,
+                    ) -> Iterator[FullText | Rejection]:
     """Every full text of unarXive / S2ORC-style JSONL files (plain or gzip), or of Parquet written by
-    ``uptake spark extract`` (files or its output folder; recognised by their content)."""
+    ``uptake spark extract`` (files or its output folder, also at ``s3://``/``gs://`` URLs with
+    ``storage_options``; recognised by their content)."""
     for p in paths:
-        if is_parquet(p):
-            yield from read_parquet_fulltexts([p])
+        if is_parquet(p, storage_options):
+            yield from read_parquet_fulltexts([p], storage_options)
             continue
+        if is_url(p):
+            raise UsageError(f"{p}: only Parquet written by `uptake spark extract` is read from URLs; download "
+                             f"unarXive files first")
         if Path(p).is_dir():
             raise UsageError(f"{p} is a folder: give the .jsonl(.gz) files in it, e.g. {p}/*.jsonl.gz")
         for _, item in read_unarxive(p):

@@ -5,6 +5,7 @@ failed row, and a Python worker killed mid-job leaves the same output."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -54,8 +55,13 @@ def test_eprints_spark_then_import_equals_local_extract(tmp_path: Path, spark: A
     out = tmp_path / "out"
     assert main(["spark", "extract", "--input", str(src), "--output", str(out), *SPARK]) == 0
     runs = list(out.glob("run=*"))
-    assert len(runs) == 1 and (runs[0] / "_done").is_dir() and not list((out / "_staging").iterdir())
+    commits = list((out / "_commits").glob("run=*.json"))
+    assert len(runs) == 1 and [c.stem for c in commits] == [runs[0].name]
     assert {p.name for p in runs[0].glob("period=*")} == {"period=2001-04", "period=2025-07", "period=2026-05"}
+    manifest = json.loads(commits[0].read_text())
+    assert sorted(f["path"] for f in manifest["files"]) == sorted(
+        str(f.relative_to(out)) for f in runs[0].glob("period=*/*.parquet"))  # exactly the files there
+    assert sum(f["rows"] for f in manifest["files"]) == 3 and len(manifest["inputs"]) == 3
     assert main(["fulltext", "import", str(out), "--db", str(tmp_path / "a.duckdb"), "-q"]) == 0
     assert main(["fulltext", "extract", str(src), "--db", str(tmp_path / "b.duckdb"), "-q"]) == 0
     a, b = _hashes(tmp_path / "a.duckdb"), _hashes(tmp_path / "b.duckdb")
@@ -122,3 +128,7 @@ def test_killed_worker_leaves_the_same_output(tmp_path: Path, spark: Any, monkey
     assert main(["spark", "extract", "--input", str(src), "--output", str(killed), *SPARK]) == 0
     assert flag.exists() and flag.read_text().isdigit()  # a worker did die (its pid), and the task was retried
     assert _rows(killed) == _rows(clean)
+    # the dead attempt had written its files: they are not committed, and were deleted after the commit
+    run = next(killed.glob("run=*"))
+    listed = {f["path"] for f in json.loads((killed / "_commits" / f"{run.name}.json").read_text())["files"]}
+    assert {str(f.relative_to(killed)) for f in run.glob("period=*/*.parquet")} == listed

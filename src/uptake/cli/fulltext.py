@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "`uptake spark extract` (recognised by content). Importing the same file again changes "
                         "nothing.")
     q.add_argument("files", nargs="+", metavar="FILE")
+    q.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an fsspec storage option for s3:// or gs:// URLs (e.g. requester_pays=true); repeatable")
     q.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     q.add_argument("--json", action="store_true", help="print the summary as JSON")
     q.set_defaults(handler=cmd_import, kind="structured")
@@ -90,8 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ..sources.fsio import parse_storage_options
+
     corpus = corpus_for(args)
     paths = args.files if args.kind == "structured" else args.paths
+    opts = {"storage_options": parse_storage_options(args.storage_option)} if args.kind == "structured" else {}
     err = console_err()
     if not args.quiet and err.is_terminal:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -100,9 +105,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                       console=err) as progress:
             task = progress.add_task("read", total=None)
             summary = corpus.import_fulltexts(paths, kind=args.kind, batch=getattr(args, "batch", None),
-                                              progress=lambda n: progress.update(task, completed=n))
+                                              progress=lambda n: progress.update(task, completed=n), **opts)
     else:
-        summary = corpus.import_fulltexts(paths, kind=args.kind, batch=getattr(args, "batch", None))
+        summary = corpus.import_fulltexts(paths, kind=args.kind, batch=getattr(args, "batch", None), **opts)
     if args.json:
         write_json(summary.as_dict())
     else:

@@ -20,6 +20,9 @@ def _spark_parent() -> argparse.ArgumentParser:
     p.add_argument("--master", metavar="URL", default=None,
                    help="Spark master (default: spark-submit's, else local[*,4]: every core, 4 tries per task)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting; repeatable")
+    p.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an fsspec storage option for s3a:// s3:// gs:// inputs and outputs (e.g. requester_pays=true, "
+                   "endpoint_url=URL, anon=true); repeatable. Credentials come from the environment")
     return p
 
 
@@ -37,9 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         description="Extract every input file (an e-print, a bulk arXiv_src_*.tar, a folder of "
                         "them, a glob; or unarXive .jsonl(.gz) with --format unarxive) on Spark into OUTPUT/run=…/"
                         "period=YYYY-MM/*.parquet, one row per paper with its section-tagged paragraphs. A run "
-                        "appears whole when it succeeds; --resume skips inputs a previous run finished.")
-    q.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH", help="files, folders or globs")
-    q.add_argument("--output", "-o", required=True, metavar="DIR")
+                        "appears whole when it succeeds (OUTPUT/_commits/run=….json, written last, lists its files); "
+                        "--resume skips inputs a previous run finished.")
+    q.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH",
+                   help="files, folders or globs; or URLs of them (s3a:// s3:// gs://, quoted)")
+    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a folder or URL (s3:// gs://)")
     q.add_argument("--format", dest="input_format", choices=["eprints", "unarxive"], default="eprints",
                    help="what the inputs are (default eprints)")
     q.add_argument("--resume", action="store_true", help="add to OUTPUT, skipping inputs already done")
@@ -68,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "(and '*': anywhere); cells with fewer than --min-papers papers are dropped (written in "
                         "OUTPUT/_metadata.json). Also per-month totals of usable full texts.")
     q.add_argument("--input", "-i", required=True, metavar="DIR", help="what `uptake spark extract` wrote")
-    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder")
+    q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder or URL")
     q.add_argument("--max-n", type=int, default=3, metavar="N", help="longest n-gram (default 3)")
     q.add_argument("--min-papers", type=int, default=1, metavar="K", help="drop cells with fewer papers (default 1)")
     q.set_defaults(handler=cmd_counts)
@@ -86,8 +91,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "`uptake trend QUERY --text full --db FOLDER` then answers single terms and phrases (up to "
                        "the counted length, anywhere or in:ROLE) from it; AND/OR/NOT, categories, exact case, "
                        "wildcards and listing papers are refused.")
-    q.add_argument("source", metavar="DIR")
+    q.add_argument("source", metavar="DIR", help="the folder or URL (s3://…, gs://…) `uptake spark counts` wrote")
     q.add_argument("--db", required=True, metavar="FOLDER", help="the counts corpus to create")
+    q.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an fsspec storage option for a URL (e.g. requester_pays=true); repeatable")
     q.set_defaults(handler=cmd_import_counts)
 
 
@@ -103,6 +110,12 @@ def _conf(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _storage(args: argparse.Namespace) -> dict[str, Any]:
+    from ..sources.fsio import parse_storage_options
+
+    return parse_storage_options(args.storage_option)
+
+
 def _session(args: argparse.Namespace, app: str) -> Any:
     from ..spark import session
 
@@ -112,9 +125,10 @@ def _session(args: argparse.Namespace, app: str) -> Any:
 def cmd_extract(args: argparse.Namespace) -> int:
     from ..spark.extract import expand_inputs, run_extract
 
-    expand_inputs(args.input, args.input_format)  # input errors before Spark starts
+    opts = _storage(args)
+    expand_inputs(args.input, args.input_format, opts)  # input errors before Spark starts
     report = run_extract(args.input, args.output, fmt=args.input_format, resume=args.resume,
-                         spark=_session(args, "uptake extract"))
+                         spark=_session(args, "uptake extract"), storage_options=opts)
     if args.json:
         write_json(report.as_dict())
     else:
@@ -135,7 +149,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
     args.text = "full"
     trend = spark_trend(args.query, args.input, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
-                        spark=_session(args, "uptake trend"))
+                        spark=_session(args, "uptake trend"), storage_options=_storage(args))
     return show_trend(trend, args)
 
 
@@ -143,14 +157,14 @@ def cmd_counts(args: argparse.Namespace) -> int:
     from ..spark.counts import run_counts
 
     write_json(run_counts(args.input, args.output, max_n=args.max_n, min_papers=args.min_papers,
-                          spark=_session(args, "uptake counts")))
+                          spark=_session(args, "uptake counts"), storage_options=_storage(args)))
     return 0
 
 
 def cmd_import_counts(args: argparse.Namespace) -> int:
     from ..corpus._counts import import_counts
 
-    write_json(import_counts(args.source, args.db))
+    write_json(import_counts(args.source, args.db, _storage(args)))
     return 0
 
 
@@ -162,5 +176,6 @@ def cmd_submit_args(args: argparse.Namespace) -> int:
 
     print(" ".join(shlex.quote(a) for a in submit_args(Path(args.dir) if args.dir else None)))
     console_err().print("use: spark-submit --master URL $(uptake spark submit-args) JOB ARGS…  "
-                        "(JOB: extract, trend; the executors need uptake's dependencies installed)")
+                        "(JOB: extract, trend, counts; the executors need uptake's dependencies installed, and s3fs or "
+                        "gcsfs for s3a:// s3:// gs:// inputs and outputs)")
     return 0

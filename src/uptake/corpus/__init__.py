@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +31,7 @@ from ..index import (IndexReadError, TermIndex, index_dir, matching_docs, open_f
 from ..fulltext import BATCH as FULLTEXT_BATCH
 from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
 from ..ingest import ProgressFn, import_files, resolve_inputs
+from ..sources.fsio import is_url
 from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
 from ..plans import SeriesPlan, any_series, uses_has
 from ..query import Category, Query, parse_query, restrict_roles
@@ -381,13 +382,15 @@ class Corpus:
 
     # -- full text -------------------------------------------------------------------
     def import_fulltexts(self, paths: Sequence[str | Path], *, kind: str = "structured",
-                         progress: Any = None, batch: int | None = None) -> FullTextSummary:
-        """Store the full texts of ``paths``: unarXive / S2ORC JSONL (``kind="structured"``) or arXiv
-        e-prints, folders of them and bulk tarballs (``kind="eprints"``); then update the full-text index."""
-        missing = [str(p) for p in paths if not Path(p).exists()]
+                         progress: Any = None, batch: int | None = None,
+                         storage_options: Mapping[str, Any] | None = None) -> FullTextSummary:
+        """Store the full texts of ``paths``: unarXive / S2ORC JSONL (``kind="structured"``; also the Parquet
+        of ``uptake spark extract``, at URLs too, opened with ``storage_options``) or arXiv e-prints, folders
+        of them and bulk tarballs (``kind="eprints"``); then update the full-text index."""
+        missing = [str(p) for p in paths if not is_url(p) and not Path(p).exists()]
         if missing:  # before the store is opened (and created) for writing
             raise SourceNotFoundError(f"no such file: {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else ""))
-        texts = read_structured(paths) if kind == "structured" else read_eprints(paths)
+        texts = read_structured(paths, storage_options) if kind == "structured" else read_eprints(paths)
         with Store.open(self.path, write=True) as store:
             return store_fulltexts(store, texts, progress=progress, batch=batch or FULLTEXT_BATCH)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from ..errors import UsageError
 from ..plans import AllOf, Node, Phrase
 from ..scope import Scope
+from ..sources import fsio
 
 FORMAT = "uptake-counts/1"
 
@@ -31,20 +33,37 @@ def metadata(path: str | Path) -> dict[str, Any] | None:
     return data if data.get("format") == FORMAT else None
 
 
-def import_counts(source: str | Path, dest: str | Path) -> dict[str, Any]:
-    """Copy the output of ``uptake spark counts`` at ``source`` into a counts corpus at ``dest`` (a new folder)."""
-    src, out = Path(source), Path(dest)
-    meta = metadata(src)
-    if meta is None or not (src / "ngrams").is_dir() or not (src / "totals").is_dir():
-        raise UsageError(f"{src} is not what `uptake spark counts` writes (ngrams/, totals/, _metadata.json)")
+def import_counts(source: str | Path, dest: str | Path,
+                  storage_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Copy the output of ``uptake spark counts`` at ``source`` (a folder, or an ``s3://``/``gs://`` URL read with
+    fsspec and ``storage_options``) into a counts corpus at ``dest`` (a new local folder).
+
+    Only a committed output is read (its ``_metadata.json`` is written last), and exactly the files it lists;
+    outputs from before that listing are read whole (``ngrams/`` and ``totals/`` minus hidden names)."""
+    fs, root = fsio.filesystem(source, storage_options, what="the counts")
+    out = Path(dest)
+    meta_path = fsio.join(root, "_metadata.json")
+    meta = json.loads(fs.cat(meta_path)) if fs.isfile(meta_path) else None
+    if meta is None or meta.get("format") != FORMAT:
+        raise UsageError(f"{source} is not what `uptake spark counts` writes (ngrams/, totals/, _metadata.json), "
+                         f"or that run did not finish")
+    listed = meta.pop("files", None)
+    if listed is None:
+        if not (fs.isdir(fsio.join(root, "ngrams")) and fs.isdir(fsio.join(root, "totals"))):
+            raise UsageError(f"{source} is not what `uptake spark counts` writes (ngrams/, totals/, _metadata.json)")
+        listed = {part: [{"path": fsio.relative(f, root)} for f in fs.find(fsio.join(root, part))
+                         if not fsio.basename(f).startswith((".", "_"))] for part in ("ngrams", "totals")}
     if out.exists():
         raise UsageError(f"{out} exists: a counts corpus is imported into a new folder")
     tmp = out.with_name(out.name + ".importing")
     shutil.rmtree(tmp, ignore_errors=True)
     for part in ("ngrams", "totals"):
-        shutil.copytree(src / part, tmp / part, ignore=shutil.ignore_patterns(".*", "_*"))
-    shutil.copy(src / "_metadata.json", tmp / "_metadata.json")
-    tmp.rename(out)
+        (tmp / part).mkdir(parents=True)
+        for i, entry in enumerate(listed[part]):
+            with fs.open(fsio.join(root, entry["path"]), "rb") as src, (tmp / part / f"part-{i:05d}.parquet").open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    (tmp / "_metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    tmp.rename(out)  # the local corpus folder: renamed into place whole
     return {"corpus": str(out), **meta}
 
 

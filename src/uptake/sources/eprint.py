@@ -310,20 +310,36 @@ def iter_eprints(path: str | Path, *, limits: Limits | None = None, rules: Rules
             if child.is_file() and paper_id_from_name(child.name) is not None:
                 yield read_eprint(child, limits=limits, rules=rules, overrides=overrides)
         return
-    if p.name.startswith("arXiv_src_") or _is_bulk(p):
-        yield from iter_bulk_tar(p, limits=limits, rules=rules, overrides=overrides)
+    yield from iter_eprint_file(p.name, lambda: p.open("rb"), limits=limits, rules=rules, overrides=overrides)
+
+
+def iter_eprint_file(name: str, opener: Callable[[], IO[bytes]], *, limits: Limits | None = None,
+                     rules: Rules | None = None, overrides: Mapping[str, Role] | None = None) -> Iterator[FullText]:
+    """Full texts of one e-print or bulk tarball named ``name`` (its file name), read through ``opener`` (which
+    opens it as a binary stream: a local file, or ``fsspec``'s for ``s3://…``). A bulk tarball is streamed
+    member by member; an e-print is read up to the size limit."""
+    if name.startswith("arXiv_src_") or _is_bulk(opener):
+        with opener() as f:
+            yield from iter_bulk_tar(f, limits=limits, rules=rules, overrides=overrides, name=name)
         return
-    yield read_eprint(p, limits=limits, rules=rules, overrides=overrides)
+    limits = limits or Limits()
+    pid = paper_id_from_name(name) or name.split(".")[0]
+    with opener() as f:
+        data = f.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        yield _failed(pid, f"e-print larger than the size limit ({limits.max_bytes / 1e6:g} MB)", name)
+        return
+    yield extract_eprint(data, pid, limits=limits, rules=rules, overrides=overrides, source=name)
 
 
-def _is_bulk(p: Path) -> bool:
+def _is_bulk(opener: Callable[[], IO[bytes]]) -> bool:
     """A plain tar whose first file member is ``YYMM/ID.gz``-like: arXiv's bulk layout."""
-    with p.open("rb") as f:
+    with opener() as f:
         head = f.read(1024)
     if not _is_tar(head):
         return False
     try:
-        with tarfile.open(p, mode="r|") as tar:
+        with opener() as f, tarfile.open(fileobj=f, mode="r|") as tar:
             for member in tar:
                 if member.isfile():
                     return paper_id_from_name(member.name) is not None and "/" in member.name

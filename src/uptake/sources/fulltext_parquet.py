@@ -24,7 +24,9 @@ One row per paper (or per rejected input line), every field of :class:`~uptake.r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ import pyarrow as pa
 from ..errors import SourceNotFoundError, UsageError
 from ..periods import month_label
 from ..records import BibEntry, FullText, Paragraph, Rejection
+from . import fsio
 from .eprint import fulltext_month
 
 REJECTED = "rejected"
@@ -105,59 +108,131 @@ def from_row(row: dict[str, Any]) -> FullText | Rejection:
     )
 
 
-def is_parquet(path: str | Path) -> bool:
-    """Whether ``path`` is a Parquet file (by its magic bytes) or a folder holding Parquet files."""
-    p = Path(path)
-    if p.is_dir():
-        return any(f.suffix == ".parquet" or f.name.startswith("part-") for f in p.rglob("*")
-                   if f.is_file() and not _hidden(f, p))
-    if not p.is_file():
-        return p.suffix == ".parquet"
-    with p.open("rb") as f:
-        return f.read(4) == b"PAR1"
+# -- the output folder of `uptake spark extract`: runs, and which of them are committed ---------------------------
+#: Written first into an output folder of the committed layout: from then on its readers read committed runs only.
+LAYOUT_FILE = "_uptake-fulltext.json"
+LAYOUT = "uptake-fulltext/2"
+#: One object per committed run, ``_commits/run=ID.json``, written last: the commit.
+COMMITS = "_commits"
+RUN_FORMAT = "uptake-fulltext-run/1"
 
 
-def _hidden(f: Path, root: Path) -> bool:
-    return any(part.startswith(("_", ".")) for part in f.relative_to(root).parts)
+def commit_path(root: str, run: str) -> str:
+    return fsio.join(root, COMMITS, f"{run}.json")
 
 
-def parquet_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The data files of Parquet files or folders (as ``spark extract`` writes them), in a stable order:
-    runs oldest first, so a paper extracted again later wins when imported."""
-    out: list[Path] = []
+def run_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
+    """The manifests of the committed runs in the output folder ``root``, oldest run first."""
+    folder = fsio.join(root, COMMITS)
+    if not fsio.fresh(fs).isdir(folder):
+        return []
+    out = []
+    for f in sorted(fs.glob(fsio.join(folder, "run=*.json"))):
+        m = json.loads(fs.cat(f))
+        if m.get("format") == RUN_FORMAT:
+            out.append(m)
+    return sorted(out, key=lambda m: str(m["run"]))
+
+
+def legacy_runs(fs: Any, root: str) -> list[str]:
+    """Runs committed by renaming (the layout before commit objects): ``run=…`` folders holding ``_done``."""
+    return sorted(d.rstrip("/").split("/")[-2] for d in fs.glob(fsio.join(root, "run=*", "_done")))
+
+
+def input_key(path: str) -> str:
+    """The name an input file is known by in manifests and ``_done`` markers (a digest of its path or URL)."""
+    return hashlib.sha256(path.encode()).hexdigest()[:40]
+
+
+def done_keys(fs: Any, root: str) -> set[str]:
+    """Keys of the inputs finished by committed runs (what ``--resume`` skips)."""
+    keys = {str(i["key"]) for m in run_manifests(fs, root) for i in m["inputs"]}
+    return keys | {fsio.basename(f) for f in fs.glob(fsio.join(root, "run=*", "_done", "*"))}
+
+
+def is_committed_layout(fs: Any, root: str) -> bool:
+    return bool(fs.exists(fsio.join(root, LAYOUT_FILE)) or fs.isdir(fsio.join(root, COMMITS)))
+
+
+def output_files(fs: Any, root: str) -> list[tuple[str, str]]:
+    """``(run, path)`` of every data file readers read in the output folder ``root``, runs oldest first.
+
+    In the committed layout: exactly the files each committed run's manifest lists (and every file of a run
+    committed by rename, with its ``_done`` folder); files of crashed runs or of failed task attempts are never
+    read. A folder without the layout file (written by hand, or before commit objects) is read whole, minus
+    names starting with ``_`` or ``.``."""
+    out: list[tuple[str, str]] = []
+    if is_committed_layout(fsio.fresh(fs), root):
+        for m in run_manifests(fs, root):
+            out += [(str(m["run"]), fsio.join(root, f["path"])) for f in m["files"]]
+        for run in legacy_runs(fs, root):
+            out += [(run, f) for f in _data_files(fs, fsio.join(root, run))]
+    else:
+        out = [(_run_of(fsio.relative(f, root)), f) for f in _data_files(fs, root)]
+    return sorted(out)
+
+
+def _data_files(fs: Any, folder: str) -> list[str]:
+    return sorted(f for f in fs.find(folder) if not _hidden(fsio.relative(f, folder))
+                  and (f.endswith(".parquet") or fsio.basename(f).startswith("part-")))
+
+
+def _hidden(rel: str) -> bool:
+    return any(part.startswith(("_", ".")) for part in rel.split("/"))
+
+
+def _run_of(rel: str) -> str:
+    """The run a data file belongs to (``run=…`` in its path; runs are named by their start time)."""
+    return next((part for part in rel.split("/") if part.startswith("run=")), "")
+
+
+def is_parquet(path: str | Path, storage_options: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``path`` (a path or URL) is a Parquet file (by its magic bytes) or a folder holding Parquet files."""
+    fs, root = fsio.filesystem(path, storage_options)
+    if fs.isdir(root):
+        return is_committed_layout(fs, root) or bool(_data_files(fs, root))
+    if not fs.isfile(root):
+        return str(path).endswith(".parquet")
+    with fs.open(root, "rb") as f:
+        return bool(f.read(4) == b"PAR1")
+
+
+def parquet_files(paths: Iterable[str | Path], storage_options: Mapping[str, Any] | None = None,
+                  ) -> list[tuple[Any, str, str]]:
+    """``(fs, path, run)`` of the data files of Parquet files, globs or output folders (as ``spark extract``
+    writes them), in a stable order: runs oldest first, so a paper extracted again later wins when imported."""
+    out: list[tuple[Any, str, str]] = []
     for path in paths:
-        p = Path(path)
-        if not p.exists():
-            raise SourceNotFoundError(f"{p} does not exist; give Parquet files or the folder `uptake spark extract` wrote")
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and not _hidden(f, p)
-                          and (f.suffix == ".parquet" or f.name.startswith("part-")))
+        fs, root = fsio.filesystem(path, storage_options)
+        if fs.isdir(root):
+            out += [(fs, f, run) for run, f in output_files(fs, root)]
+        elif fs.isfile(root):
+            out.append((fs, root, _run_of(root)))
+        elif fsio.is_url(str(path)) and any(c in root for c in "*?["):
+            out += [(fs, f, _run_of(f)) for f in fs.glob(root)]
         else:
-            out.append(p)
+            raise SourceNotFoundError(f"{path} does not exist; give Parquet files or the folder `uptake spark extract` "
+                                      f"wrote")
     return out
 
 
-def read_parquet_fulltexts(paths: Sequence[str | Path]) -> Iterator[FullText | Rejection]:
-    """Every full text (and rejected line) of Parquet written by ``uptake spark extract``."""
+def read_parquet_fulltexts(paths: Sequence[str | Path], storage_options: Mapping[str, Any] | None = None,
+                           ) -> Iterator[FullText | Rejection]:
+    """Every full text (and rejected line) of Parquet written by ``uptake spark extract``: files, or output
+    folders (their committed runs only), local or at URLs."""
     import pyarrow.parquet as pq
 
-    files = parquet_files(paths)
+    files = parquet_files(paths, storage_options)
     if not files:
-        raise UsageError(f"no Parquet files in {', '.join(map(str, paths))}")
-    tables = []
-    for f in files:
-        t = pq.read_table(f, partitioning=None)
-        missing = [n for n in ("id", "status", "paragraphs") if n not in t.column_names]
-        if missing:
-            raise UsageError(f"{f} is not a full-text table written by `uptake spark extract` (no {', '.join(missing)})")
-        tables.append((f, t))
-    for _f, t in sorted(tables, key=lambda ft: _run_of(ft[0])):
-        for batch in t.to_batches(max_chunksize=256):
-            for row in batch.to_pylist():
-                yield from_row(row)
-
-
-def _run_of(f: Path) -> tuple[str, str]:
-    """(run, path) of a data file: runs are named by their start time, so they sort oldest first."""
-    run = next((part for part in f.parts if part.startswith("run=")), "")
-    return run, str(f)
+        raise UsageError(f"no Parquet files in {', '.join(map(str, paths))} (of an output folder, only the runs "
+                         f"`uptake spark extract` committed are read)")
+    for fs, f in (ff[:2] for ff in sorted(files, key=lambda ff: (ff[2], ff[1]))):
+        with fs.open(f, "rb") as stream:
+            pf = pq.ParquetFile(stream)
+            missing = [n for n in ("id", "status", "paragraphs") if n not in pf.schema_arrow.names]
+            if missing:
+                raise UsageError(f"{f} is not a full-text table written by `uptake spark extract` "
+                                 f"(no {', '.join(missing)})")
+            for batch in pf.iter_batches(batch_size=256):
+                for row in batch.to_pylist():
+                    yield from_row(row)

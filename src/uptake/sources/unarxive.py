@@ -57,7 +57,11 @@ Item = tuple[int, "FullText | Rejection"]
 
 
 def _open(path: Path) -> IO[bytes]:
-    raw = path.open("rb")
+    return maybe_gunzip(path.open("rb"))
+
+
+def maybe_gunzip(raw: IO[bytes]) -> IO[bytes]:
+    """``raw`` (a seekable binary stream), decompressed on the fly when it is gzip."""
     head = raw.read(2)
     raw.seek(0)
     if head == b"\x1f\x8b":

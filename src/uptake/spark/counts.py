@@ -7,12 +7,16 @@ markers included), n consecutive tokens within one piece. A paper counts once pe
 role). Roles are the query roles (``use`` included) plus ``*``: anywhere but ``use``, what a query without
 ``in:`` reads. Only case-folded n-grams are counted (``=GRPO`` cannot be answered from them).
 
-Output (written to ``OUTPUT._tmp-…`` and renamed to OUTPUT when complete)::
+Output (a folder or URL: ``gs://…``, ``s3://…``; the tasks write the data files with pyarrow through fsspec and
+return their names, then the driver writes ``_metadata.json`` last — the commit, listing exactly those files; no
+rename, so it is atomic on object stores too)::
 
     OUTPUT/ngrams/part-*.parquet   ngram string, n int, month int, category string, role string, papers long
     OUTPUT/totals/part-*.parquet   month int, category string, papers long   (usable full texts)
     OUTPUT/_metadata.json          max_n, min_papers (cells with fewer papers were dropped), roles, source,
-                                   last_date (the newest v1 date of a usable full text)
+                                   last_date (the newest v1 date of a usable full text), files (the commit)
+
+Without ``_metadata.json`` the folder is a crashed run: nothing reads it, and the next run into it replaces it.
 
 ``uptake import-counts OUTPUT --db FOLDER`` makes it a counts corpus (:mod:`uptake.corpus._counts`).
 """
@@ -21,20 +25,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..sources import fsio
 from . import session
 from .trend import latest_rows
 
 ANY_ROLE = "*"
 NGRAM_SCHEMA = "ngram string, n int, month int, category string, role string"
 NO_CATEGORY = "(none)"
+#: Written last: the commit of a counts run.
+META_FILE = "_metadata.json"
 
 
 def ngram_batches(max_n: int) -> Callable[[Iterator[Any]], Iterator[Any]]:
@@ -80,40 +86,109 @@ def ngram_batches(max_n: int) -> Callable[[Iterator[Any]], Iterator[Any]]:
     return run
 
 
+def write_batches(output: str, sub: str, storage_options: Mapping[str, Any] | None
+                  ) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The ``mapInArrow`` function that writes a partition's rows to one Parquet file ``OUTPUT/SUB/part-….parquet``
+    (named by the task attempt) and returns ``(file, rows)``; an empty partition writes nothing."""
+    opts = dict(storage_options or {})
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        rel = f"{sub}/part-{ctx.partitionId() if ctx else 0:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        fs, root = fsio.filesystem(output, opts)
+        f = writer = None
+        rows = 0
+        try:
+            for b in batches:
+                if not b.num_rows:
+                    continue
+                if writer is None:
+                    f = fs.open(fsio.join(root, rel), "wb")
+                    writer = pq.ParquetWriter(f, b.schema)
+                writer.write_batch(b)
+                rows += b.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+            if f is not None:
+                f.close()
+        if rows:
+            yield pa.RecordBatch.from_pydict({"file": [rel], "rows": [rows]},
+                                             schema=pa.schema([("file", pa.string()), ("rows", pa.int64())]))
+
+    return run
+
+
+def _write(df: Any, output: str, sub: str, arrow_schema: Any, fs: Any, root: str,
+           storage_options: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Write ``df`` under ``OUTPUT/SUB/``; the files written, as the commit lists them."""
+    import pyarrow.parquet as pq
+
+    got = df.mapInArrow(write_batches(output, sub, storage_options), "file string, rows long").collect()
+    files = sorted(({"path": r["file"], "rows": int(r["rows"])} for r in got), key=lambda d: d["path"])
+    if not files:  # no rows at all: one empty file keeps the schema for readers
+        rel = f"{sub}/part-empty-{uuid.uuid4().hex[:8]}.parquet"
+        with fs.open(fsio.join(root, rel), "wb") as f:
+            pq.write_table(arrow_schema.empty_table(), f)
+        files = [{"path": rel, "rows": 0}]
+    return files
+
+
+def _prepare(fs: Any, root: str, output: str) -> None:
+    """Refuse a finished output; clear a crashed one (``ngrams/``, ``totals/`` without ``_metadata.json``)."""
+    if not fs.exists(root):
+        return
+    if fs.isfile(root) or fs.exists(fsio.join(root, META_FILE)):
+        raise UsageError(f"{output} exists: counts are written to a new folder")
+    entries = {fsio.basename(str(e)) for e in fs.ls(root, detail=False)}
+    if entries - {"ngrams", "totals"}:
+        raise UsageError(f"{output} exists and holds other things than an unfinished counts run: give a new folder")
+    for e in ("ngrams", "totals"):
+        if fs.exists(fsio.join(root, e)):
+            fs.rm(fsio.join(root, e), recursive=True)
+
+
 def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, min_papers: int = 1,
-               master: str | None = None, spark: Any = None) -> dict[str, Any]:
-    """Count n-grams of the extracted full texts at ``input_path`` into ``output`` (which must not exist)."""
+               master: str | None = None, spark: Any = None,
+               storage_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Count n-grams of the extracted full texts at ``input_path`` into ``output`` (a new folder or URL)."""
+    import pyarrow as pa
     from pyspark.sql import functions as F
 
     if not 1 <= max_n <= 5:
         raise UsageError("--max-n must be between 1 and 5")
     if min_papers < 1:
         raise UsageError("--min-papers must be 1 or more")
-    out = Path(output)
-    if out.exists():
-        raise UsageError(f"{out} exists: counts are written to a new folder")
+    opts = dict(storage_options or {})
+    fs, root = fsio.filesystem(output, opts, what="--output")
+    _prepare(fs, root, str(output))
+    in_fs, in_root = fsio.filesystem(input_path, opts, what="--input")
     t0 = time.perf_counter()
     spark = spark or session(master, app="uptake counts")
-    rows = latest_rows(spark, input_path)
+    rows = latest_rows(spark, input_path, opts)
     usable = rows.where((F.col("status") != "failed") & F.col("month").isNotNull()).select(
         "month", "categories", "title", "paragraphs")
-    tmp = out.with_name(out.name + "._tmp-" + uuid.uuid4().hex[:8])
-    try:
-        grams = usable.mapInArrow(ngram_batches(max_n), NGRAM_SCHEMA)
-        cells = grams.groupBy("ngram", "n", "month", "category", "role").agg(F.count(F.lit(1)).alias("papers"))
-        cells.where(F.col("papers") >= min_papers).write.parquet(str(tmp / "ngrams"))
-        cat = F.when(F.size("categories") > 0, F.element_at("categories", 1)).otherwise(F.lit(NO_CATEGORY))
-        usable.groupBy(F.col("month"), cat.alias("category")).agg(F.count(F.lit(1)).alias("papers")) \
-            .write.parquet(str(tmp / "totals"))
-        last = rows.where(F.col("status") != "failed").agg(F.max("published").alias("d")).collect()[0]["d"]
-        meta = {"format": "uptake-counts/1", "last_date": last.isoformat() if last else None, "max_n": max_n,
-                "min_papers": min_papers,
-                "pruning": f"cells (n-gram, month, category, role) with fewer than {min_papers} papers are left out",
-                "roles": "query roles and '*' (any role but use)", "case": "folded", "category": "primary",
-                "source": str(Path(input_path).resolve())}
-        (tmp / "_metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return {**meta, "output": str(out), "seconds": round(time.perf_counter() - t0, 3)}
+    out_url = fsio.url_of(fs, root)
+    grams = usable.mapInArrow(ngram_batches(max_n), NGRAM_SCHEMA)
+    cells = grams.groupBy("ngram", "n", "month", "category", "role").agg(F.count(F.lit(1)).alias("papers"))
+    ngram_files = _write(cells.where(F.col("papers") >= min_papers), out_url, "ngrams",
+                         pa.schema([("ngram", pa.string()), ("n", pa.int32()), ("month", pa.int32()),
+                                    ("category", pa.string()), ("role", pa.string()), ("papers", pa.int64())]),
+                         fs, root, opts)
+    cat = F.when(F.size("categories") > 0, F.element_at("categories", 1)).otherwise(F.lit(NO_CATEGORY))
+    totals = usable.groupBy(F.col("month"), cat.alias("category")).agg(F.count(F.lit(1)).alias("papers"))
+    total_files = _write(totals, out_url, "totals", pa.schema([("month", pa.int32()), ("category", pa.string()),
+                                                               ("papers", pa.int64())]), fs, root, opts)
+    last = rows.where(F.col("status") != "failed").agg(F.max("published").alias("d")).collect()[0]["d"]
+    meta = {"format": "uptake-counts/1", "last_date": last.isoformat() if last else None, "max_n": max_n,
+            "min_papers": min_papers,
+            "pruning": f"cells (n-gram, month, category, role) with fewer than {min_papers} papers are left out",
+            "roles": "query roles and '*' (any role but use)", "case": "folded", "category": "primary",
+            "source": os.path.realpath(in_root) if isinstance(in_fs, fsio.LocalFS) else fsio.url_of(in_fs, in_root)}
+    commit = {**meta, "files": {"ngrams": ngram_files, "totals": total_files}}
+    fs.pipe(fsio.join(root, META_FILE), (json.dumps(commit, indent=1) + "\n").encode())  # the commit, last
+    return {**meta, "output": str(output), "seconds": round(time.perf_counter() - t0, 3)}

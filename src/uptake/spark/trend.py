@@ -15,7 +15,7 @@ newest run's row, as importing the runs oldest first would leave it), status ok 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,24 +77,63 @@ def count_batches(plans_bc: Any, categories: tuple[str, ...]) -> Callable[[Itera
     return run
 
 
-def latest_rows(spark: Any, path: str | Path) -> Any:
-    """One row per paper id (the newest run's), rejected input lines left out."""
+#: The columns trend and counts read, and their Spark schema (plus the run and the file of each row).
+READ_COLUMNS = ("id", "status", "month", "published", "categories", "title", "paragraphs")
+READ_SCHEMA = ("id string, status string, month int, published date, categories array<string>, title string, "
+               "paragraphs array<struct<role:string,section:string,text:string,cites:array<string>>>, "
+               "run string, _file string")
+
+
+def read_batches(storage_options: Mapping[str, Any] | None) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The ``mapInArrow`` function: batches of (file URL, run) → the file's rows (pyarrow through fsspec)."""
+    opts = dict(storage_options or {})
+
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..sources import fsio
+        from ..sources.fulltext_parquet import SCHEMA
+
+        target = pa.schema([SCHEMA.field(c) for c in READ_COLUMNS])
+        for batch in batches:
+            for url, run_name in zip(batch.column("file").to_pylist(), batch.column("run").to_pylist(), strict=True):
+                fs, path = fsio.filesystem(url, opts)
+                with fs.open(path, "rb") as f:
+                    for b in pq.ParquetFile(f).iter_batches(batch_size=64, columns=list(READ_COLUMNS)):
+                        t = pa.Table.from_batches([b]).select(list(READ_COLUMNS)).cast(target)
+                        t = t.append_column("run", pa.array([run_name] * t.num_rows, pa.string()))
+                        t = t.append_column("_file", pa.array([url] * t.num_rows, pa.string()))
+                        yield from t.to_batches()
+
+    return run
+
+
+def latest_rows(spark: Any, path: str | Path, storage_options: Mapping[str, Any] | None = None) -> Any:
+    """One row per paper id (the newest run's), rejected input lines left out, of the committed runs at ``path``
+    (a folder or URL ``uptake spark extract`` wrote, or one Parquet file)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    p = Path(path)
-    if not p.exists():
-        raise SourceNotFoundError(f"{p} does not exist; give the folder `uptake spark extract` wrote")
-    df = spark.read.parquet(str(p))
-    if "run" not in df.columns:
-        df = df.withColumn("run", F.lit(""))
-    df = df.where(F.col("status") != REJECTED).withColumn("_file", F.input_file_name())
+    from ..sources import fsio
+    from ..sources.fulltext_parquet import parquet_files
+
+    fs, root = fsio.filesystem(path, storage_options, what="--input")
+    if not fs.exists(root):
+        raise SourceNotFoundError(f"{path} does not exist; give the folder `uptake spark extract` wrote")
+    files = [(fsio.url_of(f_fs, f), run) for f_fs, f, run in parquet_files([path], storage_options)]
+    if not files:
+        raise NoCorpusError(f"{path} holds no committed full texts (no run of `uptake spark extract` finished)")
+    listing = spark.sparkContext.parallelize(files, numSlices=len(files)).toDF("file string, run string")
+    df = listing.mapInArrow(read_batches(storage_options), READ_SCHEMA)
+    df = df.where(F.col("status") != REJECTED)
     w = Window.partitionBy("id").orderBy(F.col("run").desc(), F.col("_file").desc())
     return df.withColumn("_rank", F.row_number().over(w)).where(F.col("_rank") == 1).drop("_rank")
 
 
 def spark_trend(query: str | Query, input_path: str | Path, *, scope: Scope | None = None,
-                measure: Measure = "share", smooth: int = 1, master: str | None = None, spark: Any = None) -> Trend:
+                measure: Measure = "share", smooth: int = 1, master: str | None = None, spark: Any = None,
+                storage_options: Mapping[str, Any] | None = None) -> Trend:
     """The full-text trend of ``query`` over extracted Parquet, counted on Spark."""
     from pyspark.sql import functions as F
 
@@ -102,7 +141,7 @@ def spark_trend(query: str | Query, input_path: str | Path, *, scope: Scope | No
     parsed = query if isinstance(query, Query) else parse_query(query)
     q = prepare_fulltext_query(parsed, sc)
     spark = spark or session(master, app="uptake trend")
-    rows = latest_rows(spark, input_path).cache()
+    rows = latest_rows(spark, input_path, storage_options).cache()
     try:
         head = rows.select(
             F.min(F.when(F.col("status") != "failed", F.col("month"))).alias("first"),
