@@ -149,6 +149,24 @@ def test_fulltext_import_of_a_url_equals_local_extract(tmp_path: Path, out: str)
     assert len(ha) == 12 and ha == hb
 
 
+def test_part_glob_under_an_output_reads_its_committed_files(tmp_path: Path, out: str) -> None:
+    """The issue's form ``uptake fulltext import OUTPUT/part-*.parquet``: the data files live in run=…/period=…/
+    below OUTPUT, so the glob is matched against the committed files' names, never against uncommitted ones."""
+    from uptake.spark.extract import expand_inputs
+
+    tars = bulk_tars(tmp_path / "src")
+    inputs = expand_inputs([str(tmp_path / "src")], "eprints")
+    _layout(out)
+    _run_tasks(inputs, out, "run=20260103T000000Z-crashed")  # written, never committed
+    _commit(inputs, out, "run=20260104T000000Z-a", _run_tasks(inputs, out, "run=20260104T000000Z-a"))
+    fs, root = fsio.filesystem(out)
+    committed = [f for _run, f in output_files(fs, root)]
+    assert [f for _fs, f, _run in parquet_files([f"{out}/part-*.parquet"])] == committed
+    assert parquet_files([f"{out}/nothing-*.parquet"]) == []
+    want = sorted(read_eprints(tars), key=lambda t: t.id)
+    assert sorted(read_parquet_fulltexts([f"{out}/part-*.parquet"]), key=lambda t: t.id) == want
+
+
 def test_rename_layout_and_hand_written_folders_stay_readable(tmp_path: Path, out: str) -> None:
     """Outputs committed by rename (``run=…/_done``) are read whole, also next to committed runs; folders without
     the layout file are read whole; an uncommitted run next to them is not."""

@@ -208,12 +208,26 @@ def parquet_files(paths: Iterable[str | Path], storage_options: Mapping[str, Any
             out += [(fs, f, run) for run, f in output_files(fs, root)]
         elif fs.isfile(root):
             out.append((fs, root, _run_of(root)))
+        elif any(c in root for c in "*?[") and _committed_glob(fs, root) is not None:
+            out += _committed_glob(fs, root) or []
         elif fsio.is_url(str(path)) and any(c in root for c in "*?["):
             out += [(fs, f, _run_of(f)) for f in fs.glob(root)]
         else:
             raise SourceNotFoundError(f"{path} does not exist; give Parquet files or the folder `uptake spark extract` "
                                       f"wrote")
     return out
+
+
+def _committed_glob(fs: Any, pattern: str) -> list[tuple[Any, str, str]] | None:
+    """For ``OUTPUT/part-*.parquet`` where OUTPUT is a folder ``spark extract`` wrote: its committed data files
+    whose names match (they live in ``run=…/period=…/`` below it; a plain glob would find none, or uncommitted
+    ones). None when the folder part is not such an output."""
+    import fnmatch
+
+    folder, _, name = pattern.rpartition("/")
+    if not folder or any(c in folder for c in "*?[") or not fs.isdir(folder) or not is_committed_layout(fs, folder):
+        return None
+    return [(fs, f, run) for run, f in output_files(fs, folder) if fnmatch.fnmatchcase(fsio.basename(f), name)]
 
 
 def read_parquet_fulltexts(paths: Sequence[str | Path], storage_options: Mapping[str, Any] | None = None,
