@@ -149,6 +149,38 @@ def test_fulltext_import_of_a_url_equals_local_extract(tmp_path: Path, out: str)
     assert len(ha) == 12 and ha == hb
 
 
+def test_a_run_without_resume_replaces_the_output_at_its_commit(tmp_path: Path, out: str) -> None:
+    """Re-running a job over the same input replaces its output atomically: until the new run's commit object is
+    written, readers read the old runs whole; from then on the new run only; clean-up then removes the old."""
+    from uptake.spark.extract import build_manifest, cleanup, expand_inputs, write_commit
+
+    tars = bulk_tars(tmp_path / "src")
+    inputs = expand_inputs([str(tmp_path / "src")], "eprints")
+    fs, root = fsio.filesystem(out)
+    _layout(out)
+    old_a = _commit(inputs[:1], out, "run=20260105T000000Z-a", _run_tasks(inputs[:1], out, "run=20260105T000000Z-a"))
+    old_b = _commit(inputs[1:], out, "run=20260105T000001Z-b", _run_tasks(inputs[1:], out, "run=20260105T000001Z-b"))
+    before = [f for _run, f in output_files(fs, root)]
+    assert sorted(before) == sorted(fsio.join(root, f["path"]) for m in (old_a, old_b) for f in m["files"])
+
+    results = _run_tasks(inputs, out, "run=20260106T000000Z-new")  # written, not yet committed
+    assert [f for _run, f in output_files(fs, root)] == before
+    manifest = build_manifest("run=20260106T000000Z-new", "eprints", inputs, results,
+                              replaces=["run=20260105T000000Z-a", "run=20260105T000001Z-b"])
+    write_commit(fs, root, manifest)
+    after = [f for _run, f in output_files(fs, root)]
+    assert after == sorted(fsio.join(root, f["path"]) for f in manifest["files"])
+    assert not set(after) & set(before)
+    assert done_keys(fs, root) == {input_key(i) for i in inputs}
+    want = sorted(read_eprints(tars), key=lambda t: t.id)
+    assert sorted(read_parquet_fulltexts([out]), key=lambda t: t.id) == want
+
+    assert cleanup(fs, root) == len(before)
+    assert sorted(f for f in fs.find(root) if "/run=" in f and "/_commits/" not in f) == after
+    assert [fsio.basename(f) for f in fs.find(fsio.join(root, "_commits"))] == ["run=20260106T000000Z-new.json"]
+    assert sorted(read_parquet_fulltexts([out]), key=lambda t: t.id) == want
+
+
 def test_part_glob_under_an_output_reads_its_committed_files(tmp_path: Path, out: str) -> None:
     """The issue's form ``uptake fulltext import OUTPUT/part-*.parquet``: the data files live in run=…/period=…/
     below OUTPUT, so the glob is matched against the committed files' names, never against uncommitted ones."""

@@ -94,3 +94,30 @@ def test_counts_corpus_refusals(counted: tuple[Path, Path, Path], query: str, op
     assert why in capsys.readouterr().err
     assert main(["papers", "GRPO", "--text", "full", "--db", str(cdb)]) == 2
     assert "n-gram counts, not papers" in capsys.readouterr().err
+
+
+def test_running_again_replaces_the_counts_at_the_new_commit(counted: tuple[Path, Path, Path],
+                                                             tmp_path: Path) -> None:
+    """A second run into a finished output replaces it: the new ``_metadata.json`` lists only the new files, the
+    old ones are gone, and the rows are the first run's cells with at least --min-papers papers."""
+    import shutil
+
+    _, out, _ = counted
+    again = tmp_path / "counts"
+    shutil.copytree(out, again)
+    (again / "ngrams" / "part-stray-crashed.parquet").write_bytes(b"a crashed run's file")  # never listed
+    assert main(["spark", "counts", "--input", str(json.loads((out / "_metadata.json").read_text())["source"]),
+                 "--output", str(again), "--max-n", "3", "--min-papers", "2", "--master", MASTER, *CONF_ARGS]) == 0
+    meta = json.loads((again / "_metadata.json").read_text())
+    assert meta["min_papers"] == 2
+    listed = {f["path"] for group in meta["files"].values() for f in group}
+    on_disk = {str(f.relative_to(again)) for f in again.rglob("*.parquet")}
+    assert on_disk == listed
+    old = {str(f.relative_to(out)) for f in out.rglob("*.parquet")}
+    assert not listed & old
+
+    def cells(folder: Path, files: set[str]) -> set[tuple[Any, ...]]:
+        rows = [r for f in sorted(files) if f.startswith("ngrams/") for r in pq.read_table(folder / f).to_pylist()]
+        return {(r["ngram"], r["n"], r["month"], r["category"], r["role"], r["papers"]) for r in rows}
+
+    assert cells(again, listed) == {c for c in cells(out, old) if c[-1] >= 2}

@@ -75,7 +75,6 @@ def test_eprints_spark_then_import_equals_local_extract(tmp_path: Path, spark: A
     # resume: nothing left to do; a new input is extracted alone, in a run of its own
     assert main(["spark", "extract", "--input", str(src), "--output", str(out), "--resume", *SPARK]) == 0
     assert len(list(out.glob("run=*"))) == 1
-    assert main(["spark", "extract", "--input", str(src), "--output", str(out), *SPARK]) == 2  # no --resume
     bad = tmp_path / "more"
     bad.mkdir()
     (bad / "2401.00001.gz").write_bytes(b"\x1f\x8b this is no gzip")
@@ -86,6 +85,12 @@ def test_eprints_spark_then_import_equals_local_extract(tmp_path: Path, spark: A
     new = [t for t in read_parquet_fulltexts([out]) if t.id.startswith("2401.")]
     assert sorted((t.id, t.status) for t in new) == [("2401.00001", "failed"), ("2401.00002", "failed")]
     assert all(t.problems for t in new)
+
+    # run again without --resume: the new run replaces both earlier runs at its commit, and they are cleaned up
+    assert main(["spark", "extract", "--input", str(src), "--output", str(out), *SPARK]) == 0
+    assert len(list(out.glob("run=*"))) == 1 and len(list((out / "_commits").glob("run=*.json"))) == 1
+    assert sorted(read_parquet_fulltexts([out]), key=lambda t: t.id) == sorted(read_eprints([src]),
+                                                                               key=lambda t: t.id)
 
 
 def test_unarxive_spark_then_import_equals_import(tmp_path: Path, spark: Any) -> None:

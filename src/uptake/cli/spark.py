@@ -40,14 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         description="Extract every input file (an e-print, a bulk arXiv_src_*.tar, a folder of "
                         "them, a glob; or unarXive .jsonl(.gz) with --format unarxive) on Spark into OUTPUT/run=…/"
                         "period=YYYY-MM/*.parquet, one row per paper with its section-tagged paragraphs. A run "
-                        "appears whole when it succeeds (OUTPUT/_commits/run=….json, written last, lists its files); "
-                        "--resume skips inputs a previous run finished.")
+                        "appears whole when it succeeds (OUTPUT/_commits/run=….json, written last, lists its files). "
+                        "Run again without --resume, it replaces OUTPUT's earlier runs at that commit (readers see "
+                        "the old output until then); --resume adds to them, skipping inputs a previous run finished.")
     q.add_argument("--input", "-i", nargs="+", required=True, metavar="PATH",
                    help="files, folders or globs; or URLs of them (s3a:// s3:// gs://, quoted)")
     q.add_argument("--output", "-o", required=True, metavar="DIR", help="a folder or URL (s3:// gs://)")
     q.add_argument("--format", dest="input_format", choices=["eprints", "unarxive"], default="eprints",
                    help="what the inputs are (default eprints)")
-    q.add_argument("--resume", action="store_true", help="add to OUTPUT, skipping inputs already done")
+    q.add_argument("--resume", action="store_true",
+                   help="add to OUTPUT, skipping inputs already done (without it, a new run replaces OUTPUT's runs)")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     q.set_defaults(handler=cmd_extract)
 
@@ -137,6 +139,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             f"[bold]Extracted[/] {report.inputs:,} input file(s) into {report.output}"
             + (f" ({report.run})" if report.run else " (nothing to do)")
             + (f"; {report.skipped:,} done before, skipped" if report.skipped else "")
+            + (f"; replaced the {report.replaced:,} earlier run(s)" if report.replaced and report.run else "")
             + f"\n  ok {st.get('ok', 0):,} · partial {st.get('partial', 0):,} · failed {st.get('failed', 0):,}"
             + (f" · rejected lines {st['rejected']:,}" if st.get("rejected") else "")
             + f" · {report.seconds:.1f} s")

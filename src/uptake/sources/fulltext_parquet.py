@@ -121,8 +121,7 @@ def commit_path(root: str, run: str) -> str:
     return fsio.join(root, COMMITS, f"{run}.json")
 
 
-def run_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
-    """The manifests of the committed runs in the output folder ``root``, oldest run first."""
+def _all_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
     folder = fsio.join(root, COMMITS)
     if not fsio.fresh(fs).isdir(folder):
         return []
@@ -134,9 +133,25 @@ def run_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda m: str(m["run"]))
 
 
+def replaced_runs(fs: Any, root: str) -> set[str]:
+    """Runs a later committed run replaced (a run made without ``--resume`` replaces every run before it)."""
+    return {str(r) for m in _all_manifests(fs, root) for r in m.get("replaces", ())}
+
+
+def run_manifests(fs: Any, root: str) -> list[dict[str, Any]]:
+    """The manifests of the committed runs in the output folder ``root`` that no later run replaced, oldest
+    run first."""
+    manifests = _all_manifests(fs, root)
+    gone = {str(r) for m in manifests for r in m.get("replaces", ())}
+    return [m for m in manifests if str(m["run"]) not in gone]
+
+
 def legacy_runs(fs: Any, root: str) -> list[str]:
-    """Runs committed by renaming (the layout before commit objects): ``run=…`` folders holding ``_done``."""
-    return sorted(d.rstrip("/").split("/")[-2] for d in fs.glob(fsio.join(root, "run=*", "_done")))
+    """Runs committed by renaming (the layout before commit objects): ``run=…`` folders holding ``_done``,
+    unless a later committed run replaced them."""
+    found = sorted(d.rstrip("/").split("/")[-2] for d in fs.glob(fsio.join(root, "run=*", "_done")))
+    gone = replaced_runs(fs, root) if found else set()
+    return [r for r in found if r not in gone]
 
 
 def input_key(path: str) -> str:
@@ -147,7 +162,9 @@ def input_key(path: str) -> str:
 def done_keys(fs: Any, root: str) -> set[str]:
     """Keys of the inputs finished by committed runs (what ``--resume`` skips)."""
     keys = {str(i["key"]) for m in run_manifests(fs, root) for i in m["inputs"]}
-    return keys | {fsio.basename(f) for f in fs.glob(fsio.join(root, "run=*", "_done", "*"))}
+    for run in legacy_runs(fs, root):
+        keys |= {fsio.basename(f) for f in fs.glob(fsio.join(root, run, "_done", "*"))}
+    return keys
 
 
 def is_committed_layout(fs: Any, root: str) -> bool:

@@ -17,6 +17,8 @@ rename, so it is atomic on object stores too)::
                                    last_date (the newest v1 date of a usable full text), files (the commit)
 
 Without ``_metadata.json`` the folder is a crashed run: nothing reads it, and the next run into it replaces it.
+Running again into a finished output replaces it at the new ``_metadata.json``: readers see the old counts whole
+until then, the new ones after; the old files are deleted next.
 
 ``uptake import-counts OUTPUT --db FOLDER`` makes it a counts corpus (:mod:`uptake.corpus._counts`).
 """
@@ -138,18 +140,36 @@ def _write(df: Any, output: str, sub: str, arrow_schema: Any, fs: Any, root: str
     return files
 
 
-def _prepare(fs: Any, root: str, output: str) -> None:
-    """Refuse a finished output; clear a crashed one (``ngrams/``, ``totals/`` without ``_metadata.json``)."""
+def _prepare(fs: Any, root: str, output: str) -> list[str]:
+    """Make ``root`` ready for a run; returns the files of the finished output a new commit will replace.
+
+    Files no commit lists (a crashed run's) are removed now: nothing reads them. The finished output's own files
+    stay until the new ``_metadata.json`` is written, so readers see the old counts whole until that moment."""
     if not fs.exists(root):
-        return
-    if fs.isfile(root) or fs.exists(fsio.join(root, META_FILE)):
-        raise UsageError(f"{output} exists: counts are written to a new folder")
+        return []
+    if fs.isfile(root):
+        raise UsageError(f"{output} is a file: give a folder for the counts")
     entries = {fsio.basename(str(e)) for e in fs.ls(root, detail=False)}
-    if entries - {"ngrams", "totals"}:
-        raise UsageError(f"{output} exists and holds other things than an unfinished counts run: give a new folder")
+    if entries - {"ngrams", "totals", META_FILE}:
+        raise UsageError(f"{output} holds other things than a counts run: give a new folder")
+    listed = _listed(fs, root)
     for e in ("ngrams", "totals"):
-        if fs.exists(fsio.join(root, e)):
-            fs.rm(fsio.join(root, e), recursive=True)
+        for f in (fs.find(fsio.join(root, e)) if fs.exists(fsio.join(root, e)) else []):
+            if fsio.relative(f, root) not in listed:
+                fs.rm(f)
+    return sorted(listed)
+
+
+def _listed(fs: Any, root: str) -> set[str]:
+    """The data files (relative to ``root``) the committed ``_metadata.json`` lists; none without one."""
+    meta = fsio.join(root, META_FILE)
+    if not fs.exists(meta):
+        return set()
+    try:
+        files = json.loads(fs.cat(meta)).get("files") or {}
+    except ValueError as exc:
+        raise UsageError(f"{meta} is not a counts commit ({exc}): give a new folder") from None
+    return {str(f["path"]) for group in files.values() for f in group}
 
 
 def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, min_papers: int = 1,
@@ -165,7 +185,7 @@ def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, mi
         raise UsageError("--min-papers must be 1 or more")
     opts = dict(storage_options or {})
     fs, root = fsio.filesystem(output, opts, what="--output")
-    _prepare(fs, root, str(output))
+    replaced = _prepare(fs, root, str(output))
     in_fs, in_root = fsio.filesystem(input_path, opts, what="--input")
     t0 = time.perf_counter()
     spark = spark or session(master, app="uptake counts")
@@ -191,4 +211,9 @@ def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, mi
             "source": os.path.realpath(in_root) if isinstance(in_fs, fsio.LocalFS) else fsio.url_of(in_fs, in_root)}
     commit = {**meta, "files": {"ngrams": ngram_files, "totals": total_files}}
     fs.pipe(fsio.join(root, META_FILE), (json.dumps(commit, indent=1) + "\n").encode())  # the commit, last
+    for rel in replaced:  # the replaced counts' files: nothing lists them any more (best effort)
+        try:
+            fs.rm(fsio.join(root, rel))
+        except Exception:  # noqa: BLE001 - a file left behind is never read
+            continue
     return {**meta, "output": str(output), "seconds": round(time.perf_counter() - t0, 3)}

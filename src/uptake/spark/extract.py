@@ -56,6 +56,7 @@ from ..sources.fulltext_parquet import (
     input_key,
     is_committed_layout,
     legacy_runs,
+    replaced_runs,
     output_files,
     run_manifests,
     to_batch,
@@ -95,10 +96,12 @@ class ExtractReport:
     seconds: float = 0.0
     files: int = 0
     cleaned: int = 0
+    replaced: int = 0  # earlier runs this run replaced (a run without --resume replaces them all)
 
     def as_dict(self) -> dict[str, Any]:
         return {"output": self.output, "run": self.run, "inputs": self.inputs, "skipped_done": self.skipped,
-                "statuses": dict(self.statuses), "files": self.files, "seconds": round(self.seconds, 3)}
+                "replaced_runs": self.replaced, "statuses": dict(self.statuses), "files": self.files,
+                "seconds": round(self.seconds, 3)}
 
 
 def expand_inputs(patterns: Sequence[str], fmt: str, storage_options: Mapping[str, Any] | None = None) -> list[str]:
@@ -239,8 +242,10 @@ def extract_batches(fmt: str, output: str, run: str, storage_options: Mapping[st
     return run_task
 
 
-def build_manifest(run_id: str, fmt: str, todo: Sequence[str], results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The commit object of a run from what its tasks returned (rows of :data:`RESULT_SCHEMA`)."""
+def build_manifest(run_id: str, fmt: str, todo: Sequence[str], results: Sequence[Mapping[str, Any]], *,
+                   replaces: Sequence[str] = ()) -> dict[str, Any]:
+    """The commit object of a run from what its tasks returned (rows of :data:`RESULT_SCHEMA`); ``replaces``
+    names the earlier runs it supersedes (all of them when the job ran without ``--resume``)."""
     statuses: Counter[str] = Counter()
     per_input: dict[str, dict[str, Any]] = {}
     data: list[dict[str, Any]] = []
@@ -257,7 +262,8 @@ def build_manifest(run_id: str, fmt: str, todo: Sequence[str], results: Sequence
         raise RuntimeError(f"no result for {len(missing)} input(s), e.g. {missing[0]}; nothing committed")
     return {"format": RUN_FORMAT, "run": run_id, "committed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "input_format": fmt, "inputs": [per_input[f] for f in todo],
-            "files": sorted(data, key=lambda d: d["path"]), "statuses": dict(sorted(statuses.items()))}
+            "files": sorted(data, key=lambda d: d["path"]), "statuses": dict(sorted(statuses.items())),
+            "replaces": list(replaces)}
 
 
 def write_commit(fs: Any, root: str, manifest: dict[str, Any]) -> None:
@@ -289,6 +295,12 @@ def cleanup(fs: Any, root: str) -> int:
                     gone += 1
         except Exception:  # noqa: BLE001 - as above
             continue
+    for name in replaced_runs(fs, root):  # a replaced run's files are gone: its commit object goes last
+        try:
+            if not fs.glob(fsio.join(root, name)):
+                fs.rm(commit_path(root, name))
+        except Exception:  # noqa: BLE001 - as above
+            continue
     return gone
 
 
@@ -312,12 +324,13 @@ def run_extract(inputs: Sequence[str], output: str | Path, *, fmt: str = "eprint
         if loose:  # Parquet not written by a committed run: it would become invisible here, and be cleaned up
             raise UsageError(f"{output} holds Parquet files that no extraction run committed (e.g. {loose[0]}): "
                              f"give another --output")
-    if runs and not resume:
-        raise UsageError(f"{output} already holds {len(runs)} extraction run(s): add --resume to extract only the "
-                         f"inputs not done yet, or choose another --output")
-    done = done_keys(fs, root) if runs else set()
+    # Without --resume the new run replaces every run before it, at its commit: until then readers read the old
+    # output whole, from then on the new one only (its manifest names the runs it replaces).
+    replaces = sorted(runs) if runs and not resume else []
+    done = done_keys(fs, root) if runs and resume else set()
     todo = [f for f in files if input_key(f) not in done]
-    report = ExtractReport(output=str(output), run=None, inputs=len(todo), skipped=len(files) - len(todo))
+    report = ExtractReport(output=str(output), run=None, inputs=len(todo), skipped=len(files) - len(todo),
+                           replaced=len(replaces))
     if not todo:
         report.seconds = time.perf_counter() - t0
         return report
@@ -330,7 +343,7 @@ def run_extract(inputs: Sequence[str], output: str | Path, *, fmt: str = "eprint
     out_url = fsio.url_of(fs, root)
     results = paths.mapInArrow(extract_batches(fmt, out_url, run_id, opts, os.environ.get(KILL_ONCE_ENV)),
                                RESULT_SCHEMA).collect()
-    manifest = build_manifest(run_id, fmt, todo, [r.asDict() for r in results])
+    manifest = build_manifest(run_id, fmt, todo, [r.asDict() for r in results], replaces=replaces)
     write_commit(fs, root, manifest)
     report.run = run_id
     report.files = len(manifest["files"])
