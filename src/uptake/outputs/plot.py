@@ -155,7 +155,7 @@ def plot_trend(trend: Trend, ax: Axes | None = None, *, title: str | None = None
 def caption_lines(fig: Any, text: str, *, fontsize: float, left: float = 0.01, right: float = 0.01) -> list[str]:
     """``text`` broken at spaces into lines that fit between ``left`` and ``right`` margins (fractions of the
     figure's width) at ``fontsize``, measured in the font the figure draws with (a count of characters does
-    not fit: a line of capitals and ``m``\ s is much wider than one of ``i``\ s)."""
+    not fit: a line of capitals and wide letters is much wider than one of narrow ones)."""
     from matplotlib.font_manager import FontProperties
 
     renderer = fig.canvas.get_renderer()

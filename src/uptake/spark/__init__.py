@@ -42,7 +42,13 @@ def session(master: str | None = None, *, app: str = "uptake", conf: dict[str, s
     """The active SparkSession, or a new one on ``master`` (default: whatever spark-submit set, else
     :data:`DEFAULT_MASTER`)."""
     require_spark()
+    import warnings
+
     from pyspark.sql import SparkSession
+
+    # PySpark warns about the installed pandas version whenever a job starts; uptake's jobs exchange Arrow batches,
+    # not pandas frames, and under spark-submit the warning would land in the job's output (stderr goes to stdout).
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
     active = SparkSession.getActiveSession()
     if active is not None:

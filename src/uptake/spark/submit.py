@@ -17,12 +17,16 @@ import os
 import zipfile
 from pathlib import Path
 
-LAUNCHER = '''"""Run an uptake Spark job under spark-submit: the arguments are those of `python -m uptake.spark`."""
+LAUNCHER = '''"""Run an uptake Spark job under spark-submit: the arguments are those of `python -m uptake.spark`
+(a leading `-m uptake.spark`, as in `spark-submit … $(uptake spark submit-args) -m uptake.spark JOB …`, is allowed)."""
 import sys
 
 from uptake.spark.__main__ import main
 
-sys.exit(main(sys.argv[1:]))
+args = sys.argv[1:]
+if args[:2] == ["-m", "uptake.spark"]:
+    args = args[2:]
+sys.exit(main(args))
 '''
 
 
