@@ -106,7 +106,8 @@ def one_run(src: Path, db: Path, idle: float, importtime: Path | None = None) ->
 
 
 def slowest_imports(log: Path, n: int = 25) -> list[tuple[int, int, str]]:
-    """(self µs, cumulative µs, module) of the top-level-most slow imports in a ``-X importtime`` log."""
+    """(self µs, cumulative µs, module) of the slowest imports in a ``-X importtime`` log (indented as nested),
+    after a first row holding the sum of every import's self time."""
     rows = []
     for line in log.read_text().splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -114,7 +115,7 @@ def slowest_imports(log: Path, n: int = 25) -> list[tuple[int, int, str]]:
             rows.append((int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2, m.group(4)))
     total = sum(r[0] for r in rows)
     top = sorted(rows, key=lambda r: -r[1])[:n]
-    return [(total, 0, "(all imports, self time summed)")] + [(s, c, "  " * d + name) for s, c, d, name in top]
+    return [(total, total, "(all imports: self times summed)")] + [(s, c, "  " * d + name) for s, c, d, name in top]
 
 
 def main(argv: list[str] | None = None) -> int:
