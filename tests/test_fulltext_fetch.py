@@ -352,16 +352,16 @@ def test_bulk_tarballs_from_a_folder_and_a_file_url(tmp_path: Path, monkeypatch:
     bulk_tar(src / "arXiv_src_2501_002.tar", {"2501/2501.00003.gz": HTML_PAGE, "2501/2501.01001.gz": b"junk"})
     (src / "notes.txt").write_text("not a tarball")
     extracted: list[str] = []
-    import uptake.fetch as fetch_mod
+    import uptake.sources.eprint as eprint_mod  # uptake.fetch imports it when a bulk fetch starts
 
-    real = fetch_mod.iter_bulk_tar
+    real = eprint_mod.iter_bulk_tar
 
     def spy(*a: Any, **kw: Any) -> Any:
         for ft in real(*a, **kw):
             extracted.append(ft.id)
             yield ft
 
-    monkeypatch.setattr(fetch_mod, "iter_bulk_tar", spy)
+    monkeypatch.setattr(eprint_mod, "iter_bulk_tar", spy)
     for where in (str(src), src.as_uri()):
         db = tmp_path / f"b{len(extracted)}.duckdb"
         store_papers(db, 4, other=2)  # paper 4 is in no tarball; the lattice ones are not wanted

@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import FetchError, SourceNotFoundError, UsageError
-from .fulltext import content_hash, month_for, write_fulltexts
 from .harvest import (
     DEFAULT_DELAY,
     DEFAULT_MAX_RETRIES,
@@ -52,13 +51,13 @@ from .harvest import (
 )
 from .index.fulltext import sync as sync_fulltext_index
 from .records import FullText
-from .sources.eprint import extract_eprint, iter_bulk_tar
 from .sources.fsio import filesystem
-from .sources.latex import Limits
 from .store import Store
 
 if TYPE_CHECKING:
     import httpx
+
+    from .sources.latex import Limits
 
 DEFAULT_BASE_URL = "https://arxiv.org/e-print"
 #: Papers in a row that exhaust their retries before the run stops (the server is down, not the paper).
@@ -169,6 +168,8 @@ class EprintClient:
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
         self.rng = rng or random.Random()
+        from .sources.latex import Limits  # the LaTeX reader: loaded when e-prints are fetched
+
         self.limits = limits or Limits()
         self.summary = summary or FetchSummary(source=self.base_url)
         self.note = note
@@ -274,6 +275,8 @@ class _Run:
             yield store
 
     def save(self, ft: FullText) -> None:
+        from .fulltext import content_hash, month_for, write_fulltexts  # pyarrow: only when something is saved
+
         with self.session() as store:
             counts = write_fulltexts(store, [(ft, month_for(ft), content_hash(ft))])
         s = self.summary
@@ -340,6 +343,8 @@ def fetch_fulltexts(
     run.note(f"{summary.to_fetch:,} to fetch; {summary.already:,} already stored")
     try:
         if source is not None:
+            from .sources.latex import Limits
+
             _from_bulk(run, todo, source, limits or Limits())
         elif todo:
             own = client is None
@@ -369,6 +374,8 @@ def _sync(run: _Run) -> None:
 
 
 def _from_http(run: _Run, todo: Sequence[str], http: EprintClient) -> None:
+    from .sources.eprint import extract_eprint
+
     in_a_row = 0
     for pid in todo:
         try:
@@ -416,6 +423,8 @@ def bulk_tarballs(source: str) -> list[tuple[str, Callable[[], Any]]]:
 
 
 def _from_bulk(run: _Run, todo: Sequence[str], source: str, limits: Limits) -> None:
+    from .sources.eprint import iter_bulk_tar
+
     tarballs = bulk_tarballs(source)
     if not tarballs:
         raise SourceNotFoundError(f"no arXiv_src_*.tar tarballs in {source}")

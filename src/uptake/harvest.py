@@ -29,7 +29,6 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import HarvestError, HarvestRefusedError, UsageError
-from .ingest import refresh_openness, sync_index, upsert
 from .records import Rejection
 from .sources.oai import METADATA_PREFIXES, MalformedResponse, OAIPage, OAIProtocolError, parse_list_records
 from .store import Store
@@ -213,6 +212,8 @@ class Harvester:
         if isinstance(self.store, Store):
             yield self.store
             return
+        from .ingest import refresh_openness  # the importers: loaded when a harvest writes, not by `uptake --help`
+
         store = Store.open(self.store, write=True, wait=self.lock_wait)
         try:
             refresh_openness(store)
@@ -413,6 +414,8 @@ class Harvester:
             state.update(token=None, in_progress=False)
         else:
             state.update(token=page.token, in_progress=True)
+        from .ingest import upsert
+
         with self._session() as store:
             store.begin()
             try:
@@ -514,6 +517,8 @@ def harvest(
 
 def _sync_index(store: Store | str | Path, wait: float) -> None:
     """Bring the term index up to date with the harvested pages, as an import does."""
+    from .ingest import sync_index
+
     if isinstance(store, Store):
         sync_index(store)
         return

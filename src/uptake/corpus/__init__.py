@@ -28,9 +28,6 @@ from ..deadline import NEVER, Deadline
 from ..errors import PeriodError, SourceNotFoundError, UnknownCategoryError, UsageError
 from ..index import (IndexReadError, TermIndex, index_dir, matching_docs, open_fresh, report_failure, trend_counts,
                      verified_index)
-from ..fulltext import BATCH as FULLTEXT_BATCH
-from ..fulltext import FullTextSummary, read_eprints, read_structured, store_fulltexts
-from ..ingest import ProgressFn, import_files, resolve_inputs
 from ..sources.fsio import is_url
 from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
 from ..plans import SeriesPlan, any_series, uses_has
@@ -40,17 +37,16 @@ from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
 from ..query.plan import plan_query
 from ..records import HAS_KINDS, Fingerprint, ImportSummary
 from ..scope import Field, Scope, as_categories
-from ..sources import SourceFormat
 from ..store import Store, default_path
 from . import _counts, _fulltext
 from ._check import CheckReport as CheckReport
 from ._check import check as check
-from ._adoption import adoption
-from ._emerging import emerging
-from ._openness import openness_comparison, openness_table, paper_links
 from ._senses import has_senses, resolve_senses, senses
 
 if TYPE_CHECKING:
+    from ..fulltext import FullTextSummary
+    from ..ingest import ProgressFn
+    from ..sources import SourceFormat
     from ..analytics.adoption import AdoptionReport
     from ..analytics.emerging import EmergingReport
     from ..analytics.fulltext_openness import OpennessComparison
@@ -180,6 +176,8 @@ class Corpus:
         workers: int | None = None,
     ) -> ImportSummary:
         """Import record files (see :func:`uptake.ingest.import_files`)."""
+        from ..ingest import import_files, resolve_inputs  # the readers of every format: not needed to answer
+
         resolve_inputs(paths)  # a missing input must not leave an empty store behind
         with Store.open(self.path, write=True) as store:
             return import_files(store, paths, fmt=fmt, strict=strict, progress=progress, workers=workers)
@@ -390,9 +388,11 @@ class Corpus:
         missing = [str(p) for p in paths if not is_url(p) and not Path(p).exists()]
         if missing:  # before the store is opened (and created) for writing
             raise SourceNotFoundError(f"no such file: {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else ""))
+        from ..fulltext import BATCH, read_eprints, read_structured, store_fulltexts  # pyarrow, the LaTeX reader
+
         texts = read_structured(paths, storage_options) if kind == "structured" else read_eprints(paths)
         with Store.open(self.path, write=True) as store:
-            return store_fulltexts(store, texts, progress=progress, batch=batch or FULLTEXT_BATCH)
+            return store_fulltexts(store, texts, progress=progress, batch=batch or BATCH)
 
     def fulltext_status(self) -> FullTextStatus:
         """How many papers have full text, per month and category, and what failed and why."""
@@ -481,11 +481,15 @@ class Corpus:
         if by == "use":
             query = restrict_roles(query if isinstance(query, Query) else parse_query(query), ("use",))
             sc = sc.with_(text="full")
+        from ._adoption import adoption  # the analytics (fits, statistics) load when first asked for
+
         return adoption(self, query, scope=sc, introduced=introduced, origin=origin, with_senses=with_senses,
                         fits=fits)
 
     def emerging(self, **options: Any) -> EmergingReport:
         """Terms whose share rose from a baseline window to a recent one (see :mod:`uptake.analytics.emerging`)."""
+        from ._emerging import emerging
+
         return emerging(self, **options)
 
     def senses(self, term: str, **options: Any) -> SensesReport:
@@ -495,16 +499,22 @@ class Corpus:
     def openness(self, query: str | None = None, *, scope: Scope | None = None, **scope_keywords: Any,
                  ) -> OpennessTable:
         """Per period, the share of matching papers that link their own code, weights, data or demo."""
+        from ._openness import openness_table
+
         return openness_table(self, query, scope=scope or Scope.build(**scope_keywords))
 
     def openness_compare(self, query: str | None = None, *, scope: Scope | None = None, **scope_keywords: Any,
                          ) -> OpennessComparison:
         """On papers with a full text: per period, the shares flagged from abstracts vs from full texts, and the
         papers where they differ (see :mod:`uptake.analytics.fulltext_openness`)."""
+        from ._openness import openness_comparison
+
         return openness_comparison(self, query, scope=scope or Scope.build(**scope_keywords))
 
     def links(self, query: str, **options: Any) -> tuple[int, list[PaperLinks]]:
         """The papers behind a point (as :meth:`papers`) with their openness flags and stored links."""
+        from ._openness import paper_links
+
         return paper_links(self, query, **options)
 
     def fingerprint(self) -> Fingerprint:

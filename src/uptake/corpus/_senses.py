@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..analytics.senses import SenseAssignment, SenseRow, SensesReport, assign_senses, check_term, summarise
 from ..periods import parse_month
 from ..plans import Phrase
 from ..query.ast import And, Expr, Not, Or, Query, Series, Term, walk
@@ -20,6 +19,7 @@ from ..scope import as_categories
 from ..text import tokens
 
 if TYPE_CHECKING:
+    from ..analytics.senses import SenseAssignment, SenseRow, SensesReport
     from ..store import Store
     from . import Corpus
 
@@ -39,6 +39,8 @@ def senses(
 ) -> SensesReport:
     """Split the papers matching ``term`` (case-insensitively) by case variant, category, expansion use, and
     sense (the expansion each paper spells out, or inherits)."""
+    from ..analytics.senses import check_term, summarise  # loaded when senses are asked for, not by every trend
+
     toks_cf = check_term(term)
     match = Phrase(tuple(toks_cf), ("title", "abstract"), False)
     lo = parse_month(start, what="--from") if start else None
@@ -67,14 +69,16 @@ def has_senses(query: Query) -> bool:
 
 def assignment(store: Store, term: str) -> SenseAssignment:
     """The senses of the acronym ``term`` over the whole corpus, and the papers carrying each."""
+    from ..analytics.senses import SenseRow, assign_senses, check_term
+
     toks = check_term(term)
     rows = store.token_rows(Phrase(tuple(toks), ("title", "abstract"), False), columns=_COLUMNS)
-    return assign_senses(term, [_row(r) for r in rows])
+    return assign_senses(term, [_row(SenseRow, r) for r in rows])
 
 
-def _row(r: Sequence[Any]) -> SenseRow:
+def _row(row_type: type[SenseRow], r: Sequence[Any]) -> SenseRow:
     cats = r[3] or ()
-    return SenseRow(id=r[6], published=r[7], primary=r[8] or (cats[0] if cats else ""), title=r[4] or "",
+    return row_type(id=r[6], published=r[7], primary=r[8] or (cats[0] if cats else ""), title=r[4] or "",
                     abstract=r[5] or "", tok=r[2] or "")
 
 

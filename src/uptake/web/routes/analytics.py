@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi import Query as Q
 
-from ...analytics.emerging import parse_window
 from ...corpus import Corpus
 from .. import analytics as bridge
 from ..deps import Category, Filtered, Svc, at_most, blank, categories_of
@@ -52,6 +51,8 @@ async def api_adoption(svc: Svc, filters: Filtered, introduced: Month = None, or
             "default to the last 6 complete months (`recent`) against the 12 before (`baseline`). " + HEAVY)
 async def api_emerging(svc: Svc, recent: Window = None, baseline: Window = None, category: Category = [],  # noqa: B006
                        limit: Top = 20) -> JsonResponse:
+    from ...analytics.emerging import parse_window  # numpy: loaded when the list is first asked for
+
     for what, window in (("--recent", recent), ("--baseline", baseline)):
         if window:
             parse_window(window, what=what)  # the CLI's message at once, before queueing for the analytics worker
