@@ -12,14 +12,17 @@ from typing import Any
 from .errors import StrictImportError
 from .records import ImportSummary, Paper, Rejection
 from .sources import SourceFormat, read_records
-from .analytics.openness import OPENNESS_VERSION, detect
-from .store import Store, UpsertCounts
-from .text import folds_by_lower, token_string, token_strings
+from .sources.export import ExportColumns, read_export_columns
+from .analytics.openness import OPENNESS_VERSION, detect, may_find
+from .store import OPENNESS_COLUMNS, Store, UpsertCounts, stage_schema
+from .text import exact_token_strings, folded_token_strings, folds_by_lower, token_string, token_strings
 
 #: Called now and then with (file name, bytes read, file size, records read so far in that file).
 ProgressFn = Callable[[str, int, int, int], None]
 
 BATCH_SIZE = 5000
+#: Rows per transaction when an export is imported as columns (ids are unique there, so the split changes nothing).
+COLUMNAR_BATCH = 50_000
 #: Imports at least this large (bytes on disk) tokenise in worker processes when there are 2+ cores.
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
@@ -130,6 +133,13 @@ def import_files(
         for source in sources:
             name = str(source.path)
             summary.files.append(name)
+            if source.format == "parquet":
+                columns = read_export_columns(source.path)
+                if columns is not None:  # uptake's own export: no Paper per record (see _import_columns)
+                    writer.finish()
+                    _import_columns(store, columns, summary, own_transaction=not strict,
+                                    progress=progress, name=name, total_bytes=source.total_bytes)
+                    continue
             batch: list[Paper] = []
             read_in_file = 0
             for _location, item in source:
@@ -162,6 +172,98 @@ def import_files(
     writer.close()
     sync_index(store)
     return summary
+
+
+def _import_columns(store: Store, columns: ExportColumns, summary: ImportSummary, *, own_transaction: bool,
+                    progress: ProgressFn | None, name: str, total_bytes: int) -> None:
+    """Import an export file read as columns: the same rows, derived columns and counts as reading it record by
+    record, in batches of :data:`COLUMNAR_BATCH` rows, each committed on its own (unless ``--strict``).
+
+    Token strings come from the vectorised tokenizer (:func:`uptake.text.exact_token_strings`). Artifact flags
+    are taken from the file only where they are provably what :func:`~uptake.analytics.openness.detect` gives:
+    the file says they were detected with this uptake's rule version, and the row's content hash, recomputed
+    here from its fields, equals the one written beside the flags (so abstract and comments are the texts they
+    were detected on). Every other row is detected again, except those whose abstract and comments hold none
+    of the detector's hints (:func:`~uptake.analytics.openness.may_find`), which get the empty result.
+    """
+    table = columns.table
+    n = table.num_rows
+    for start in range(0, n, COLUMNAR_BATCH):
+        stop = min(n, start + COLUMNAR_BATCH)
+        stage = _stage_columns(columns, start, stop)
+        if own_transaction:
+            store.begin()
+            try:
+                counts = store.upsert_table(stage)
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
+        else:
+            counts = store.upsert_table(stage)
+        summary.read += stop - start
+        summary.inserted += counts.inserted
+        summary.updated += counts.updated
+        summary.unchanged += counts.unchanged
+        if progress is not None:
+            progress(name, total_bytes * stop // max(n, 1), total_bytes, stop)
+        _test_pause("columns-committed")
+
+
+def _stage_columns(columns: ExportColumns, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of an export as the store's stage table (:func:`uptake.store.stage_schema`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    part = columns.table.slice(start, stop - start)
+    cats = columns.categories[start:stop]
+    hashes = columns.hashes[start:stop]
+    flags = _openness_columns(columns, part, hashes, start, stop)
+    published = part.column("published")
+    month = pc.cast(pc.subtract(pc.add(pc.multiply(pc.year(published), 12), pc.month(published)), 1), pa.int32())
+    title, abstract = part.column("title"), part.column("abstract")
+    data = {
+        "id": part.column("id"), "title": title, "abstract": abstract, "categories": part.column("categories"),
+        "primary_category": pa.array([c[0] if c else None for c in cats], pa.string()),
+        "cat_str": pa.array([" " + " ".join(c) + " " for c in cats], pa.string()),
+        "published": published, "month": month, "updated": part.column("updated"), "authors": part.column("authors"),
+        "comments": part.column("comments"), "journal_ref": part.column("journal_ref"), "doi": part.column("doi"),
+        "source": part.column("source"), "content_hash": pa.array(hashes, pa.string()),
+        "title_tok": folded_token_strings(title), "abstract_tok": folded_token_strings(abstract),
+        "title_tok_cs": exact_token_strings(title), "abstract_tok_cs": exact_token_strings(abstract),
+        **flags,
+    }
+    schema = stage_schema()
+    return pa.Table.from_arrays([data[f.name] for f in schema], schema=schema)
+
+
+def _openness_columns(columns: ExportColumns, part: Any, hashes: list[str], start: int, stop: int) -> dict[str, Any]:
+    """The OPENNESS_COLUMNS of rows ``start:stop``: carried over where provably current, else detected."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = stop - start
+    values: dict[str, list[Any]] = {c: [False] * n for c in OPENNESS_COLUMNS}
+    values["links"] = [[] for _ in range(n)]
+    todo = pc.or_(may_find(part.column("abstract")), may_find(part.column("comments")))
+    if columns.carried is not None and columns.openness_version == OPENNESS_VERSION:
+        carried = columns.carried.slice(start, n)
+        same = pc.equal(carried.column("content_hash"), pa.array(hashes, pa.string()))
+        for c in OPENNESS_COLUMNS:
+            same = pc.and_(same, pc.is_valid(carried.column(c)))
+        same = pc.fill_null(same, False)
+        for c in OPENNESS_COLUMNS:
+            values[c] = carried.column(c).to_pylist()
+        todo = pc.and_(todo, pc.invert(same))  # rows whose flags are not proven are detected (or found empty)
+        for i in pc.indices_nonzero(pc.and_(pc.invert(same), pc.invert(todo))).to_pylist():
+            for c in OPENNESS_COLUMNS:
+                values[c][i] = [] if c == "links" else False
+    abstracts, comments = part.column("abstract"), part.column("comments")
+    for i in pc.indices_nonzero(todo).to_pylist():
+        found = openness_values(abstracts[i].as_py(), comments[i].as_py())
+        for c, v in zip(OPENNESS_COLUMNS, found, strict=True):
+            values[c][i] = v
+    return {c: pa.array(values[c], pa.list_(pa.string()) if c == "links" else pa.bool_()) for c in OPENNESS_COLUMNS}
 
 
 def _report(progress: ProgressFn | None, *args: Any) -> Callable[[], None] | None:

@@ -49,10 +49,14 @@ import bisect
 import itertools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..records import ARTIFACT_KINDS, HAS_KINDS
 from ..text import normalize
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Bumped whenever a change here could change which papers are flagged.
 OPENNESS_VERSION = "5"
@@ -713,6 +717,30 @@ def detect(abstract: str | None, comments: str | None = None) -> Openness:
             occurrences.extend(_occurrences(text, field))
         promises.extend(_promises_in(text))
     return Openness(links=tuple(_merge(occurrences)), promises=tuple(promises))
+
+
+def may_find(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """For each text of an Arrow string array, whether :func:`detect` could find anything in it.
+
+    False exactly where the text is ASCII, null or empty and holds none of the hints (``_LINK_HINTS``,
+    ``_PROMISE_HINTS``) :func:`detect` looks for before reading a field: such a field adds nothing, so a paper
+    whose abstract and comments are both False here gets the empty :class:`Openness`. For ASCII text, Arrow's
+    case-insensitive substring search is exactly ``hint in text.lower()``; any other text is True (left to
+    :func:`detect`, whose own test on ``str.lower`` may differ from a regex engine's case folding).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    filled = pc.fill_null(arr, "")
+    hinted = pc.match_substring_regex(filled, pattern=_HINT_RE2, ignore_case=True)
+    return pc.or_(hinted, pc.invert(pc.string_is_ascii(filled)))
+
+
+#: Every hint as one RE2 alternation of literals (see :func:`may_find`).
+_HINT_RE2 = "|".join(re.escape(h) for h in (*_LINK_HINTS, *_PROMISE_HINTS))
 
 # -- openness of the papers matching a query -------------------------------------------
 @dataclass(frozen=True)
