@@ -21,8 +21,9 @@ from .text import exact_token_strings, folded_token_strings, folds_by_lower, tok
 ProgressFn = Callable[[str, int, int, int], None]
 
 BATCH_SIZE = 5000
-#: Rows per transaction when an export is imported as columns (ids are unique there, so the split changes nothing).
-COLUMNAR_BATCH = 50_000
+#: Rows per transaction, at least, when exports are imported as columns (see _ColumnWriter). DuckDB writes an
+#: insert of a full row group (122,880 rows) straight into the file instead of through its write-ahead log.
+COLUMNAR_BATCH = 131_072
 #: Imports at least this large (bytes on disk) tokenise in worker processes when there are 2+ cores.
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
@@ -127,6 +128,7 @@ def import_files(
     summary = ImportSummary()
     refresh_openness(store)  # a store made by an older uptake gets its openness flags (re)computed once
     writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers)
+    column_writer = _ColumnWriter(store, summary, own_transaction=not strict, progress=progress)
     if strict:
         store.begin()
     try:
@@ -135,11 +137,11 @@ def import_files(
             summary.files.append(name)
             if source.format == "parquet":
                 columns = read_export_columns(source.path)
-                if columns is not None:  # uptake's own export: no Paper per record (see _import_columns)
-                    writer.finish()
-                    _import_columns(store, columns, summary, own_transaction=not strict,
-                                    progress=progress, name=name, total_bytes=source.total_bytes)
+                if columns is not None:  # uptake's own export: no Paper per record (see _ColumnWriter)
+                    writer.finish()  # earlier files' batches first: counts follow the order of the files
+                    column_writer.add(columns, name, source.total_bytes)
                     continue
+            column_writer.flush()
             batch: list[Paper] = []
             read_in_file = 0
             for _location, item in source:
@@ -160,6 +162,7 @@ def import_files(
                     batch = []
             writer.write(batch, _report(progress, name, source.total_bytes, source.total_bytes, read_in_file))
         writer.finish()
+        column_writer.flush()
         if strict:
             store.commit()
     except BaseException as exc:
@@ -174,10 +177,13 @@ def import_files(
     return summary
 
 
-def _import_columns(store: Store, columns: ExportColumns, summary: ImportSummary, *, own_transaction: bool,
-                    progress: ProgressFn | None, name: str, total_bytes: int) -> None:
-    """Import an export file read as columns: the same rows, derived columns and counts as reading it record by
-    record, in batches of :data:`COLUMNAR_BATCH` rows, each committed on its own (unless ``--strict``).
+class _ColumnWriter:
+    """Imports export files read as columns: the same rows, derived columns and counts as reading them record
+    by record, committed in transactions of at least :data:`COLUMNAR_BATCH` rows (one, with ``--strict``).
+
+    Rows of consecutive export files share a transaction as long as their ids are distinct (an id seen again
+    starts a new one), so each row is compared with the store as the files before it left it, exactly as
+    record by record; large transactions let DuckDB write its compressed blocks once.
 
     Token strings come from the vectorised tokenizer (:func:`uptake.text.exact_token_strings`). Artifact flags
     are taken from the file only where they are provably what :func:`~uptake.analytics.openness.detect` gives:
@@ -186,12 +192,40 @@ def _import_columns(store: Store, columns: ExportColumns, summary: ImportSummary
     were detected on). Every other row is detected again, except those whose abstract and comments hold none
     of the detector's hints (:func:`~uptake.analytics.openness.may_find`), which get the empty result.
     """
-    table = columns.table
-    n = table.num_rows
-    for start in range(0, n, COLUMNAR_BATCH):
-        stop = min(n, start + COLUMNAR_BATCH)
-        stage = _stage_columns(columns, start, stop)
-        if own_transaction:
+
+    def __init__(self, store: Store, summary: ImportSummary, *, own_transaction: bool,
+                 progress: ProgressFn | None) -> None:
+        self.store = store
+        self.summary = summary
+        self.own_transaction = own_transaction
+        self.progress = progress
+        self.pending: list[Any] = []
+        self.ids: set[str] = set()
+        self.rows = 0
+        self.done: list[tuple[str, int, int]] = []  # (file, size, rows) to report once committed
+
+    def add(self, columns: ExportColumns, name: str, total_bytes: int) -> None:
+        table = columns.table
+        ids = table.column("id").to_pylist()
+        if not self.ids.isdisjoint(ids):
+            self.flush()
+        for start in range(0, table.num_rows, COLUMNAR_BATCH):
+            stop = min(table.num_rows, start + COLUMNAR_BATCH)
+            self.pending.append(_stage_columns(columns, start, stop))
+            self.rows += stop - start
+        self.ids.update(ids)
+        self.done.append((name, total_bytes, table.num_rows))
+        if self.rows >= COLUMNAR_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        import pyarrow as pa
+
+        stage = pa.concat_tables(self.pending)
+        store = self.store
+        if self.own_transaction:
             store.begin()
             try:
                 counts = store.upsert_table(stage)
@@ -201,12 +235,14 @@ def _import_columns(store: Store, columns: ExportColumns, summary: ImportSummary
                 raise
         else:
             counts = store.upsert_table(stage)
-        summary.read += stop - start
-        summary.inserted += counts.inserted
-        summary.updated += counts.updated
-        summary.unchanged += counts.unchanged
-        if progress is not None:
-            progress(name, total_bytes * stop // max(n, 1), total_bytes, stop)
+        self.summary.read += stage.num_rows
+        self.summary.inserted += counts.inserted
+        self.summary.updated += counts.updated
+        self.summary.unchanged += counts.unchanged
+        if self.progress is not None:
+            for name, size, rows in self.done:
+                self.progress(name, size, size, rows)
+        self.pending, self.ids, self.rows, self.done = [], set(), 0, []
         _test_pause("columns-committed")
 
 

@@ -489,10 +489,11 @@ class Store(Reads, FullTexts):
         con = self._con
         con.register("_stage_arrow", stage)
         try:
+            # only the columns that decide read here: the texts go once, from the Arrow table into papers
             con.execute(
                 """
                 CREATE OR REPLACE TEMP TABLE _stage AS
-                SELECT s.*,
+                SELECT s.id,
                        CASE WHEN p.id IS NULL THEN 'insert'
                             WHEN s.updated > p.updated OR (s.updated = p.updated AND s.content_hash > p.content_hash)
                               OR p.deleted THEN 'update'
@@ -500,23 +501,22 @@ class Store(Reads, FullTexts):
                 FROM _stage_arrow s LEFT JOIN papers p ON p.id = s.id
                 """
             )
-        except BaseException:
+            counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
+            if counts.get("update"):
+                con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
+            if counts.get("insert") or counts.get("update"):
+                names = ", ".join(_STAGE_COLUMNS)
+                chosen = "" if not counts.get("keep") else " WHERE id IN (SELECT id FROM _stage WHERE action <> 'keep')"
+                con.execute(
+                    f"INSERT INTO papers (doc, {names}) "
+                    f"SELECT nextval('doc_seq'), {names} FROM _stage_arrow{chosen} ORDER BY id"
+                )
+            con.execute("DROP TABLE _stage")
+        finally:
             try:
                 con.unregister("_stage_arrow")
             except duckdb.Error:
                 pass  # an interrupted query aborted the transaction; the original error says why
-            raise
-        con.unregister("_stage_arrow")
-        counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
-        if counts.get("update"):
-            con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
-        if counts.get("insert") or counts.get("update"):
-            names = ", ".join(_STAGE_COLUMNS)
-            con.execute(
-                f"INSERT INTO papers (doc, {names}) "
-                f"SELECT nextval('doc_seq'), {names} FROM _stage WHERE action <> 'keep' ORDER BY id"
-            )
-        con.execute("DROP TABLE _stage")
         return UpsertCounts(
             inserted=counts.get("insert", 0),
             updated=counts.get("update", 0),
