@@ -471,11 +471,41 @@ def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ..
 
 def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
     """Per paper, the store's derived columns (:data:`uptake.store.DERIVED_COLUMNS`): the four token
-    strings (folded ones None for a field whose text is ASCII: the store derives those), then the openness values. A plain function of the papers, so large imports compute it
-    in worker processes while the main process reads the next batch."""
+    strings (folded ones None for a field whose text is ASCII: the store derives those), then the openness values.
+    A plain function of the papers, so large imports compute it in worker processes while the main process reads
+    the next batch.
+
+    The batch is tokenised with the vectorised tokenizer (:func:`uptake.text.exact_token_strings`, equal to
+    :func:`uptake.text.token_string` everywhere), and artifact detection runs only on papers whose abstract or
+    comments hold one of the detector's hints (:func:`~uptake.analytics.openness.may_find`): the others get
+    the empty result, which is what :func:`~uptake.analytics.openness.detect` returns for them.
+    """
+    if not papers:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    titles = pa.array([p.title for p in papers], pa.string())
+    abstracts = pa.array([p.abstract for p in papers], pa.string())
+    comments = pa.array([p.comments for p in papers], pa.string())
+    columns = [folded_token_strings(titles).to_pylist(), folded_token_strings(abstracts).to_pylist(),
+               exact_token_strings(titles).to_pylist(), exact_token_strings(abstracts).to_pylist()]
+    todo = set(pc.indices_nonzero(pc.or_(may_find(abstracts), may_find(comments))).to_pylist())
+    out = []
+    for i, paper in enumerate(papers):
+        flags = openness_values(paper.abstract, paper.comments) if i in todo else _NOTHING_FOUND
+        out.append((columns[0][i], columns[1][i], columns[2][i], columns[3][i], *flags[:5], list(flags[5]), flags[6]))
+    return out
+
+
+#: openness_values of a paper in which detect finds nothing (its links list is copied per paper).
+_NOTHING_FOUND: tuple[Any, ...] = (False, False, False, False, False, [], False)
+
+
+def derive_one_by_one(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
+    """:func:`derive` computed record by record with the reference functions (what tests compare it with)."""
     out = []
     for paper in papers:
-        # ASCII text keeps no folded token string: the store derives it (see uptake.text.folds_by_lower)
         title_folded, title_exact = _token_strings(paper.title)
         abstract_folded, abstract_exact = _token_strings(paper.abstract)
         out.append((title_folded, abstract_folded, title_exact, abstract_exact,

@@ -237,6 +237,13 @@ _URL = re.compile(
     re.I,
 )
 _TRAIL = ".,;:!?'\"*`\\"
+#: Literals of which every match of ``_URL`` contains one, under the same flags (so the same case folding): a text
+#: without any of them has no link, and ``_occurrences`` returns at once instead of running ``_URL`` over it.
+_URL_LITERALS = re.compile(
+    r"http|www\.|github|gitlab\.com|huggingface\.co|hf\.co|bitbucket\.org|codeberg\.org|zenodo\.org|figshare\.com"
+    r"|kaggle\.com|osf\.io|modelscope\.cn|gitee\.com|10\.",
+    re.I,
+)
 
 
 def clean_url(raw: str) -> str:
@@ -637,10 +644,14 @@ def _occurrences(text: str, field: str, *, body: bool = False) -> list[_Occurren
     """Every link of ``text`` with its kinds, own/cited and promised (``body``: text from a paper's body,
     where a link is own only as :func:`_body_own` says)."""
     out: list[_Occurrence] = []
+    if not _URL_LITERALS.search(text):
+        return out  # no _URL match can exist: each of its alternatives contains one of these literals
     prev_end = 0
     prev_clause = ""
-    sentences = _Sentences(text)
     found = list(itertools.islice(_URL.finditer(text), _MAX_LINKS + 1))  # one more: where the last link's words end
+    if not found:
+        return out
+    sentences = _Sentences(text)
     for n, m in enumerate(found[:_MAX_LINKS]):
         raw = m.group(0)
         placeholder = raw.lower().startswith("this http")
@@ -686,10 +697,12 @@ def _merge(occurrences: list[_Occurrence]) -> list[Link]:
 
 def _promises_in(text: str) -> list[str]:
     found: list[str] = []
-    sentences = _Sentences(text)
+    sentences: _Sentences | None = None  # found only when there is a promise to place in its sentence
     for m in _PROMISE.finditer(text):
         if len(found) >= _MAX_LINKS:
             break
+        if sentences is None:
+            sentences = _Sentences(text)
         s, e = sentences.bounds(m.start(), m.end())
         if _ARTIFACT_WORD.search(text[s:e]):
             found.append(" ".join(m.group(0).split()))
