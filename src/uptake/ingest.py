@@ -21,9 +21,9 @@ from .text import exact_token_strings, folded_token_strings, folds_by_lower, tok
 ProgressFn = Callable[[str, int, int, int], None]
 
 BATCH_SIZE = 5000
-#: Rows per transaction, at least, when exports are imported as columns (see _ColumnWriter). DuckDB writes an
-#: insert of a full row group (122,880 rows) straight into the file instead of through its write-ahead log.
-COLUMNAR_BATCH = 131_072
+#: Rows per transaction, at least, when exports are imported as columns (see _ColumnWriter): few commits, and
+#: memory bounded by about this many rows plus one export file (at most 100,000 rows).
+COLUMNAR_BATCH = 65_536
 #: Imports at least this large (bytes on disk) tokenise in worker processes when there are 2+ cores.
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
@@ -209,14 +209,17 @@ class _ColumnWriter:
         ids = table.column("id").to_pylist()
         if not self.ids.isdisjoint(ids):
             self.flush()
-        for start in range(0, table.num_rows, COLUMNAR_BATCH):
-            stop = min(table.num_rows, start + COLUMNAR_BATCH)
+        self.ids.update(ids)  # distinct within the file: a flush part-way through it keeps them apart
+        self.done.append((name, total_bytes, table.num_rows))
+        start = 0
+        while start < table.num_rows:
+            stop = min(table.num_rows, start + COLUMNAR_BATCH - self.rows)
             self.pending.append(_stage_columns(columns, start, stop))
             self.rows += stop - start
-        self.ids.update(ids)
-        self.done.append((name, total_bytes, table.num_rows))
-        if self.rows >= COLUMNAR_BATCH:
-            self.flush()
+            start = stop
+            if self.rows >= COLUMNAR_BATCH:
+                self.flush()
+                self.ids.update(ids[start:])
 
     def flush(self) -> None:
         if not self.pending:

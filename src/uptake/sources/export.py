@@ -82,6 +82,7 @@ def export_schema(openness_version: str | None = None) -> pa.Schema:
 
 
 _PAPER_FIELDS = 11  # the first fields of export_schema(): what an import reads of a paper
+_HASH_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,16 @@ def read_export_columns(path: str | Path) -> ExportColumns | None:
         return None
     from ..records import content_hash
 
-    iso = [pc.cast(papers.column(c), pa.string()).to_pylist() for c in ("published", "updated")]
-    cols = [papers.column(c).to_pylist() for c in ("id", "title", "abstract", "authors", "comments", "journal_ref",
-                                                   "doi")]
-    hashes = [content_hash(i, t, a, c, p, u, au, co, j, d)
-              for i, t, a, c, p, u, au, co, j, d in zip(cols[0], cols[1], cols[2], categories, iso[0], iso[1],
-                                                        cols[3], cols[4], cols[5], cols[6], strict=True)]
+    hashes: list[str] = []
+    for lo in range(0, n, _HASH_ROWS):  # a slice at a time: Python copies of the texts live briefly
+        part = papers.slice(lo, _HASH_ROWS)
+        iso = [pc.cast(part.column(c), pa.string()).to_pylist() for c in ("published", "updated")]
+        cols = [part.column(c).to_pylist() for c in ("id", "title", "abstract", "authors", "comments", "journal_ref",
+                                                     "doi")]
+        hashes += [content_hash(i, t, a, c, p, u, au, co, j, d)
+                   for i, t, a, c, p, u, au, co, j, d in zip(cols[0], cols[1], cols[2], categories[lo:lo + _HASH_ROWS],
+                                                             iso[0], iso[1], cols[3], cols[4], cols[5], cols[6],
+                                                             strict=True)]
     carried = None
     version = None
     if len(names) == len(want.names):
