@@ -108,6 +108,15 @@ def read_export_columns(path: str | Path) -> ExportColumns | None:
     the file (so how its rows are split into batches cannot change an import's counts).
     """
     import pyarrow as pa
+
+    try:
+        return _read_export_columns(path)
+    except (pa.ArrowException, OSError):
+        return None  # a damaged file: the record-by-record reader says what is wrong with it, as before
+
+
+def _read_export_columns(path: str | Path) -> ExportColumns | None:
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
