@@ -179,11 +179,11 @@ def import_files(
 
 class _ColumnWriter:
     """Imports export files read as columns: the same rows, derived columns and counts as reading them record
-    by record, committed in transactions of at least :data:`COLUMNAR_BATCH` rows (one, with ``--strict``).
+    by record, committed in transactions of :data:`COLUMNAR_BATCH` rows (one, with ``--strict``).
 
     Rows of consecutive export files share a transaction as long as their ids are distinct (an id seen again
     starts a new one), so each row is compared with the store as the files before it left it, exactly as
-    record by record; large transactions let DuckDB write its compressed blocks once.
+    record by record; few, large transactions let DuckDB write its compressed blocks once.
 
     Token strings come from the vectorised tokenizer (:func:`uptake.text.exact_token_strings`). Artifact flags
     are taken from the file only where they are provably what :func:`~uptake.analytics.openness.detect` gives:
