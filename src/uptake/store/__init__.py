@@ -483,17 +483,22 @@ class Store(Reads, FullTexts):
             return UpsertCounts(0, 0, 0)
         if stage.schema != stage_schema():
             raise ValueError(f"upsert_table needs the stage schema, got {stage.schema}")
-        return self._upsert_stage(stage, 0)
+        return self._upsert_stage(stage, 0, light=True)
 
-    def _upsert_stage(self, stage: pa.Table, duplicates_in_batch: int) -> UpsertCounts:
+    def _upsert_stage(self, stage: pa.Table, duplicates_in_batch: int, *, light: bool = False) -> UpsertCounts:
+        """Compare ``stage`` with the stored papers and write the new and newer ones.
+
+        ``light`` (the columnar import) stages only the columns that decide, and the texts go once from the Arrow
+        table into papers. Without it the whole stage is copied first, as always: ``doc`` numbers follow the order
+        rows are read in, which the emerging-terms sample depends on, so the record-by-record path keeps its order.
+        """
         con = self._con
         con.register("_stage_arrow", stage)
         try:
-            # only the columns that decide read here: the texts go once, from the Arrow table into papers
             con.execute(
-                """
+                f"""
                 CREATE OR REPLACE TEMP TABLE _stage AS
-                SELECT s.id,
+                SELECT {'s.id' if light else 's.*'},
                        CASE WHEN p.id IS NULL THEN 'insert'
                             WHEN s.updated > p.updated OR (s.updated = p.updated AND s.content_hash > p.content_hash)
                               OR p.deleted THEN 'update'
@@ -506,11 +511,14 @@ class Store(Reads, FullTexts):
                 con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
             if counts.get("insert") or counts.get("update"):
                 names = ", ".join(_STAGE_COLUMNS)
-                chosen = "" if not counts.get("keep") else " WHERE id IN (SELECT id FROM _stage WHERE action <> 'keep')"
-                con.execute(
-                    f"INSERT INTO papers (doc, {names}) "
-                    f"SELECT nextval('doc_seq'), {names} FROM _stage_arrow{chosen} ORDER BY id"
-                )
+                if light:
+                    chosen = "" if not counts.get("keep") else \
+                        " WHERE id IN (SELECT id FROM _stage WHERE action <> 'keep')"
+                    source = f"_stage_arrow{chosen}"
+                else:
+                    source = "_stage WHERE action <> 'keep'"
+                con.execute(f"INSERT INTO papers (doc, {names}) SELECT nextval('doc_seq'), {names} FROM {source} "
+                            f"ORDER BY id")
             con.execute("DROP TABLE _stage")
         finally:
             try:
