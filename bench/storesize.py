@@ -8,7 +8,11 @@ Measured on the same files, one after another, each step in its own process (so 
 - baseline: DuckDB's own ``read_json`` of the same files into a table (the floor for "read the data once");
 - sizes: the store file, the index folder, the raw title+abstract bytes, and each column of ``papers``
   written alone into a fresh DuckDB file (DuckDB's own compression; what that column costs on disk);
-- round trip: ``uptake export`` of the store, then ``uptake import`` of the export into a new store.
+- round trip: ``uptake export`` of the store, then ``uptake import`` of the export into a new store (term index
+  included); the import's CPU seconds (user + system) too, which a loaded machine inflates less than wall time.
+
+``--from-store STORE`` measures only ``read_json`` and the round trip, exporting ``STORE`` (any uptake store of the
+same files): with ``--src`` pointing at another tree, a before/after pair of the round trip on one store.
 
 Prints a JSON object on the last line; ``--md`` also prints Markdown tables. Run it with ``nice -n 10`` and
 read the load average it records: the machine is shared.
@@ -53,11 +57,13 @@ def step(code: str, *args: str, **extra: str) -> tuple[float, float, str]:
         "t0 = time.perf_counter()\n"
         f"{code}\n"
         "took = time.perf_counter() - t0\n"
-        "print(json.dumps({'s': took, 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "
-        "'rss_children': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 'out': OUT}))\n"
+        "me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'s': took, 'rss': me.ru_maxrss / 1024, 'rss_children': kids.ru_maxrss / 1024, 'out': OUT, "
+        "'cpu': me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}))\n"
     )
     _, out = run([sys.executable, "-c", wrapper, *args], **extra)
     rec = json.loads(out.strip().splitlines()[-1])
+    rec["out"]["cpu_s"] = rec["cpu"]
     return rec["s"], max(rec["rss"], rec["rss_children"]), rec["out"]
 
 
@@ -158,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help="comma-separated steps to skip: parse,tokenise,roundtrip,columns")
     ap.add_argument("--md", action="store_true")
     ap.add_argument("--src", type=Path, default=None, help="the uptake src/ folder to measure (default: this tree's)")
+    ap.add_argument("--from-store", type=Path, default=None,
+                    help="measure only read_json and the export -> import round trip of this existing store")
     a = ap.parse_args(argv)
     skip = set(filter(None, a.skip.split(",")))
     if a.src is not None:
@@ -173,17 +181,20 @@ def main(argv: list[str] | None = None) -> int:
         res[key] = value
         print(f"[{key}] {value}", file=sys.stderr, flush=True)
 
+    if a.from_store is not None:
+        skip |= {"parse", "tokenise", "import", "columns"}
     if "parse" not in skip:
         s, rss, out = step(PARSE, *files)
         note("parse", {"s": s, "rss_mb": rss, **out})
     if "tokenise" not in skip:
         s, rss, out = step(TOKENISE, *files)
         note("tokenise", {"s": out["derive_s"], "rss_mb": rss, "papers": out["papers"]})
-    db = a.work / "store.duckdb"
-    s, rss, out = step(IMPORT, str(db), *files, UPTAKE_NO_INDEX="1")
-    note("import_store", {"s": s, "rss_mb": rss, **out})
-    s, rss, out = step(INDEX, str(db))
-    note("index", {"s": s, "rss_mb": rss, **out})
+    db = a.work / "store.duckdb" if a.from_store is None else a.from_store.resolve()
+    if "import" not in skip:
+        s, rss, out = step(IMPORT, str(db), *files, UPTAKE_NO_INDEX="1")
+        note("import_store", {"s": s, "rss_mb": rss, **out})
+        s, rss, out = step(INDEX, str(db))
+        note("index", {"s": s, "rss_mb": rss, **out})
     s, rss, out = step(READ_JSON, str(a.work / "read_json.duckdb"), *files)
     note("duckdb_read_json", {"s": s, "rss_mb": rss, **out,
                               "file_bytes": os.path.getsize(a.work / "read_json.duckdb")})
@@ -197,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         exp = a.work / "export"
         s_exp, _ = run([sys.executable, "-m", "uptake", "export", "--db", str(db), "--out", str(exp)])
         s, rss, out = step(IMPORT, str(a.work / "again.duckdb"), str(exp))
-        note("roundtrip", {"export_s": s_exp, "import_s": s, "import_rss_mb": rss, **out})
+        note("roundtrip", {"export_s": s_exp, "import_s": s, "total_s": s_exp + s, "import_rss_mb": rss,
+                           "read_json_ratio": (s_exp + s) / res["duckdb_read_json"]["s"], **out})
     res["load_after"] = os.getloadavg()
     if a.md:
         print(markdown(res))
@@ -211,8 +223,12 @@ def markdown(r: dict) -> str:
         if key in r:
             lines.append(f"| {key} | {r[key]['s']:.1f} | {r[key]['rss_mb']:,.0f} MB |")
     if "roundtrip" in r:
-        lines.append(f"| export | {r['roundtrip']['export_s']:.1f} | |")
-        lines.append(f"| import of the export | {r['roundtrip']['import_s']:.1f} | {r['roundtrip']['import_rss_mb']:,.0f} MB |")
+        rt = r["roundtrip"]
+        lines.append(f"| export | {rt['export_s']:.1f} | |")
+        lines.append(f"| import of the export, index included ({rt['cpu_s']:.1f} CPU-s) | {rt['import_s']:.1f} | "
+                     f"{rt['import_rss_mb']:,.0f} MB |")
+        lines.append(f"| round trip (export + import) | {rt['total_s']:.1f} ({rt['read_json_ratio']:.2f} × read_json) | |")
+    lines.append(f"\nload average before / after: {r['load_before'][0]:.1f} / {r['load_after'][0]:.1f}")
     if "columns" in r:
         raw = r["columns"]["raw_text"]
         total = r["store_bytes"] + r["index_bytes"]

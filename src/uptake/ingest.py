@@ -12,14 +12,18 @@ from typing import Any
 from .errors import StrictImportError
 from .records import ImportSummary, Paper, Rejection
 from .sources import SourceFormat, read_records
-from .analytics.openness import OPENNESS_VERSION, detect
-from .store import Store, UpsertCounts
-from .text import folds_by_lower, token_string, token_strings
+from .sources.export import ExportColumns, read_export_columns
+from .analytics.openness import OPENNESS_VERSION, detect, may_find
+from .store import OPENNESS_COLUMNS, Store, UpsertCounts, stage_schema
+from .text import exact_token_strings, folded_token_strings, folds_by_lower, token_string, token_strings
 
 #: Called now and then with (file name, bytes read, file size, records read so far in that file).
 ProgressFn = Callable[[str, int, int, int], None]
 
 BATCH_SIZE = 5000
+#: Rows per transaction, at least, when exports are imported as columns (see _ColumnWriter): few commits, and
+#: memory bounded by about this many rows plus one export file (at most 100,000 rows).
+COLUMNAR_BATCH = 65_536
 #: Imports at least this large (bytes on disk) tokenise in worker processes when there are 2+ cores.
 PARALLEL_FROM_BYTES = 32 * 1024 * 1024
 
@@ -124,12 +128,20 @@ def import_files(
     summary = ImportSummary()
     refresh_openness(store)  # a store made by an older uptake gets its openness flags (re)computed once
     writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers)
+    column_writer = _ColumnWriter(store, summary, own_transaction=not strict, progress=progress)
     if strict:
         store.begin()
     try:
         for source in sources:
             name = str(source.path)
             summary.files.append(name)
+            if source.format == "parquet":
+                columns = read_export_columns(source.path)
+                if columns is not None:  # uptake's own export: no Paper per record (see _ColumnWriter)
+                    writer.finish()  # earlier files' batches first: counts follow the order of the files
+                    column_writer.add(columns, name, source.total_bytes)
+                    continue
+            column_writer.flush()
             batch: list[Paper] = []
             read_in_file = 0
             for _location, item in source:
@@ -150,6 +162,7 @@ def import_files(
                     batch = []
             writer.write(batch, _report(progress, name, source.total_bytes, source.total_bytes, read_in_file))
         writer.finish()
+        column_writer.flush()
         if strict:
             store.commit()
     except BaseException as exc:
@@ -162,6 +175,134 @@ def import_files(
     writer.close()
     sync_index(store)
     return summary
+
+
+class _ColumnWriter:
+    """Imports export files read as columns: the same rows, derived columns and counts as reading them record
+    by record, committed in transactions of :data:`COLUMNAR_BATCH` rows (one, with ``--strict``).
+
+    Rows of consecutive export files share a transaction as long as their ids are distinct (an id seen again
+    starts a new one), so each row is compared with the store as the files before it left it, exactly as
+    record by record; few, large transactions let DuckDB write its compressed blocks once.
+
+    Token strings come from the vectorised tokenizer (:func:`uptake.text.exact_token_strings`). Artifact flags
+    are taken from the file only where they are provably what :func:`~uptake.analytics.openness.detect` gives:
+    the file says they were detected with this uptake's rule version, and the row's content hash, recomputed
+    here from its fields, equals the one written beside the flags (so abstract and comments are the texts they
+    were detected on). Every other row is detected again, except those whose abstract and comments hold none
+    of the detector's hints (:func:`~uptake.analytics.openness.may_find`), which get the empty result.
+    """
+
+    def __init__(self, store: Store, summary: ImportSummary, *, own_transaction: bool,
+                 progress: ProgressFn | None) -> None:
+        self.store = store
+        self.summary = summary
+        self.own_transaction = own_transaction
+        self.progress = progress
+        self.pending: list[Any] = []
+        self.ids: set[str] = set()
+        self.rows = 0
+        self.done: list[tuple[str, int, int]] = []  # (file, size, rows) to report once committed
+
+    def add(self, columns: ExportColumns, name: str, total_bytes: int) -> None:
+        table = columns.table
+        ids = table.column("id").to_pylist()
+        if not self.ids.isdisjoint(ids):
+            self.flush()
+        self.ids.update(ids)  # distinct within the file: a flush part-way through it keeps them apart
+        self.done.append((name, total_bytes, table.num_rows))
+        start = 0
+        while start < table.num_rows:
+            stop = min(table.num_rows, start + COLUMNAR_BATCH - self.rows)
+            self.pending.append(_stage_columns(columns, start, stop))
+            self.rows += stop - start
+            start = stop
+            if self.rows >= COLUMNAR_BATCH:
+                self.flush()
+                self.ids.update(ids[start:])
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        import pyarrow as pa
+
+        stage = pa.concat_tables(self.pending)
+        store = self.store
+        if self.own_transaction:
+            store.begin()
+            try:
+                counts = store.upsert_table(stage)
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
+        else:
+            counts = store.upsert_table(stage)
+        self.summary.read += stage.num_rows
+        self.summary.inserted += counts.inserted
+        self.summary.updated += counts.updated
+        self.summary.unchanged += counts.unchanged
+        if self.progress is not None:
+            for name, size, rows in self.done:
+                self.progress(name, size, size, rows)
+        self.pending, self.ids, self.rows, self.done = [], set(), 0, []
+        _test_pause("columns-committed")
+
+
+def _stage_columns(columns: ExportColumns, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of an export as the store's stage table (:func:`uptake.store.stage_schema`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    part = columns.table.slice(start, stop - start)
+    cats = columns.categories[start:stop]
+    hashes = columns.hashes[start:stop]
+    flags = _openness_columns(columns, part, hashes, start, stop)
+    published = part.column("published")
+    month = pc.cast(pc.subtract(pc.add(pc.multiply(pc.year(published), 12), pc.month(published)), 1), pa.int32())
+    title, abstract = part.column("title"), part.column("abstract")
+    data = {
+        "id": part.column("id"), "title": title, "abstract": abstract, "categories": part.column("categories"),
+        "primary_category": pa.array([c[0] if c else None for c in cats], pa.string()),
+        "cat_str": pa.array([" " + " ".join(c) + " " for c in cats], pa.string()),
+        "published": published, "month": month, "updated": part.column("updated"), "authors": part.column("authors"),
+        "comments": part.column("comments"), "journal_ref": part.column("journal_ref"), "doi": part.column("doi"),
+        "source": part.column("source"), "content_hash": pa.array(hashes, pa.string()),
+        "title_tok": folded_token_strings(title), "abstract_tok": folded_token_strings(abstract),
+        "title_tok_cs": exact_token_strings(title), "abstract_tok_cs": exact_token_strings(abstract),
+        **flags,
+    }
+    schema = stage_schema()
+    return pa.Table.from_arrays([data[f.name] for f in schema], schema=schema)
+
+
+def _openness_columns(columns: ExportColumns, part: Any, hashes: list[str], start: int, stop: int) -> dict[str, Any]:
+    """The OPENNESS_COLUMNS of rows ``start:stop``: carried over where provably current, else detected."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = stop - start
+    values: dict[str, list[Any]] = {c: [False] * n for c in OPENNESS_COLUMNS}
+    values["links"] = [[] for _ in range(n)]
+    todo = pc.or_(may_find(part.column("abstract")), may_find(part.column("comments")))
+    if columns.carried is not None and columns.openness_version == OPENNESS_VERSION:
+        carried = columns.carried.slice(start, n)
+        same = pc.equal(carried.column("content_hash"), pa.array(hashes, pa.string()))
+        for c in OPENNESS_COLUMNS:
+            same = pc.and_(same, pc.is_valid(carried.column(c)))
+        same = pc.fill_null(same, False)
+        for c in OPENNESS_COLUMNS:
+            values[c] = carried.column(c).to_pylist()
+        todo = pc.and_(todo, pc.invert(same))  # rows whose flags are not proven are detected (or found empty)
+        for i in pc.indices_nonzero(pc.and_(pc.invert(same), pc.invert(todo))).to_pylist():
+            for c in OPENNESS_COLUMNS:
+                values[c][i] = [] if c == "links" else False
+    abstracts, comments = part.column("abstract"), part.column("comments")
+    for i in pc.indices_nonzero(todo).to_pylist():
+        found = openness_values(abstracts[i].as_py(), comments[i].as_py())
+        for c, v in zip(OPENNESS_COLUMNS, found, strict=True):
+            values[c][i] = v
+    return {c: pa.array(values[c], pa.list_(pa.string()) if c == "links" else pa.bool_()) for c in OPENNESS_COLUMNS}
 
 
 def _report(progress: ProgressFn | None, *args: Any) -> Callable[[], None] | None:
@@ -333,11 +474,41 @@ def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ..
 
 def derive(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
     """Per paper, the store's derived columns (:data:`uptake.store.DERIVED_COLUMNS`): the four token
-    strings (folded ones None for a field whose text is ASCII: the store derives those), then the openness values. A plain function of the papers, so large imports compute it
-    in worker processes while the main process reads the next batch."""
+    strings (folded ones None for a field whose text is ASCII: the store derives those), then the openness values.
+    A plain function of the papers, so large imports compute it in worker processes while the main process reads
+    the next batch.
+
+    The batch is tokenised with the vectorised tokenizer (:func:`uptake.text.exact_token_strings`, equal to
+    :func:`uptake.text.token_string` everywhere), and artifact detection runs only on papers whose abstract or
+    comments hold one of the detector's hints (:func:`~uptake.analytics.openness.may_find`): the others get
+    the empty result, which is what :func:`~uptake.analytics.openness.detect` returns for them.
+    """
+    if not papers:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    titles = pa.array([p.title for p in papers], pa.string())
+    abstracts = pa.array([p.abstract for p in papers], pa.string())
+    comments = pa.array([p.comments for p in papers], pa.string())
+    columns = [folded_token_strings(titles).to_pylist(), folded_token_strings(abstracts).to_pylist(),
+               exact_token_strings(titles).to_pylist(), exact_token_strings(abstracts).to_pylist()]
+    todo = set(pc.indices_nonzero(pc.or_(may_find(abstracts), may_find(comments))).to_pylist())
+    out = []
+    for i, paper in enumerate(papers):
+        flags = openness_values(paper.abstract, paper.comments) if i in todo else _NOTHING_FOUND
+        out.append((columns[0][i], columns[1][i], columns[2][i], columns[3][i], *flags[:5], list(flags[5]), flags[6]))
+    return out
+
+
+#: openness_values of a paper in which detect finds nothing (its links list is copied per paper).
+_NOTHING_FOUND: tuple[Any, ...] = (False, False, False, False, False, [], False)
+
+
+def derive_one_by_one(papers: Sequence[Paper]) -> list[tuple[Any, ...]]:
+    """:func:`derive` computed record by record with the reference functions (what tests compare it with)."""
     out = []
     for paper in papers:
-        # ASCII text keeps no folded token string: the store derives it (see uptake.text.folds_by_lower)
         title_folded, title_exact = _token_strings(paper.title)
         abstract_folded, abstract_exact = _token_strings(paper.abstract)
         out.append((title_folded, abstract_folded, title_exact, abstract_exact,

@@ -48,21 +48,17 @@ class Paper:
         Stable across machines and import order; used to break ties between two
         records with the same ``updated`` date and for corpus fingerprints.
         """
-        payload = orjson.dumps(
-            [
-                self.id,
-                self.title,
-                self.abstract,
-                list(self.categories),
-                self.published.isoformat(),
-                self.updated.isoformat(),
-                list(self.authors),
-                self.comments,
-                self.journal_ref,
-                self.doi,
-            ]
-        )
-        return hashlib.sha256(payload).hexdigest()[:32]
+        return content_hash(self.id, self.title, self.abstract, list(self.categories), self.published.isoformat(),
+                            self.updated.isoformat(), list(self.authors), self.comments, self.journal_ref, self.doi)
+
+
+def content_hash(ident: str, title: str, abstract: str, categories: list[str], published: str, updated: str,
+                 authors: list[str], comments: str | None, journal_ref: str | None, doi: str | None) -> str:
+    """:meth:`Paper.content_hash` from the field values (dates as ISO text): the one definition, also used by
+    the columnar import of exports, which has the values without a :class:`Paper`."""
+    payload = orjson.dumps([ident, title, abstract, categories, published, updated, authors, comments, journal_ref,
+                            doi])
+    return hashlib.sha256(payload).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,10 +49,14 @@ import bisect
 import itertools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..records import ARTIFACT_KINDS, HAS_KINDS
 from ..text import normalize
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: Bumped whenever a change here could change which papers are flagged.
 OPENNESS_VERSION = "5"
@@ -233,6 +237,13 @@ _URL = re.compile(
     re.I,
 )
 _TRAIL = ".,;:!?'\"*`\\"
+#: Literals of which every match of ``_URL`` contains one, under the same flags (so the same case folding): a text
+#: without any of them has no link, and ``_occurrences`` returns at once instead of running ``_URL`` over it.
+_URL_LITERALS = re.compile(
+    r"http|www\.|github|gitlab\.com|huggingface\.co|hf\.co|bitbucket\.org|codeberg\.org|zenodo\.org|figshare\.com"
+    r"|kaggle\.com|osf\.io|modelscope\.cn|gitee\.com|10\.",
+    re.I,
+)
 
 
 def clean_url(raw: str) -> str:
@@ -633,10 +644,14 @@ def _occurrences(text: str, field: str, *, body: bool = False) -> list[_Occurren
     """Every link of ``text`` with its kinds, own/cited and promised (``body``: text from a paper's body,
     where a link is own only as :func:`_body_own` says)."""
     out: list[_Occurrence] = []
+    if not _URL_LITERALS.search(text):
+        return out  # no _URL match can exist: each of its alternatives contains one of these literals
     prev_end = 0
     prev_clause = ""
-    sentences = _Sentences(text)
     found = list(itertools.islice(_URL.finditer(text), _MAX_LINKS + 1))  # one more: where the last link's words end
+    if not found:
+        return out
+    sentences = _Sentences(text)
     for n, m in enumerate(found[:_MAX_LINKS]):
         raw = m.group(0)
         placeholder = raw.lower().startswith("this http")
@@ -682,10 +697,12 @@ def _merge(occurrences: list[_Occurrence]) -> list[Link]:
 
 def _promises_in(text: str) -> list[str]:
     found: list[str] = []
-    sentences = _Sentences(text)
+    sentences: _Sentences | None = None  # found only when there is a promise to place in its sentence
     for m in _PROMISE.finditer(text):
         if len(found) >= _MAX_LINKS:
             break
+        if sentences is None:
+            sentences = _Sentences(text)
         s, e = sentences.bounds(m.start(), m.end())
         if _ARTIFACT_WORD.search(text[s:e]):
             found.append(" ".join(m.group(0).split()))
@@ -713,6 +730,30 @@ def detect(abstract: str | None, comments: str | None = None) -> Openness:
             occurrences.extend(_occurrences(text, field))
         promises.extend(_promises_in(text))
     return Openness(links=tuple(_merge(occurrences)), promises=tuple(promises))
+
+
+def may_find(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """For each text of an Arrow string array, whether :func:`detect` could find anything in it.
+
+    False exactly where the text is ASCII, null or empty and holds none of the hints (``_LINK_HINTS``,
+    ``_PROMISE_HINTS``) :func:`detect` looks for before reading a field: such a field adds nothing, so a paper
+    whose abstract and comments are both False here gets the empty :class:`Openness`. For ASCII text, Arrow's
+    case-insensitive substring search is exactly ``hint in text.lower()``; any other text is True (left to
+    :func:`detect`, whose own test on ``str.lower`` may differ from a regex engine's case folding).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    filled = pc.fill_null(arr, "")
+    hinted = pc.match_substring_regex(filled, pattern=_HINT_RE2, ignore_case=True)
+    return pc.or_(hinted, pc.invert(pc.string_is_ascii(filled)))
+
+
+#: Every hint as one RE2 alternation of literals (see :func:`may_find`).
+_HINT_RE2 = "|".join(re.escape(h) for h in (*_LINK_HINTS, *_PROMISE_HINTS))
 
 # -- openness of the papers matching a query -------------------------------------------
 @dataclass(frozen=True)

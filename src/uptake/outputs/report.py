@@ -455,9 +455,9 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
 
     ``uptake import DIR/*.parquet`` reads the files back into a store with the same fingerprint.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from ..sources.export import export_schema
 
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
@@ -465,15 +465,12 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, rows_per_file: int = E
     if out.is_dir() and any(out.glob("papers-*.parquet")):
         raise UsageError(f"{out} already holds an export: choose an empty folder (files there would be mixed)")
     out.mkdir(parents=True, exist_ok=True)
-    schema = pa.schema([
-        ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()), ("categories", pa.list_(pa.string())),
-        ("published", pa.date32()), ("updated", pa.date32()), ("authors", pa.list_(pa.string())),
-        ("comments", pa.string()), ("journal_ref", pa.string()), ("doi", pa.string()), ("source", pa.string()),
-    ])
     files: list[str] = []
     with corpus._read() as store:
         store.require_papers()
         fp = fingerprint(store)
+        # the rule version the store's artifact flags were detected with travels with them (see sources/export.py)
+        schema = export_schema(store.get_meta("openness_version"))
         total = 0
         for year in store.export_years():
             table = store.export_year(year).cast(schema)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -33,8 +33,11 @@ from ..text import SEMANTICS_VERSION
 from . import _gate
 from ._damage import damage_error
 from ._fulltext import FULLTEXT_SCHEMA, FullTextCounts, FullTexts
-from ._reads import EXPORT_COLUMNS, Reads
+from ._reads import EXPORT_CARRIED, EXPORT_COLUMNS, Reads
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = 2  # 2: no folded token strings for ASCII text, zstd texts (store/_migrate.py)
 
@@ -116,6 +119,24 @@ DERIVED_COLUMNS = ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs
 
 def _openness_fields(pa: Any) -> list[tuple[str, Any]]:
     return [(c, pa.list_(pa.string()) if c == "links" else pa.bool_()) for c in OPENNESS_COLUMNS]
+
+
+def stage_schema() -> pa.Schema:
+    """The Arrow schema of the papers :meth:`Store.upsert` stages (``_STAGE_COLUMNS``, in order)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
+            ("categories", pa.list_(pa.string())), ("primary_category", pa.string()), ("cat_str", pa.string()),
+            ("published", pa.date32()), ("month", pa.int32()), ("updated", pa.date32()),
+            ("authors", pa.list_(pa.string())), ("comments", pa.string()), ("journal_ref", pa.string()),
+            ("doi", pa.string()), ("source", pa.string()), ("content_hash", pa.string()),
+            ("title_tok", pa.string()), ("abstract_tok", pa.string()),
+            ("title_tok_cs", pa.string()), ("abstract_tok_cs", pa.string()),
+            *_openness_fields(pa),
+        ]
+    )
 
 
 def default_path() -> Path:
@@ -449,26 +470,35 @@ class Store(Reads, FullTexts):
             cols["content_hash"].append(h)
             for col, value in zip(DERIVED_COLUMNS, derived_of[position], strict=True):
                 cols[col].append(value)
-        schema = pa.schema(
-            [
-                ("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
-                ("categories", pa.list_(pa.string())), ("primary_category", pa.string()), ("cat_str", pa.string()),
-                ("published", pa.date32()), ("month", pa.int32()), ("updated", pa.date32()),
-                ("authors", pa.list_(pa.string())), ("comments", pa.string()), ("journal_ref", pa.string()),
-                ("doi", pa.string()), ("source", pa.string()), ("content_hash", pa.string()),
-                ("title_tok", pa.string()), ("abstract_tok", pa.string()),
-                ("title_tok_cs", pa.string()), ("abstract_tok_cs", pa.string()),
-                *_openness_fields(pa),
-            ]
-        )
-        stage = pa.Table.from_pydict(cols, schema=schema)
+        stage = pa.Table.from_pydict(cols, schema=stage_schema())
+        return self._upsert_stage(stage, duplicates_in_batch)
+
+    def upsert_table(self, stage: pa.Table) -> UpsertCounts:
+        """:meth:`upsert` of papers already in columns: ``stage`` has :func:`stage_schema`, one row per id.
+
+        The columnar import of uptake's own exports (:mod:`uptake.ingest`) builds such tables without a
+        :class:`Paper` per record; everything after staging is the same SQL as :meth:`upsert`'s.
+        """
+        if stage.num_rows == 0:
+            return UpsertCounts(0, 0, 0)
+        if stage.schema != stage_schema():
+            raise ValueError(f"upsert_table needs the stage schema, got {stage.schema}")
+        return self._upsert_stage(stage, 0, light=True)
+
+    def _upsert_stage(self, stage: pa.Table, duplicates_in_batch: int, *, light: bool = False) -> UpsertCounts:
+        """Compare ``stage`` with the stored papers and write the new and newer ones.
+
+        ``light`` (the columnar import) stages only the columns that decide, and the texts go once from the Arrow
+        table into papers. Without it the whole stage is copied first, as always: ``doc`` numbers follow the order
+        rows are read in, which the emerging-terms sample depends on, so the record-by-record path keeps its order.
+        """
         con = self._con
         con.register("_stage_arrow", stage)
         try:
             con.execute(
-                """
+                f"""
                 CREATE OR REPLACE TEMP TABLE _stage AS
-                SELECT s.*,
+                SELECT {'s.id' if light else 's.*'},
                        CASE WHEN p.id IS NULL THEN 'insert'
                             WHEN s.updated > p.updated OR (s.updated = p.updated AND s.content_hash > p.content_hash)
                               OR p.deleted THEN 'update'
@@ -476,23 +506,25 @@ class Store(Reads, FullTexts):
                 FROM _stage_arrow s LEFT JOIN papers p ON p.id = s.id
                 """
             )
-        except BaseException:
+            counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
+            if counts.get("update"):
+                con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
+            if counts.get("insert") or counts.get("update"):
+                names = ", ".join(_STAGE_COLUMNS)
+                if light:
+                    chosen = "" if not counts.get("keep") else \
+                        " WHERE id IN (SELECT id FROM _stage WHERE action <> 'keep')"
+                    source = f"_stage_arrow{chosen}"
+                else:
+                    source = "_stage WHERE action <> 'keep'"
+                con.execute(f"INSERT INTO papers (doc, {names}) SELECT nextval('doc_seq'), {names} FROM {source} "
+                            f"ORDER BY id")
+            con.execute("DROP TABLE _stage")
+        finally:
             try:
                 con.unregister("_stage_arrow")
             except duckdb.Error:
                 pass  # an interrupted query aborted the transaction; the original error says why
-            raise
-        con.unregister("_stage_arrow")
-        counts = dict(con.execute("SELECT action, count(*) FROM _stage GROUP BY action").fetchall())
-        if counts.get("update"):
-            con.execute("DELETE FROM papers WHERE id IN (SELECT id FROM _stage WHERE action = 'update')")
-        if counts.get("insert") or counts.get("update"):
-            names = ", ".join(_STAGE_COLUMNS)
-            con.execute(
-                f"INSERT INTO papers (doc, {names}) "
-                f"SELECT nextval('doc_seq'), {names} FROM _stage WHERE action <> 'keep' ORDER BY id"
-            )
-        con.execute("DROP TABLE _stage")
         return UpsertCounts(
             inserted=counts.get("insert", 0),
             updated=counts.get("update", 0),
@@ -590,6 +622,6 @@ def _guard(cls: type) -> None:
 _guard(Store)
 
 __all__ = [
-    "DERIVED_COLUMNS", "EXPORT_COLUMNS", "FullTextCounts", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
-    "Store", "UpsertCounts", "damage_error", "default_path",
+    "DERIVED_COLUMNS", "EXPORT_CARRIED", "EXPORT_COLUMNS", "FullTextCounts", "HARVEST_COLUMNS", "HAS_COLUMNS", "OPENNESS_COLUMNS", "SCHEMA_VERSION",
+    "Store", "UpsertCounts", "damage_error", "default_path", "stage_schema",
 ]

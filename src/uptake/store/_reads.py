@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: The columns an export holds, in order (everything needed to import the papers again).
 EXPORT_COLUMNS = ("id", "title", "abstract", "categories", "published", "updated", "authors", "comments",
                   "journal_ref", "doi", "source")
+#: Columns an export carries after those: the content hash and the artifact flags the store holds for each
+#: paper, so an import can keep flags it can prove current instead of detecting them again (see uptake.ingest).
+EXPORT_CARRIED = ("content_hash", *OPENNESS_COLUMNS)
 
 
 #: DuckDB's memory limit while the term index reads the store (:meth:`Reads.index_batches`).
@@ -246,8 +249,13 @@ class Reads:
                                               "ORDER BY 1")]
 
     def export_year(self, year: int) -> pa.Table:
-        """Every live paper first published in ``year``, :data:`EXPORT_COLUMNS`, sorted by id."""
-        cols = ", ".join(EXPORT_COLUMNS)
+        """Every live paper first published in ``year``, :data:`EXPORT_COLUMNS` then :data:`EXPORT_CARRIED`
+        (flags NULL in a store made before they existed), sorted by id."""
+        present = self._rows("SELECT count(*) FROM information_schema.columns "
+                             "WHERE table_name = 'papers' AND column_name = 'has_code'")[0][0]
+        flags = (", ".join(OPENNESS_COLUMNS) if present else
+                 ", ".join(f"NULL::{'VARCHAR[]' if c == 'links' else 'BOOLEAN'} AS {c}" for c in OPENNESS_COLUMNS))
+        cols = ", ".join(EXPORT_COLUMNS) + ", content_hash, " + flags
         return self._con.sql(
             f"SELECT {cols} FROM papers WHERE NOT deleted AND year(published) = $year ORDER BY id",
             params={"year": int(year)},
@@ -373,5 +381,5 @@ def _edge_flags_sql(edge: str) -> str:
             f"list_transform(a, lambda x: NOT regexp_full_match(x, '{edge}')) AS aok")
 
 
-__all__ = ["EXPORT_COLUMNS", "HAS_COLUMNS", "Reads", "Sql"]
+__all__ = ["EXPORT_CARRIED", "EXPORT_COLUMNS", "HAS_COLUMNS", "Reads", "Sql"]
 
