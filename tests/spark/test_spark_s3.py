@@ -5,6 +5,8 @@ same papers; a driver dying before the commit leaves nothing visible, and ``--re
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,9 +79,15 @@ def test_s3_extract_trend_counts_import(s3: tuple[dict[str, Any], list[Path]], t
 
     # spark counts → s3 → import-counts s3://… → trend equals the store
     counts = f"s3://{BUCKET}/counts/"
+    assert main(["spark", "counts", "--input", out, "--output", counts, "--max-n", "1", *so, *SPARK]) == 0
+    first = {f for f in fs.find(f"{BUCKET}/counts/") if f.endswith(".parquet")}
+    # running again replaces the counts on the object store: new files, then the new _metadata.json, then the old go
     assert main(["spark", "counts", "--input", out, "--output", counts, "--max-n", "2", *so, *SPARK]) == 0
-    assert fs.exists(f"{BUCKET}/counts/_metadata.json")
-    assert main(["spark", "counts", "--input", out, "--output", counts, *so, *SPARK]) == 2  # committed: refused
+    meta = json.loads(fs.cat(f"{BUCKET}/counts/_metadata.json"))
+    assert meta["max_n"] == 2
+    listed = {f"{BUCKET}/counts/{f['path']}" for group in meta["files"].values() for f in group}
+    assert {f for f in fs.find(f"{BUCKET}/counts/") if f.endswith(".parquet")} == listed
+    assert not listed & first
     cdb = tmp_path / "counts-corpus"
     assert main(["import-counts", counts, "--db", str(cdb), *so]) == 0
     for query in ("GRPO, PPO, LoRA in:use", '"policy optimization" in:method'):
