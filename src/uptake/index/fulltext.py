@@ -3,7 +3,7 @@
 One tantivy document per paper with a usable full text. Its text lives in one field per section role
 (``f_method``, ``f_experiments``, ... folded; ``c_method``, ... exact), each the whitespace-joined
 tokens of :mod:`uptake.text` of that role's paragraphs, so matching means exactly what it means on
-abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶``), so a phrase
+abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶``; ``.`` in the index), so a phrase
 never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
 sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
 there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
@@ -27,6 +27,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from itertools import filterfalse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
 #: casefolding changes, with markers (:func:`case_terms`)
 FORMAT = "ft3"
 WRITER_HEAP = 256_000_000
+#: A whole rebuild gets a larger indexing budget: tantivy flushes a segment whenever a thread's budget is full and
+#: merges them as they pile up; at 20,000 papers 256 MB made segments that were merged into one (135.8 CPU-s of
+#: build), 1 GB left two and no merge (125.4 CPU-s), for 0.2 GB more peak memory. tantivy takes memory as it fills.
+REBUILD_HEAP = 1_000_000_000
 #: Never produced by the tokenizer (not a letter or digit): phrases cannot match across it.
 PARAGRAPH_BREAK = "¶"
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
@@ -160,7 +165,7 @@ def case_terms(exact: str) -> str:
     seen = set(exact.split())
     out: set[str] = set()
     # ASCII: a token with a cased letter and no capital (islower) is its own casefold; others are checked
-    for t in ([t for t in seen if not t.islower()] if ascii_ else seen):
+    for t in (filterfalse(str.islower, seen) if ascii_ else seen):
         f = t.lower() if ascii_ else t.casefold()
         if f != t:
             out.add(t)
@@ -170,15 +175,21 @@ def case_terms(exact: str) -> str:
     return " ".join(sorted(out))
 
 
+#: The paragraph break in the index's folded fields: like ``¶`` never a token of a query, but ASCII, so the
+#: folded text of an ASCII paper stays ASCII (and ``str.lower`` fast).
+INDEX_BREAK = "."
+_INDEX_SEP = f" {INDEX_BREAK} "
+
+
 def index_fields(title: str, paragraphs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(field, text) of one paper's tantivy document: per role the folded token string with paragraph
-    breaks (positions indexed) and its :func:`case_terms` (which papers hold them, no positions)."""
+    """(field, text) of one paper's tantivy document: per role the folded tokens with paragraph breaks
+    (:data:`INDEX_BREAK`; positions indexed) and its :func:`case_terms` (which papers hold them, no positions)."""
     out = []
     for role, ex in _role_exact(title, paragraphs, runs=True).items():
         if not ex:
             continue
         joined = " ".join(ex)
-        folded = _SEP.join(ex).lower() if joined.isascii() else _SEP.join(_fold(e) for e in ex)
+        folded = _INDEX_SEP.join(ex).lower() if joined.isascii() else _INDEX_SEP.join(_fold(e) for e in ex)
         out.append((f"f_{role}", " " + folded + " "))
         cased = case_terms(joined)
         if cased:
@@ -440,7 +451,7 @@ def rebuild(store: Store) -> IndexInfo:
     gen_dir.mkdir()
     try:
         index = tantivy.Index(_schema(), path=str(gen_dir), reuse=False)
-        writer = index.writer(WRITER_HEAP, _threads())
+        writer = index.writer(REBUILD_HEAP, _threads())
         added = _add(writer, store, delete_old=False)
         writer.commit()
         writer.wait_merging_threads()
