@@ -154,11 +154,11 @@ CASED_MARK = "~"
 
 def case_terms(exact: str) -> str:
     """What a role's ``c_`` field holds, given its exact tokens (space-separated): every distinct token that
-    casefolding changes (``LoRA``, ``We``), ``~`` + its folded form (``~lora``, ``~we``), and that folded form
-    itself when the role also holds it as written (``lora``). Tokens casefolding leaves alone (``lora``,
-    ``2024``) are otherwise not repeated: the folded field already says which papers hold them, and ``~`` says
-    when that could be another case. So an exact token ``t`` is in the role when ``c_:t``, or when ``t`` is
-    its own casefold, ``f_:t`` and not ``c_:~t`` (:meth:`FullTextIndex._exact_term`)."""
+    casefolding changes (``LoRA``, ``We``) and, for each, its folded form when the role also holds that as
+    written (``lora``), else ``~`` + the folded form (``~lora``: the folded field's ``lora`` is only another
+    case). Tokens casefolding leaves alone (``lora``, ``2024``) are otherwise not repeated: the folded field
+    already says which papers hold them. So an exact token ``t`` is in the role when ``c_:t``, or when ``t``
+    is its own casefold, ``f_:t`` and not ``c_:~t`` (:meth:`FullTextIndex._exact_term`)."""
     ascii_ = exact.isascii()
     if (exact.lower() if ascii_ else _fold(exact)) == exact:
         return ""
@@ -169,9 +169,7 @@ def case_terms(exact: str) -> str:
         f = t.lower() if ascii_ else t.casefold()
         if f != t:
             out.add(t)
-            out.add(CASED_MARK + f)
-            if f in seen:
-                out.add(f)
+            out.add(f if f in seen else CASED_MARK + f)
     return " ".join(sorted(out))
 
 
