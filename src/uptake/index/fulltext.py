@@ -3,8 +3,8 @@
 One tantivy document per paper with a usable full text. Its text lives in one field per section role
 (``f_method``, ``f_experiments``, ... folded; ``c_method``, ... exact), each the whitespace-joined
 tokens of :mod:`uptake.text` of that role's paragraphs, so matching means exactly what it means on
-abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶``; ``.`` in the index), so a phrase
-never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
+abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶`` in the scan's strings,
+``.`` in the index), so a phrase never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
 sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
 there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
 
@@ -92,8 +92,6 @@ def role_texts(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, l
             if own:
                 out["use"].append(" ".join(own))
     return out
-
-
 
 
 def _fold(piece: str) -> str:
