@@ -2,6 +2,7 @@
 arXiv-like full texts (:class:`uptake.synthetic.SyntheticFullTexts`), plus the real samples' import rates.
 
     python bench/fulltext_index.py --papers 5000 20000 [--workdir DIR] [--import-papers 300] [--no-real]
+    python bench/fulltext_index.py --papers 2000 20000 --compare OLD/src [--rounds 2]   # old code vs this one
 
 Each phase runs in its own process, so its peak RSS (``resource.getrusage``) is its own:
 
@@ -12,6 +13,8 @@ Each phase runs in its own process, so its peak RSS (``resource.getrusage``) is 
   in bulk (DuckDB from column lists: the store's own row-by-row insert is too slow for this size, see
   docs/benchmarks.md), then the full-text index built from the store by ``uptake.index.fulltext.rebuild``:
   build seconds, index bytes against the raw text bytes.
+* ``index``: only the index build, from the store a ``build`` left (``--compare`` alternates it between two
+  versions of the code, each followed by its ``query``).
 * ``query``: a new process opens the corpus and times ``trend(..., text="full")`` for one term, one
   ``in:method`` term and ten series (one warm-up, then the median of ``--repeat``), and checks every count
   against the generator's truth.
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("UPTAKE_BENCH_SRC") or str(ROOT / "src"))  # --compare: the old code's src/
 
 SINGLE = "GRPO"
 METHOD = "GRPO in:method"
@@ -150,6 +153,23 @@ def phase_build(n: int, work: Path) -> dict[str, Any]:
             "rss_store_mb": rss_store, "threads": os.cpu_count()}
 
 
+def phase_index(n: int, work: Path) -> dict[str, Any]:
+    """Only the index build, from the store a ``build`` phase left (the code on PYTHONPATH builds it)."""
+    from uptake.index.fulltext import FORMAT, rebuild
+    from uptake.store import Store
+
+    db = work / f"ft-{n}.duckdb"
+    load0 = os.getloadavg()[0]
+    with Store.open(db, write=True) as store:
+        t1, c1 = time.perf_counter(), _cpu()
+        info = rebuild(store)
+        build, build_cpu = time.perf_counter() - t1, _cpu() - c1
+    meta = json.loads((work / f"ft-{n}.truth.json").read_text())
+    return {"phase": "index", "papers": info.papers, "format": FORMAT, "build_s": build, "build_cpu_s": build_cpu,
+            "index_bytes": info.size_bytes, "ratio": info.size_bytes / meta["text_bytes"], "rss_mb": _rss_mb(),
+            "load": [round(load0, 1), round(os.getloadavg()[0], 1)]}
+
+
 def phase_query(n: int, work: Path, repeat: int) -> dict[str, Any]:
     from uptake import Corpus
 
@@ -172,6 +192,7 @@ def phase_query(n: int, work: Path, repeat: int) -> dict[str, Any]:
             if got != want:
                 out.setdefault("mismatch", []).append(f"{s.label}: {got} != {want}")
     out["rss_mb"] = _rss_mb()
+    out["load"] = round(os.getloadavg()[0], 1)
     return out
 
 
@@ -198,8 +219,8 @@ def phase_real(shared: Path, work: Path) -> dict[str, Any]:
     return out
 
 
-def run_phase(*args: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def run_phase(*args: str, src: Path = ROOT / "src", label: str = "") -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(src), "UPTAKE_BENCH_SRC": str(src)}
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, __file__, "--phase", *args], capture_output=True, text=True, env=env,
                        check=False)
@@ -207,6 +228,8 @@ def run_phase(*args: str) -> dict[str, Any]:
         sys.stderr.write(p.stderr)
         raise SystemExit(f"phase {args} failed")
     res = json.loads(p.stdout.strip().splitlines()[-1])
+    if label:
+        res["code"] = label
     print(json.dumps(res), flush=True)
     print(f"  [{args[0]} {args[1] if len(args) > 1 else ''}: {time.perf_counter() - t0:.0f} s]", file=sys.stderr,
           flush=True)
@@ -236,6 +259,26 @@ def table(rows: dict[int, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def compare(old_src: Path, ns: list[int], rounds: int, repeat: int, wd: list[str]) -> None:
+    """Index builds and queries of two versions of the code on the same stores, alternated (old, new, old,
+    new, ...), so both see the same load; then one Markdown table."""
+    rows: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = []
+    for n in ns:
+        for _ in range(rounds):
+            for label, src in (("old", old_src), ("new", ROOT / "src")):
+                built = run_phase("index", str(n), *wd, src=src, label=label)
+                asked = run_phase("query", str(n), str(repeat), *wd, src=src, label=label)
+                rows.append((n, label, built, asked))
+    print("| papers | code (format) | build CPU-s · wall s | load (1-min, start→end) | index MB · ratio "
+          "| one term / `in:method` / ten series, median ms | counts = truth |")
+    print("|---:|---|---:|---|---:|---:|---|")
+    for n, label, b, q in rows:
+        print(f"| {n:,} | {label} ({b['format']}) | {b['build_cpu_s']:.1f} · {b['build_s']:.0f} "
+              f"| {b['load'][0]}→{b['load'][1]} | {b['index_bytes'] / 1e6:,.1f} · {b['ratio']:.2f} "
+              f"| {q['single_ms']:.0f} / {q['in_method_ms']:.0f} / {q['ten_ms']:.0f} "
+              f"| {'yes' if 'mismatch' not in q else 'NO'} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--papers", type=int, nargs="+", default=[5000, 20000])
@@ -244,6 +287,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data" / "fulltext")
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--compare", type=Path, metavar="OLD_SRC",
+                    help="only index builds and queries, alternated between the src/ directory OLD_SRC and this "
+                         "checkout's, on the stores an earlier run left in --workdir (built first when missing)")
+    ap.add_argument("--rounds", type=int, default=1, help="with --compare: old/new pairs per size")
     ap.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.phase:
@@ -254,11 +301,19 @@ def main() -> None:
         else:
             n = int(rest[0])
             res = {"generate": lambda: phase_generate(n, work), "import": lambda: phase_import(n, work, int(rest[1])),
-                   "build": lambda: phase_build(n, work), "query": lambda: phase_query(n, work, int(rest[1]))}[name]()
+                   "build": lambda: phase_build(n, work), "index": lambda: phase_index(n, work),
+                   "query": lambda: phase_query(n, work, int(rest[1]))}[name]()
         print(json.dumps(res))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     wd = ["--workdir", str(args.workdir)]
+    if args.compare:
+        for n in args.papers:
+            if not (args.workdir / f"ft-{n}.duckdb").exists():
+                run_phase("generate", str(n), *wd)
+                run_phase("build", str(n), *wd)
+        compare(args.compare, args.papers, args.rounds, args.repeat, wd)
+        return
     rows: dict[int, dict[str, dict[str, Any]]] = {}
     if not args.no_real and args.shared.is_dir():
         run_phase("real", str(args.shared), *wd)

@@ -43,3 +43,22 @@ def test_token_strings_equal_two_tokenisations(text):
     from uptake.text import token_strings
 
     assert token_strings(text) == (token_string(text), token_string(text, case_sensitive=True))
+
+
+@given(st.lists(st.one_of(st.characters(max_codepoint=127), st.sampled_from(["ß", "İ", "ﬁ", "２", "é", "e\u0301", "\u00a0"])),
+                max_size=40).map("".join))
+def test_exact_token_joins_equal_the_regular_expression(text):
+    """The ASCII fast path (bytes translated and split on white space) gives the tokens of the one regular
+    expression, for every ASCII character (controls, punctuation, ``_``) and for text that is not ASCII."""
+    from uptake.text import exact_token_joins
+
+    assert exact_token_joins([text, text.upper(), ""]) == [" ".join(tokens(t, case_sensitive=True))
+                                                         for t in (text, text.upper(), "")]
+
+
+def test_exact_token_joins_every_ascii_character():
+    from uptake.text import exact_token_joins
+
+    text = "".join(chr(c) for c in range(128))
+    assert exact_token_joins([text]) == [" ".join(tokens(text, case_sensitive=True))]
+    assert exact_token_joins(["x_y\x1fz\x0bw"]) == ["x y z w"]

@@ -90,6 +90,44 @@ def token_strings(text: str) -> tuple[str, str]:
     return f" {folded} ", f" {joined} "
 
 
+#: ASCII letters and digits stay, every other byte becomes a space: for ASCII text (which NFKC leaves as it
+#: is) ``[^\W_]+`` matches exactly the runs of ``[A-Za-z0-9]``, so splitting the translated bytes on white
+#: space gives the same tokens as the regular expression, several times faster.
+_ASCII_TOKEN_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
+
+
+def exact_token_joins(pieces: Sequence[str]) -> list[str]:
+    """For each piece of text, its exact (case-sensitive) tokens joined by single spaces, without the outer
+    spaces of :func:`token_string`: ``" ".join(tokens(piece, case_sensitive=True))`` for every piece, with a
+    fast path for ASCII text (property-tested against :func:`tokens` in tests/test_text.py)."""
+    out = []
+    table = _ASCII_TOKEN_BYTES
+    for piece in pieces:
+        if not piece.isascii():
+            piece = normalize(piece)
+            if not piece.isascii():
+                out.append(" ".join(_TOKEN.findall(piece)))
+                continue
+        out.append(b" ".join(piece.encode("ascii").translate(table).split()).decode("ascii"))
+    return out
+
+
+def exact_token_runs(pieces: Sequence[str]) -> list[str]:
+    """For each piece of text, its exact tokens in order, separated by one or more spaces: the tokens of
+    :func:`exact_token_joins` for anything that splits on white space (the full-text index does), without
+    the cost of splitting and joining ASCII text (every other character just becomes a space)."""
+    out = []
+    table = _ASCII_TOKEN_BYTES
+    for piece in pieces:
+        if not piece.isascii():
+            piece = normalize(piece)
+            if not piece.isascii():
+                out.append(" ".join(_TOKEN.findall(piece)))
+                continue
+        out.append(piece.encode("ascii").translate(table).decode("ascii"))
+    return out
+
+
 def folds_by_lower(text: str) -> bool:
     """Whether ``text``'s folded tokens are the ASCII ``lower()`` of its exact tokens (true for ASCII text).
 

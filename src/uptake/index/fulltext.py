@@ -3,15 +3,18 @@
 One tantivy document per paper with a usable full text. Its text lives in one field per section role
 (``f_method``, ``f_experiments``, ... folded; ``c_method``, ... exact), each the whitespace-joined
 tokens of :mod:`uptake.text` of that role's paragraphs, so matching means exactly what it means on
-abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶``), so a phrase
-never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
+abstracts. Paragraphs are separated by a token the tokenizer can never produce (``¶`` in the scan's strings,
+``.`` in the index), so a phrase never spans two paragraphs. The title joins the ``abstract`` role. A further field, ``use``, holds the
 sentences of method, experiments, appendix and captions paragraphs that cite no other work: a match
 there is a paper *using* an idea, not describing someone else's (see :mod:`uptake.fulltext`).
 
 Only the folded fields keep positions. The exact fields record which papers hold a token, not where (a
-second copy of every position made the index larger than the text): a case-sensitive term is one lookup;
-a case-sensitive phrase is the folded phrase with every exact token in the same role, confirmed on the
-stored text of those papers (:meth:`FullTextIndex._exact_phrase`).
+second copy of every position made the index larger than the text), and only for the tokens casefolding
+changes (``LoRA``, ``We``), with a marker for the folded form they hide (:func:`case_terms`): most tokens are
+written in lower case, and repeating them made the exact fields cost tantivy almost as much as the folded
+ones. A case-sensitive term is still answered by the index alone (:meth:`FullTextIndex._exact_term`); a
+case-sensitive phrase is the folded phrase with every exact token in the same role, confirmed on the stored
+text of those papers (:meth:`FullTextIndex._exact_phrase`).
 
 Generations, the ``CURRENT`` pointer and freshness follow the metadata index (:mod:`uptake.index`):
 the index is used only when its state names the store's current full-text position and metadata
@@ -24,6 +27,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
+from itertools import filterfalse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,15 +36,21 @@ import tantivy
 from ..errors import UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..records import QUERY_ROLES, USE_ROLES
-from ..text import SEMANTICS_VERSION, phrase_key, token_strings, tokens
+from ..text import SEMANTICS_VERSION, exact_token_joins, exact_token_runs, phrase_key, token_strings
 from . import (IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, check_files,
                ensure_store_identity, write_manifest)
 
 if TYPE_CHECKING:
     from ..store import Store
 
-FORMAT = "ft2"  # ft2: the exact (case-sensitive) fields hold which papers have a token, not where
+#: ft2: the exact (case-sensitive) fields hold which papers have a token, not where; ft3: they hold only the tokens
+#: casefolding changes, with markers (:func:`case_terms`)
+FORMAT = "ft3"
 WRITER_HEAP = 256_000_000
+#: A whole rebuild gets a larger indexing budget: tantivy flushes a segment whenever a thread's budget is full and
+#: merges them as they pile up; at 20,000 papers 256 MB made segments that were merged into one (135.8 CPU-s of
+#: build), 1 GB left two and no merge (125.4 CPU-s), for 0.2 GB more peak memory. tantivy takes memory as it fills.
+REBUILD_HEAP = 1_000_000_000
 #: Never produced by the tokenizer (not a letter or digit): phrases cannot match across it.
 PARAGRAPH_BREAK = "¶"
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
@@ -84,29 +94,23 @@ def role_texts(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, l
     return out
 
 
-def _exact_tokens(pieces: Sequence[str]) -> list[list[str]]:
-    """The exact (case-sensitive) tokens of each piece of text: one call per paper, so a batch tokenizer
-    of :mod:`uptake.text` can take its place."""
-    return [tokens(p, case_sensitive=True) for p in pieces]
-
-
 def _fold(piece: str) -> str:
     """Casefold a space-joined exact token string token by token, as :func:`uptake.text.token_strings` does."""
     return piece.lower() if piece.isascii() else " ".join(t.casefold() for t in piece.split(" "))
 
 
-def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """Per query role, its (folded, exact) token strings with paragraph breaks (what the index holds).
+def _role_exact(title: str, paragraphs: Sequence[tuple[str, str]], *, runs: bool = False) -> dict[str, list[str]]:
+    """Per query role, the exact token strings of its marker-free pieces of text, in order: tokens joined by
+    one space, or with ``runs`` separated by one or more (:func:`uptake.text.exact_token_runs`, for tantivy).
 
-    The same strings as tokenizing each marker-free piece of :func:`role_texts` on its own, but a text is
-    tokenized once: a method / experiments / appendix / captions paragraph that cites nothing is its own
-    ``use`` text (only the white space between its sentences differs, and that never changes tokens).
+    A text is tokenized once: a method / experiments / appendix / captions paragraph that cites nothing is
+    its own ``use`` text (only the white space between its sentences differs, and that never changes tokens).
     """
     pieces: list[str] = []  # every piece of text of the paper, tokenized in one call
     units: list[tuple[tuple[str, ...], int, int]] = []  # (roles, first piece, end)
 
     def add(roles: tuple[str, ...], text: str) -> None:
-        parts = MARKERS.split(text)
+        parts = MARKERS.split(text) if "[" in text else [text]
         pieces.extend(parts)
         units.append((roles, len(pieces) - len(parts), len(pieces)))
 
@@ -122,14 +126,71 @@ def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dic
             own = [s for s in _SENTENCE.split(text) if not _CITES.search(s)]
             if own:
                 add(("use",), " ".join(own))
-    exact = [" ".join(t) for t in _exact_tokens(pieces)]
+    exact = exact_token_runs(pieces) if runs else exact_token_joins(pieces)  # one tokenizer call per paper
     per_role: dict[str, list[str]] = {r: [] for r in QUERY_ROLES}
     for roles, start, end in units:
         for role in roles:
             per_role.setdefault(role, []).extend(exact[start:end])
-    sep = f" {PARAGRAPH_BREAK} "
-    return {role: (" " + sep.join(_fold(e) for e in ex) + " ", " " + sep.join(ex) + " ")
-            for role, ex in per_role.items()}
+    return per_role
+
+
+_SEP = f" {PARAGRAPH_BREAK} "
+
+
+def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Per query role, its (folded, exact) token strings with paragraph breaks (what the scan reads).
+
+    The same strings as tokenizing each marker-free piece of :func:`role_texts` on its own.
+    """
+    return {role: (" " + _SEP.join(_fold(e) for e in ex) + " ", " " + _SEP.join(ex) + " ")
+            for role, ex in _role_exact(title, paragraphs).items()}
+
+
+#: Marks, in a ``c_`` field, the folded form of a token the role holds in another case (never a token itself).
+CASED_MARK = "~"
+
+
+def case_terms(exact: str) -> str:
+    """What a role's ``c_`` field holds, given its exact tokens (space-separated): every distinct token that
+    casefolding changes (``LoRA``, ``We``) and, for each, its folded form when the role also holds that as
+    written (``lora``), else ``~`` + the folded form (``~lora``: the folded field's ``lora`` is only another
+    case). Tokens casefolding leaves alone (``lora``, ``2024``) are otherwise not repeated: the folded field
+    already says which papers hold them. So an exact token ``t`` is in the role when ``c_:t``, or when ``t``
+    is its own casefold, ``f_:t`` and not ``c_:~t`` (:meth:`FullTextIndex._exact_term`)."""
+    ascii_ = exact.isascii()
+    if (exact.lower() if ascii_ else _fold(exact)) == exact:
+        return ""
+    seen = set(exact.split())
+    out: set[str] = set()
+    # ASCII: a token with a cased letter and no capital (islower) is its own casefold; others are checked
+    for t in (filterfalse(str.islower, seen) if ascii_ else seen):
+        f = t.lower() if ascii_ else t.casefold()
+        if f != t:
+            out.add(t)
+            out.add(f if f in seen else CASED_MARK + f)
+    return " ".join(sorted(out))
+
+
+#: The paragraph break in the index's folded fields: like ``¶`` never a token of a query, but ASCII, so the
+#: folded text of an ASCII paper stays ASCII (and ``str.lower`` fast).
+INDEX_BREAK = "."
+_INDEX_SEP = f" {INDEX_BREAK} "
+
+
+def index_fields(title: str, paragraphs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(field, text) of one paper's tantivy document: per role the folded tokens with paragraph breaks
+    (:data:`INDEX_BREAK`; positions indexed) and its :func:`case_terms` (which papers hold them, no positions)."""
+    out = []
+    for role, ex in _role_exact(title, paragraphs, runs=True).items():
+        if not ex:
+            continue
+        joined = " ".join(ex)
+        folded = _INDEX_SEP.join(ex).lower() if joined.isascii() else _INDEX_SEP.join(_fold(e) for e in ex)
+        out.append((f"f_{role}", " " + folded + " "))
+        cased = case_terms(joined)
+        if cased:
+            out.append((f"c_{role}", cased))
+    return out
 
 
 def _role_token_strings_reference(title: str, paragraphs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -176,14 +237,14 @@ class FullTextIndex:
             roles = node.roles or tuple(r for r in QUERY_ROLES if r != "use")
             if node.case_sensitive and len(node.tokens) > 1:
                 return self._exact_phrase(node, roles)
-            prefix = "c_" if node.case_sensitive else "f_"
             parts = []
             for role in roles:
-                name = prefix + role
-                if len(node.tokens) == 1:
-                    parts.append(tantivy.Query.term_query(self.schema, name, node.tokens[0]))
+                if node.case_sensitive:
+                    parts.append(self._exact_term(role, node.tokens[0]))
+                elif len(node.tokens) == 1:
+                    parts.append(tantivy.Query.term_query(self.schema, f"f_{role}", node.tokens[0]))
                 else:
-                    parts.append(tantivy.Query.phrase_query(self.schema, name, list(node.tokens)))
+                    parts.append(tantivy.Query.phrase_query(self.schema, f"f_{role}", list(node.tokens)))
             return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, p) for p in parts])
         if isinstance(node, InCategory):
@@ -203,6 +264,17 @@ class FullTextIndex:
         raise UsageError("has: under --text full is answered by the exact scan (it reads the stored full-text openness), "
                          "not by the full-text index")
 
+    def _exact_term(self, role: str, token: str) -> Any:
+        """The papers whose ``role`` holds ``token`` exactly as written (see :func:`case_terms`)."""
+        folded = token.casefold()
+        held = tantivy.Query.term_query(self.schema, f"c_{role}", token)
+        if folded != token:
+            return held
+        only_this_case = tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"f_{role}", token)),
+            (tantivy.Occur.MustNot, tantivy.Query.term_query(self.schema, f"c_{role}", CASED_MARK + token))])
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, held), (tantivy.Occur.Should, only_this_case)])
+
     def _exact_phrase(self, node: Phrase, roles: Sequence[str]) -> Any:
         """A case-sensitive phrase: the exact fields know which papers have each token but not where, so the
         papers with the folded phrase and every exact token in one of ``roles`` are read from the store and
@@ -214,7 +286,7 @@ class FullTextIndex:
         folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
         parts = [tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, f"f_{role}", folded))]
-            + [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"c_{role}", t)) for t in set(node.tokens)])
+            + [(tantivy.Occur.Must, self._exact_term(role, t)) for t in set(node.tokens)])
             for role in roles]
         candidates = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
             [(tantivy.Occur.Should, p) for p in parts])
@@ -336,9 +408,8 @@ def _add(writer: Any, store: Store, *, after_fdoc: int = 0, ids: Sequence[str] |
             if delete_old:
                 writer.delete_documents_by_term("id", pid)
             d = tantivy.Document()
-            for role, (folded, exact) in role_token_strings(title, paragraphs).items():
-                d.add_text(f"f_{role}", folded)
-                d.add_text(f"c_{role}", exact)
+            for field, text in index_fields(title, paragraphs):
+                d.add_text(field, text)
             d.add_text("id", pid)
             seen: set[str] = set()
             for c in cat_str.split():
@@ -376,7 +447,7 @@ def rebuild(store: Store) -> IndexInfo:
     gen_dir.mkdir()
     try:
         index = tantivy.Index(_schema(), path=str(gen_dir), reuse=False)
-        writer = index.writer(WRITER_HEAP, _threads())
+        writer = index.writer(REBUILD_HEAP, _threads())
         added = _add(writer, store, delete_old=False)
         writer.commit()
         writer.wait_merging_threads()
