@@ -238,13 +238,12 @@ def _ascii_exact(arr: pa.Array) -> pa.Array:
 
 @functools.cache
 def _byte_tables() -> tuple[Any, Any]:
-    """(is a letter or digit, the byte it becomes) for each of the 256 byte values."""
+    """(is a letter or digit, the byte it becomes) for each of the 256 byte values: the rule of
+    :data:`_ASCII_TOKEN_BYTES`, as numpy tables."""
     import numpy as np
 
-    alnum = np.zeros(256, dtype=bool)
-    for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789":
-        alnum[c] = True
-    return alnum, np.where(alnum, np.arange(256), 32).astype(np.uint8)
+    to_byte = np.frombuffer(_ASCII_TOKEN_BYTES, dtype=np.uint8).copy()
+    return to_byte != 32, to_byte
 
 
 def phrase_key(phrase_tokens: Sequence[str]) -> str:
