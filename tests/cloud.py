@@ -16,16 +16,17 @@ import pytest
 IDEAS = ("GRPO", "PPO", "policy optimization", "LoRA")
 
 
-def tex(i: int, idea: str) -> str:
+def tex(i: int, idea: str = "GRPO", *, method: str = "a clipped objective", experiments: bool = False) -> str:
+    """A small LaTeX e-print naming ``idea`` in its abstract and method (and LoRA in an experiments section)."""
     return (
         "\\documentclass{article}\n"
         f"\\title{{Paper {i}: {idea} on small tasks}}\n"
         "\\begin{document}\n\\maketitle\n"
         f"\\begin{{abstract}}We study {idea} in setting {i}.\\end{{abstract}}\n"
         "\\section{Introduction}\nLearning from feedback is popular \\cite{a}.\n"
-        f"\\section{{Method}}\nWe train with {idea} and a clipped reward model, variant {i}.\n"
-        f"\\section{{Experiments}}\nWe use LoRA adapters for {i} runs.\n"
-        "\\begin{thebibliography}{9}\\bibitem{a} A. Author. A paper. 2020.\\end{thebibliography}\n"
+        f"\\section{{Method}}\nWe train with {idea} and {method}, variant {i}.\n"
+        + (f"\\section{{Experiments}}\nWe use LoRA adapters for {i} runs.\n" if experiments else "")
+        + "\\begin{thebibliography}{9}\\bibitem{a} A. Author. A paper. 2020.\\end{thebibliography}\n"
         "\\end{document}\n"
     )
 
@@ -37,8 +38,9 @@ def bulk_tars(folder: Path) -> list[Path]:
     for yymm, first in (("2501", 1), ("2502", 20)):
         path = folder / f"arXiv_src_{yymm}_001.tar"
         with tarfile.open(path, "w") as tar:
-            members = {f"{yymm}/{yymm}.{first + k:05d}.gz": gzip.compress(tex(first + k, IDEAS[k % 4]).encode(),
-                                                                          mtime=0) for k in range(5)}
+            members = {f"{yymm}/{yymm}.{first + k:05d}.gz": gzip.compress(
+                tex(first + k, IDEAS[k % 4], method="a clipped reward model", experiments=True).encode(), mtime=0)
+                for k in range(5)}
             members[f"{yymm}/{yymm}.{first + 9:05d}.gz"] = b"junk, not gzip"
             for name, data in members.items():
                 info = tarfile.TarInfo(name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloud import tex
 from conftest import SHARED, make_paper, store_with
 
 from uptake.cli import main
@@ -38,19 +39,6 @@ _CLI = "import sys; from uptake.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 # -- e-prints made here ------------------------------------------------------------------------------
-def tex(i: int, idea: str = "GRPO") -> str:
-    return (
-        "\\documentclass{article}\n"
-        f"\\title{{Paper {i}: {idea} on small tasks}}\n"
-        "\\begin{document}\n\\maketitle\n"
-        f"\\begin{{abstract}}We study {idea} in setting {i}.\\end{{abstract}}\n"
-        "\\section{Introduction}\nLearning from feedback is popular \\cite{a}.\n"
-        f"\\section{{Method}}\nWe train with {idea} and a clipped objective, variant {i}.\n"
-        "\\begin{thebibliography}{9}\\bibitem{a} A. Author. A paper. 2020.\\end{thebibliography}\n"
-        "\\end{document}\n"
-    )
-
-
 def gz_tex(i: int, idea: str = "GRPO") -> bytes:
     return gzip.compress(tex(i, idea).encode(), mtime=0)
 

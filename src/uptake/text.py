@@ -100,16 +100,7 @@ def exact_token_joins(pieces: Sequence[str]) -> list[str]:
     """For each piece of text, its exact (case-sensitive) tokens joined by single spaces, without the outer
     spaces of :func:`token_string`: ``" ".join(tokens(piece, case_sensitive=True))`` for every piece, with a
     fast path for ASCII text (property-tested against :func:`tokens` in tests/test_text.py)."""
-    out = []
-    table = _ASCII_TOKEN_BYTES
-    for piece in pieces:
-        if not piece.isascii():
-            piece = normalize(piece)
-            if not piece.isascii():
-                out.append(" ".join(_TOKEN.findall(piece)))
-                continue
-        out.append(b" ".join(piece.encode("ascii").translate(table).split()).decode("ascii"))
-    return out
+    return [" ".join(run.split()) for run in exact_token_runs(pieces)]
 
 
 def exact_token_runs(pieces: Sequence[str]) -> list[str]:
