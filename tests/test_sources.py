@@ -94,3 +94,39 @@ def test_unknown_and_missing_files(tmp_path):
     odd.write_text("hello world\n")
     with pytest.raises(UnrecognisedFormatError, match="Kaggle"):
         read_records(odd)
+
+
+def test_a_damaged_parquet_file_is_one_rejection_not_an_exception(tmp_path):
+    """A Parquet file cut short (no footer) or damaged inside a row group is reported with where it came from,
+    after the rows read before the damage; the import goes on."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 3000
+    table = pa.table({
+        "id": [f"2507.{i:05d}" for i in range(n)], "title": [f"T{i}" for i in range(n)],
+        "abstract": [f"GRPO {i}" for i in range(n)], "categories": [["cs.LG"]] * n,
+        "published": [date(2025, 7, 1)] * n,
+    })
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good, row_group_size=1000, compression="none")
+    data = good.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[: len(data) // 2])  # no footer: nothing can be read
+    got = items(cut)
+    assert [type(x) for _, x in got] == [Rejection]
+    assert "not a readable Parquet file" in got[0][1].reason and "nothing in it was imported" in got[0][1].reason
+
+    meta = pq.ParquetFile(good).metadata
+    second = meta.row_group(1).column(0)
+    start = second.dictionary_page_offset or second.data_page_offset
+    broken = bytearray(data)
+    broken[start:start + 64] = b"\xff" * 64  # the second row group's first page is garbage; the footer is intact
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(broken))
+    got = items(bad)
+    papers = [x for _, x in got if isinstance(x, Paper)]
+    rejections = [x for _, x in got if isinstance(x, Rejection)]
+    assert len(papers) == 1000 and [p.id for p in papers] == [f"2507.{i:05d}" for i in range(1000)]
+    assert len(rejections) == 1 and "rows before it were kept" in rejections[0].reason
+    assert rejections[0].line == 1001

@@ -15,17 +15,25 @@ _LIST_COLUMNS = ("categories", "authors")
 
 
 def iter_parquet(path: Path, name: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """Rows of a Parquet file as papers or rejections; a damaged file (cut short, not Parquet) is one rejection
+    saying so, after the rows read before the damage, never an exception."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(raw)
     row = 0
-    for batch in pf.iter_batches(batch_size=8192):
-        for rec in batch.to_pylist():
-            row += 1
-            try:
-                yield row, paper_from_mapping(rec, kaggle="versions" in rec or "update_date" in rec)
-            except BadRecord as exc:
-                yield row, Rejection(name, row, str(exc))
+    try:
+        pf = pq.ParquetFile(raw)
+        for group in range(pf.num_row_groups):  # a row group at a time: damage in one keeps the rows before it
+            for batch in pf.iter_batches(batch_size=8192, row_groups=[group]):
+                for rec in batch.to_pylist():
+                    row += 1
+                    try:
+                        yield row, paper_from_mapping(rec, kaggle="versions" in rec or "update_date" in rec)
+                    except BadRecord as exc:
+                        yield row, Rejection(name, row, str(exc))
+    except (pa.ArrowException, OSError) as exc:
+        what = "rows before it were kept" if row else "nothing in it was imported"
+        yield row + 1, Rejection(name, row + 1, f"not a readable Parquet file: cut short or damaged ({exc}); {what}")
 
 
 def iter_csv(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:
