@@ -16,6 +16,12 @@ EPRINTS = SHARED / "arxiv-src"
 UNARXIVE = SHARED / "unarxive-sample" / "arXiv_src_2212_086.jsonl.gz"
 #: The smallest real e-prints (extraction is the slow part): one old single-file source, two tarballs.
 SMALL_EPRINTS = ("cond-mat_0104295.gz", "2507.02757.tar.gz", "2605.12850.tar.gz")
+
+
+def require_shared() -> None:
+    """Skip (with where they were looked for) when the shared real full-text samples are absent: a user's machine."""
+    if not (UNARXIVE.is_file() and all((EPRINTS / name).is_file() for name in SMALL_EPRINTS)):
+        pytest.skip(f"the shared full-text samples are not at {SHARED} (only on development machines and CI)")
 MASTER = "local[2,4]"
 CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "2"}
 CONF_ARGS = [a for k, v in CONF.items() for a in ("--conf", f"{k}={v}")]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
+from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE, require_shared
 
 from uptake.cli import main
 from uptake.fulltext import read_structured
@@ -51,6 +51,7 @@ def _rows(out: Path) -> list[Any]:
 
 
 def test_eprints_spark_then_import_equals_local_extract(tmp_path: Path, spark: Any) -> None:
+    require_shared()
     src = _small(tmp_path)
     out = tmp_path / "out"
     assert main(["spark", "extract", "--input", str(src), "--output", str(out), *SPARK]) == 0
@@ -94,6 +95,7 @@ def test_eprints_spark_then_import_equals_local_extract(tmp_path: Path, spark: A
 
 
 def test_unarxive_spark_then_import_equals_import(tmp_path: Path, spark: Any) -> None:
+    require_shared()
     out = tmp_path / "out"
     assert main(["spark", "extract", "--format", "unarxive", "--input", str(UNARXIVE), "--output", str(out),
                  *SPARK]) == 0
@@ -107,6 +109,7 @@ def test_unarxive_spark_then_import_equals_import(tmp_path: Path, spark: Any) ->
 
 
 def test_bulk_tarball(tmp_path: Path, spark: Any) -> None:
+    require_shared()
     bulk = tmp_path / "arXiv_src_2507_001.tar"
     with tarfile.open(bulk, "w") as tar:
         for name, member in (("2507.02757.tar.gz", "2507/2507.02757.gz"), ("2605.12850.tar.gz", "2507/2605.12850.gz")):
@@ -125,6 +128,7 @@ def test_bulk_tarball(tmp_path: Path, spark: Any) -> None:
 
 
 def test_killed_worker_leaves_the_same_output(tmp_path: Path, spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    require_shared()
     src = _small(tmp_path)
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     assert main(["spark", "extract", "--input", str(src), "--output", str(clean), *SPARK]) == 0

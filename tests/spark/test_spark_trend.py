@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE
+from .conftest import CONF_ARGS, EPRINTS, MASTER, SMALL_EPRINTS, UNARXIVE, require_shared
 
 from uptake.cli import main
 from uptake.errors import UnknownCategoryError, UsageError
@@ -135,6 +135,7 @@ def test_refusals_are_the_stores(synthetic_corpus: tuple[Path, Path], spark: Any
 
 
 def test_real_samples_equal_store(tmp_path: Path, spark: Any) -> None:
+    require_shared()
     src = tmp_path / "eprints"
     src.mkdir()
     for name in SMALL_EPRINTS:
