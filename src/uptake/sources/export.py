@@ -151,19 +151,19 @@ def _read_export_columns(path: str | Path) -> ExportColumns | None:
             and pc.count_distinct(ids).as_py() == n):
         return None
     space = _space_class_re2()
+    authors = pc.list_flatten(papers.column("authors"))
     texts = [papers.column(c) for c in ("title", "abstract", "comments", "journal_ref", "doi", "source")]
-    texts.append(pc.list_flatten(papers.column("authors")))
+    texts.append(authors)
     for i, col in enumerate(texts):
         ends = pc.binary_join_element_wise(pc.utf8_slice_codeunits(col, 0, 1), pc.utf8_slice_codeunits(col, -1), "")
         if pc.any(pc.match_substring_regex(ends, space)).as_py():  # white space first or last: strip would cut it
             return None
         if i != 1 and pc.any(pc.equal(col, "")).as_py():  # only the abstract may be empty; a null stays null
             return None
-    authors = pc.list_flatten(papers.column("authors"))
     cats = pc.list_flatten(papers.column("categories"))
     if authors.null_count or cats.null_count or pc.any(pc.equal(cats, "")).as_py():
         return None
-    if pc.any(pc.match_substring_regex(cats, _space_class_re2())).as_py():
+    if pc.any(pc.match_substring_regex(cats, space)).as_py():
         return None
     published, updated = papers.column("published"), papers.column("updated")
     lo, hi = pa.scalar(EARLIEST_DATE, pa.date32()), pa.scalar(latest_date(), pa.date32())

@@ -225,8 +225,8 @@ def parquet_files(paths: Iterable[str | Path], storage_options: Mapping[str, Any
             out += [(fs, f, run) for run, f in output_files(fs, root)]
         elif fs.isfile(root):
             out.append((fs, root, _run_of(root)))
-        elif any(c in root for c in "*?[") and _committed_glob(fs, root) is not None:
-            out += _committed_glob(fs, root) or []
+        elif any(c in root for c in "*?[") and (committed := _committed_glob(fs, root)) is not None:
+            out += committed
         elif fsio.is_url(str(path)) and any(c in root for c in "*?["):
             out += [(fs, f, _run_of(f)) for f in fs.glob(root)]
         else:
