@@ -73,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         description="Count, for every n-gram of up to --max-n tokens (uptake's tokens, never across "
                         "a paragraph or a marker), the papers containing it per month, primary category and role "
                         "(and '*': anywhere); cells with fewer than --min-papers papers are dropped (written in "
-                        "OUTPUT/_metadata.json). Also per-month totals of usable full texts.")
+                        "OUTPUT/_metadata.json). Also per-month totals of usable full texts. Run again into the same OUTPUT, it "
+                        "replaces the counts once the new _metadata.json is written.")
     q.add_argument("--input", "-i", required=True, metavar="DIR", help="what `uptake spark extract` wrote")
     q.add_argument("--output", "-o", required=True, metavar="DIR", help="a new folder or URL")
     q.add_argument("--max-n", type=int, default=3, metavar="N", help="longest n-gram (default 3)")
