@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from uptake.corpus import Corpus
 from uptake.fulltext import store_fulltexts
 from uptake.index import fulltext as ftindex
+from uptake.index._case import CASED_MARK
 from uptake.records import ROLES, BibEntry, FullText, Paragraph
 from uptake.store import Store
 from uptake.text import tokens
@@ -88,9 +89,9 @@ def test_case_terms_decide_exact_tokens_like_the_token_list(text: str, word: str
     held_c = set(ftindex.case_terms(" ".join(exact)).split())
     held_f = {t.casefold() for t in exact}
     for t in tokens(word, case_sensitive=True) + exact:
-        indexed = t in held_c or (t.casefold() == t and t in held_f and ftindex.CASED_MARK + t not in held_c)
+        indexed = t in held_c or (t.casefold() == t and t in held_f and CASED_MARK + t not in held_c)
         assert indexed == (t in exact), (text, t)
-    assert all(t in exact or t.startswith(ftindex.CASED_MARK) or t.casefold() == t for t in held_c)
+    assert all(t in exact or t.startswith(CASED_MARK) or t.casefold() == t for t in held_c)
 
 
 def test_an_index_of_an_older_format_is_rebuilt(tmp_path: Path) -> None:

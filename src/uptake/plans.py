@@ -99,6 +99,18 @@ def any_series(plans: Sequence[SeriesPlan]) -> Node:
     return plans[0].match if len(plans) == 1 else AnyOf(tuple(p.match for p in plans))
 
 
+def has_exact_phrase(node: Node) -> bool:
+    """Whether ``node`` holds a case-sensitive phrase of several tokens (the term index confirms those on the
+    stored text, so answering it needs the store)."""
+    if isinstance(node, Phrase):
+        return node.case_sensitive and len(node.tokens) > 1
+    if isinstance(node, (AllOf, AnyOf)):
+        return any(has_exact_phrase(i) for i in node.items)
+    if isinstance(node, Negate):
+        return has_exact_phrase(node.item)
+    return False
+
+
 def uses_has(node: Node) -> bool:
     """Whether ``node`` filters on artifact links (``has:``)."""
     if isinstance(node, HasKind):

@@ -30,7 +30,7 @@ from ..index import (IndexReadError, TermIndex, index_dir, matching_docs, open_f
                      verified_index)
 from ..sources.fsio import is_url
 from ..periods import Granularity, clamped_month_of, month_label, month_of, parse_period, period_first_month, period_last_month
-from ..plans import SeriesPlan, any_series, uses_has
+from ..plans import SeriesPlan, any_series, has_exact_phrase, uses_has
 from ..query import Category, Query, parse_query, restrict_roles
 from ..query.ast import HasArtifact, walk
 from ..query.expand import DEFAULT_EXPAND, expand_query, has_wildcards
@@ -528,11 +528,14 @@ class Corpus:
                  ) -> Iterator[tuple[Store | None, TermIndex | None]]:
         """(store or None, fresh index or None) to answer ``parsed``: an index this process already
         verified answers counts without opening the store; paper ``rows``, ``has:`` filters (to check
-        the store has its openness flags) and wildcards need the store. The index answers ``has:`` too."""
+        the store has its openness flags), wildcards and case-sensitive phrases of several tokens (the index
+        confirms them on the stored text) need the store. The index answers ``has:`` too."""
         senses_asked = has_senses(parsed)
-        has_filters = any(uses_has(p.match) for p in plan_query(_without_wildcards(parsed), sc)) \
+        plans = plan_query(_without_wildcards(parsed), sc) if not senses_asked else []
+        has_filters = any(uses_has(p.match) for p in plans) \
             if not senses_asked else any(isinstance(n, HasArtifact) for s in parsed.series for n in walk(s.expr))
-        needs_store = rows or has_filters or has_wildcards(parsed) or senses_asked
+        exact_phrases = any(has_exact_phrase(p.match) or has_exact_phrase(p.universe) for p in plans)
+        needs_store = rows or has_filters or has_wildcards(parsed) or senses_asked or exact_phrases
         self.deadline.check()
         held = None if needs_store else verified_index(self.path)
         if held is not None:
@@ -543,6 +546,8 @@ class Corpus:
         with self._read() as store:
             store.require_papers()
             idx = _fresh_index(store)
+            if idx is not None:  # case-sensitive phrases are confirmed on the store's text
+                idx = idx.with_store(store)
             self._check_categories(idx if idx is not None else store, sc.categories, parsed)
             if has_filters:
                 store.require_openness()

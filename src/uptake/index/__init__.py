@@ -2,12 +2,13 @@
 
 Design (chosen by measuring, see docs/index.md): a tantivy index (a Rust
 search-engine library) fed with *uptake's own tokens*. Every paper becomes one
-index document with four token fields, each the whitespace-joined tokens that
-:mod:`uptake.text` produced at import time (the store's ``title_tok``,
-``abstract_tok``, ``title_tok_cs``, ``abstract_tok_cs`` strings, as read through
-``store._scan.TOKEN_SQL``: folded strings of ASCII text are derived there), split again by
+index document with two token fields with positions (``t``, ``a``), the whitespace-joined folded tokens
+that :mod:`uptake.text` produced at import time (the store's ``title_tok`` and ``abstract_tok`` strings,
+as read through ``store._scan.TOKEN_SQL``: folded strings of ASCII text are derived there), split again by
 tantivy's whitespace tokenizer, which neither lowercases, stems, nor drops long
-tokens. So the index's notion of a token is exactly uptake's, and a phrase is a
+tokens; and two exact fields without positions (``tc``, ``ac``) holding only the tokens casefolding
+changes, with marks (:mod:`uptake.index._case`): case-sensitive terms are answered from both, and
+case-sensitive phrases are confirmed on the store's exact token strings. So the index's notion of a token is exactly uptake's, and a phrase is a
 tantivy phrase query over positions (title and abstract are separate fields, so
 a phrase never spans them). ``month`` and ``pub`` (published date ordinal) are
 fast fields for per-month aggregation and newest-first listing; ``cat`` holds
@@ -41,6 +42,7 @@ or import rebuilds it. ``uptake check`` re-hashes every file.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import hashlib
 import json
@@ -62,7 +64,8 @@ from ..plans import (
     EVERYTHING, AllOf, AmongPapers, AnyOf, HasKind, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node,
 )
 from ..serialise import AsDict
-from ..text import SEMANTICS_VERSION
+from ..text import SEMANTICS_VERSION, phrase_key
+from ._case import CASED_MARK, case_terms, exact_term_query
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -70,7 +73,7 @@ if TYPE_CHECKING:
 Field = Literal["any", "title", "abstract"]
 
 #: Bumped when the index layout changes; an index of another format is rebuilt.
-INDEX_FORMAT = "2"  # 2: the has field (artifact links), manifest.json
+INDEX_FORMAT = "3"  # 2: the has field (artifact links), manifest.json; 3: exact fields hold case terms only
 #: Papers read from the store per chunk while indexing.
 CHUNK = 20_000
 #: tantivy writer memory (bytes, split across threads).
@@ -94,8 +97,10 @@ def index_dir(store_path: str | Path) -> Path:
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
-    for name in ("t", "a", "tc", "ac"):
+    for name in ("t", "a"):
         sb.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    for name in ("tc", "ac"):  # which papers hold a token casefolding changes (:mod:`uptake.index._case`)
+        sb.add_text_field(name, tokenizer_name="whitespace", index_option="basic")
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("cat", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("has", tokenizer_name="raw", index_option="basic")
@@ -179,6 +184,18 @@ class TermIndex:
         self.schema = _schema()
         self.index = _open_tantivy(self.schema, root / gen)
         self._searcher: tantivy.Searcher | None = None
+        #: The store, open for this question: case-sensitive phrases are confirmed on its text (:meth:`with_store`).
+        self.store: Store | None = None
+        self._exact: dict[Phrase, tantivy.Query] = {}
+
+    def with_store(self, store: Store) -> TermIndex:
+        """This index answering one question beside ``store`` (open meanwhile), which case-sensitive phrases of
+        several tokens need: the copy shares the open index; the original, which other threads may be using,
+        is not changed."""
+        bound = copy.copy(self)
+        bound.store = store
+        bound._exact = {}
+        return bound
 
     # -- opening -------------------------------------------------------------
     @property
@@ -230,10 +247,14 @@ class TermIndex:
     def node_query(self, node: Node) -> tantivy.Query:
         """The tantivy query of one plan node (:mod:`uptake.plans`)."""
         if isinstance(node, Phrase):
+            if node.case_sensitive and len(node.tokens) > 1:
+                return self._exact_phrase(node)
             parts = []
             for f in node.fields:
-                name = _TEXT_FIELDS[(f, node.case_sensitive)]
-                if len(node.tokens) == 1:
+                name = _TEXT_FIELDS[(f, False)]
+                if node.case_sensitive:
+                    parts.append(exact_term_query(self.schema, name, _TEXT_FIELDS[(f, True)], node.tokens[0]))
+                elif len(node.tokens) == 1:
                     parts.append(tantivy.Query.term_query(self.schema, name, node.tokens[0]))
                 else:
                     parts.append(tantivy.Query.phrase_query(self.schema, name, list(node.tokens)))
@@ -264,6 +285,31 @@ class TermIndex:
             return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, p) for p in parts])
         raise TypeError(f"the term index cannot answer {node!r}")
+
+    def _exact_phrase(self, node: Phrase) -> tantivy.Query:
+        """A case-sensitive phrase: the exact fields know which papers hold each token but not where, so the
+        papers with the folded phrase and every exact token in one field are read from the store and kept when
+        that field's exact tokens hold the phrase (what the scan does); the answer is those papers' ids."""
+        if node in self._exact:
+            return self._exact[node]
+        if self.store is None:
+            raise RuntimeError("a case-sensitive phrase needs the store beside the index: use with_store()")
+        folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
+        parts = [tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, _TEXT_FIELDS[(f, False)], folded))]
+            + [(tantivy.Occur.Must, exact_term_query(self.schema, _TEXT_FIELDS[(f, False)], _TEXT_FIELDS[(f, True)], t))
+               for t in set(node.tokens)])
+            for f in node.fields]
+        candidates = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, p) for p in parts])
+        docs = [d for _, d in self.docs(candidates, self.count(candidates))]
+        key = phrase_key(list(node.tokens))
+        columns = [f"{f}_tok_cs" for f in node.fields]
+        found = [str(row[0]) for row in self.store.token_rows(EVERYTHING, columns=["id", *columns], docs=docs)
+                 if any(key in text for text in row[1:])] if docs else []
+        query = tantivy.Query.term_set_query(self.schema, "id", found) if found else self.node_query(AnyOf(()))
+        self._exact[node] = query
+        return query
 
     def any_category(self, codes: Sequence[str]) -> tantivy.Query | None:
         return self.node_query(categories_node(codes)) if codes else None
@@ -320,13 +366,27 @@ class TermIndex:
 
         Frequencies come from tantivy's term dictionary and may still count
         papers replaced since the last merge; they rank wildcard completions,
-        whose counts are then computed exactly.
+        whose counts are then computed exactly. Case-sensitively, a token casefolding changes is counted in
+        the exact field; a token that is its own casefold is held as written by the papers whose folded field
+        holds it, less those whose exact field marks it as held only in other cases (``~token``).
         """
         fields = ["title", "abstract"] if field == "any" else [field]
         out: dict[str, int] = {}
         for f in fields:
-            for term, n in self.searcher.terms_with_prefix(_TEXT_FIELDS[(f, case_sensitive)], prefix):
-                out[term] = out.get(term, 0) + int(n)
+            if not case_sensitive:
+                for term, n in self.searcher.terms_with_prefix(_TEXT_FIELDS[(f, False)], prefix):
+                    out[term] = out.get(term, 0) + int(n)
+                continue
+            exact = _TEXT_FIELDS[(f, True)]
+            for term, n in self.searcher.terms_with_prefix(exact, prefix):
+                if term.casefold() != term:
+                    out[term] = out.get(term, 0) + int(n)
+            if prefix.casefold() == prefix:  # the folded field holds only tokens that are their own casefold
+                hidden = dict(self.searcher.terms_with_prefix(exact, CASED_MARK + prefix))
+                for term, n in self.searcher.terms_with_prefix(_TEXT_FIELDS[(f, False)], prefix):
+                    held = int(n) - int(hidden.get(CASED_MARK + term, 0))
+                    if held > 0 and term.casefold() == term:
+                        out[term] = out.get(term, 0) + held
         return out
 
 
@@ -531,7 +591,7 @@ def verified_index(store_path: str | Path) -> TermIndex | None:
 def report_failure(idx: TermIndex, exc: BaseException) -> None:
     """Warn that ``idx`` failed while answering (the caller then scans) and stop trusting it in this process."""
     for key, (_, held) in list(_VERIFIED.items()):
-        if held is idx:
+        if held.index is idx.index:  # idx itself, or a copy of it bound to a store (:meth:`TermIndex.with_store`)
             _VERIFIED.pop(key, None)
     warnings.warn(_damaged_message(idx.root, [str(exc)]), IndexDamagedWarning, stacklevel=3)
 
@@ -559,8 +619,10 @@ def _add_rows(writer: Any, store: Store, after_doc: int, *, delete_old: bool, pr
             d = Document()
             d.add_text("t", t)
             d.add_text("a", a)
-            d.add_text("tc", tc)
-            d.add_text("ac", ac)
+            for name, exact in (("tc", tc), ("ac", ac)):
+                cased = case_terms(exact)
+                if cased:
+                    d.add_text(name, cased)
             d.add_text("id", pid)
             seen = set()
             for c in cat_str.split():

@@ -27,7 +27,6 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from itertools import filterfalse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from ..errors import UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..records import QUERY_ROLES, USE_ROLES
 from ..text import SEMANTICS_VERSION, exact_token_joins, exact_token_runs, phrase_key, token_strings
+from ._case import case_terms, exact_term_query
 from . import (IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, check_files,
                ensure_store_identity, write_manifest)
 
@@ -146,31 +146,6 @@ def role_token_strings(title: str, paragraphs: Sequence[tuple[str, str]]) -> dic
             for role, ex in _role_exact(title, paragraphs).items()}
 
 
-#: Marks, in a ``c_`` field, the folded form of a token the role holds in another case (never a token itself).
-CASED_MARK = "~"
-
-
-def case_terms(exact: str) -> str:
-    """What a role's ``c_`` field holds, given its exact tokens (space-separated): every distinct token that
-    casefolding changes (``LoRA``, ``We``) and, for each, its folded form when the role also holds that as
-    written (``lora``), else ``~`` + the folded form (``~lora``: the folded field's ``lora`` is only another
-    case). Tokens casefolding leaves alone (``lora``, ``2024``) are otherwise not repeated: the folded field
-    already says which papers hold them. So an exact token ``t`` is in the role when ``c_:t``, or when ``t``
-    is its own casefold, ``f_:t`` and not ``c_:~t`` (:meth:`FullTextIndex._exact_term`)."""
-    ascii_ = exact.isascii()
-    if (exact.lower() if ascii_ else _fold(exact)) == exact:
-        return ""
-    seen = set(exact.split())
-    out: set[str] = set()
-    # ASCII: a token with a cased letter and no capital (islower) is its own casefold; others are checked
-    for t in (filterfalse(str.islower, seen) if ascii_ else seen):
-        f = t.lower() if ascii_ else t.casefold()
-        if f != t:
-            out.add(t)
-            out.add(f if f in seen else CASED_MARK + f)
-    return " ".join(sorted(out))
-
-
 #: The paragraph break in the index's folded fields: like ``¶`` never a token of a query, but ASCII, so the
 #: folded text of an ASCII paper stays ASCII (and ``str.lower`` fast).
 INDEX_BREAK = "."
@@ -266,14 +241,7 @@ class FullTextIndex:
 
     def _exact_term(self, role: str, token: str) -> Any:
         """The papers whose ``role`` holds ``token`` exactly as written (see :func:`case_terms`)."""
-        folded = token.casefold()
-        held = tantivy.Query.term_query(self.schema, f"c_{role}", token)
-        if folded != token:
-            return held
-        only_this_case = tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, f"f_{role}", token)),
-            (tantivy.Occur.MustNot, tantivy.Query.term_query(self.schema, f"c_{role}", CASED_MARK + token))])
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, held), (tantivy.Occur.Should, only_this_case)])
+        return exact_term_query(self.schema, f"f_{role}", f"c_{role}", token)
 
     def _exact_phrase(self, node: Phrase, roles: Sequence[str]) -> Any:
         """A case-sensitive phrase: the exact fields know which papers have each token but not where, so the
