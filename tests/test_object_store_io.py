@@ -272,3 +272,38 @@ def test_storage_options_and_urls() -> None:
     assert fsio.canonical("s3a://arxiv/src/x.tar") == "s3://arxiv/src/x.tar"
     assert fsio.canonical("s3n://b/k") == "s3://b/k" and fsio.canonical("gs://b/k") == "gs://b/k"
     assert not fsio.is_url("/tmp/x") and not fsio.is_url("file:///tmp/x") and fsio.is_url("memory://x")
+
+
+def test_a_damaged_parquet_file_is_one_rejection_and_the_rest_imports(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A full-text Parquet file cut short (a copy interrupted) or damaged inside is one rejection naming it; the
+    good file beside it imports whole, the rows of row groups before the damage too, and the exit status says
+    not everything went in."""
+    texts = sorted(read_eprints(bulk_tars(tmp_path / "src")), key=lambda t: t.id)
+    good, cut, hurt = tmp_path / "good.parquet", tmp_path / "cut.parquet", tmp_path / "hurt.parquet"
+    pq.write_table(pa.Table.from_batches([to_batch([to_row(t, "g") for t in texts[:5]])]), good)
+    rest = pa.Table.from_batches([to_batch([to_row(t, "c") for t in texts[5:]])])
+    pq.write_table(rest, cut)
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) - 40])  # the footer is gone: the file still starts like Parquet
+    pq.write_table(rest, hurt, row_group_size=2)
+    meta = pq.ParquetFile(hurt).metadata
+    last = meta.row_group(meta.num_row_groups - 1).column(0)  # the last row group's first column chunk
+    at = (last.dictionary_page_offset or last.data_page_offset) + 8
+    data = bytearray(hurt.read_bytes())
+    data[at: at + 64] = bytes(64)  # zeroed inside its pages: the footer still lists every row group
+    hurt.write_bytes(bytes(data))
+    before = 2 * (meta.num_row_groups - 1)
+    for path, kept in ((cut, 0), (hurt, before)):
+        items = list(read_parquet_fulltexts([path]))
+        rejected = [i for i in items if not hasattr(i, "paragraphs")]
+        assert len(rejected) == 1 and "cut short or damaged" in rejected[0].reason and str(path) in str(rejected[0])
+        assert [i.id for i in items if hasattr(i, "paragraphs")] == [t.id for t in texts[5:5 + kept]]
+    db = tmp_path / "s.duckdb"
+    assert main(["fulltext", "import", str(good), str(cut), str(hurt), "--db", str(db)]) != 0
+    out = capsys.readouterr()
+    assert out.out.count("cut short or damaged") + out.err.count("cut short or damaged") == 2
+    assert "Traceback" not in out.out + out.err
+    with Store.open(db) as store:
+        held = {r[0] for r in store._rows("SELECT id FROM fulltexts", [])}
+    assert held == {t.id for t in texts[:5 + before]}

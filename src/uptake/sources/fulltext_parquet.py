@@ -259,11 +259,18 @@ def read_parquet_fulltexts(paths: Sequence[str | Path], storage_options: Mapping
                          f"`uptake spark extract` committed are read)")
     for fs, f in (ff[:2] for ff in sorted(files, key=lambda ff: (ff[2], ff[1]))):
         with fs.open(f, "rb") as stream:
-            pf = pq.ParquetFile(stream)
-            missing = [n for n in ("id", "status", "paragraphs") if n not in pf.schema_arrow.names]
-            if missing:
-                raise UsageError(f"{f} is not a full-text table written by `uptake spark extract` "
-                                 f"(no {', '.join(missing)})")
-            for batch in pf.iter_batches(batch_size=256):
-                for row in batch.to_pylist():
-                    yield from_row(row)
+            read = 0
+            try:
+                pf = pq.ParquetFile(stream)
+                missing = [n for n in ("id", "status", "paragraphs") if n not in pf.schema_arrow.names]
+                if missing:
+                    raise UsageError(f"{f} is not a full-text table written by `uptake spark extract` "
+                                     f"(no {', '.join(missing)})")
+                for group in range(pf.num_row_groups):  # damage in one row group keeps the rows before it
+                    for batch in pf.iter_batches(batch_size=256, row_groups=[group]):
+                        for row in batch.to_pylist():
+                            read += 1
+                            yield from_row(row)
+            except (pa.ArrowException, OSError) as exc:  # cut short or damaged: one rejection, the batch goes on
+                kept = "the rows before it were kept" if read else "nothing in it was imported"
+                yield Rejection(str(f), read + 1, f"not a readable Parquet file: cut short or damaged ({exc}); {kept}")
