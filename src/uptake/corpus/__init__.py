@@ -433,9 +433,11 @@ class Corpus:
             lo, hi = sc.resolve(first_m, last_m)
             idx = _fulltext.engine(store)
             counts, totals = _fulltext.counts(store, idx, query.plans, categories=sc.categories, lo=lo, hi=hi)
-            with_text = store.fulltext_month_totals(sc.categories, lo, hi)
+            every_month = store.fulltext_month_totals()
+            n = sum(every_month.values())
+            with_text = ({m: k for m, k in every_month.items() if lo <= m <= hi} if not sc.categories
+                         else store.fulltext_month_totals(sc.categories, lo, hi))  # one read fewer without filters
             all_papers = store.month_totals(sc.categories, lo, hi)
-            n = sum(store.fulltext_month_totals().values())
             meta_last = store.span()[1] if store.paper_count() else None
         return assemble_fulltext_trend(query, sc, measure=measure, smooth=smooth, lo=lo, hi=hi, counts=counts,
                                        totals=totals, with_text=with_text, all_papers=all_papers, n=n,
