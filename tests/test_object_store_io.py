@@ -307,3 +307,23 @@ def test_a_damaged_parquet_file_is_one_rejection_and_the_rest_imports(tmp_path: 
     with Store.open(db) as store:
         held = {r[0] for r in store._rows("SELECT id FROM fulltexts", [])}
     assert held == {t.id for t in texts[:5 + before]}
+
+
+def test_a_wrong_spark_input_is_refused_before_java_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`spark counts` and `spark trend` check --input before starting a Spark session (Java takes seconds to
+    start; a typo should not cost them)."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    from uptake.errors import NoCorpusError, SourceNotFoundError
+    from uptake.spark import counts, trend
+
+    def no_session(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a Spark session was started for an input that cannot be read")
+
+    monkeypatch.setattr(counts, "session", no_session)
+    monkeypatch.setattr(trend, "session", no_session)
+    (tmp_path / "empty").mkdir()
+    for given, error in ((tmp_path / "nope", SourceNotFoundError), (tmp_path / "empty", NoCorpusError)):
+        with pytest.raises(error):
+            counts.run_counts(given, tmp_path / f"out-{given.name}")
+        with pytest.raises(error):
+            trend.spark_trend("GRPO", given)

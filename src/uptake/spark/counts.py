@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import UsageError
 from ..sources import fsio
 from . import session
-from .trend import latest_rows
+from .trend import committed_inputs, latest_rows
 
 ANY_ROLE = "*"
 NGRAM_SCHEMA = "ngram string, n int, month int, category string, role string"
@@ -187,9 +187,10 @@ def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, mi
     fs, root = fsio.filesystem(output, opts, what="--output")
     replaced = _prepare(fs, root, str(output))
     in_fs, in_root = fsio.filesystem(input_path, opts, what="--input")
+    files = committed_inputs(input_path, opts)  # a wrong --input is refused before Java starts
     t0 = time.perf_counter()
     spark = spark or session(master, app="uptake counts")
-    rows = latest_rows(spark, input_path, opts)
+    rows = latest_rows(spark, files, opts)
     usable = rows.where((F.col("status") != "failed") & F.col("month").isNotNull()).select(
         "month", "categories", "title", "paragraphs")
     out_url = fsio.url_of(fs, root)

@@ -15,7 +15,7 @@ newest run's row, as importing the runs oldest first would leave it), status ok 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +109,9 @@ def read_batches(storage_options: Mapping[str, Any] | None) -> Callable[[Iterato
     return run
 
 
-def latest_rows(spark: Any, path: str | Path, storage_options: Mapping[str, Any] | None = None) -> Any:
-    """One row per paper id (the newest run's), rejected input lines left out, of the committed runs at ``path``
-    (a folder or URL ``uptake spark extract`` wrote, or one Parquet file)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
+def committed_inputs(path: str | Path, storage_options: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """``(file URL, run)`` of the committed Parquet at ``path`` (a folder or URL ``uptake spark extract`` wrote, or
+    one Parquet file); a missing or empty input is refused here, before a Spark session is started for it."""
     from ..sources import fsio
     from ..sources.fulltext_parquet import parquet_files
 
@@ -124,6 +121,16 @@ def latest_rows(spark: Any, path: str | Path, storage_options: Mapping[str, Any]
     files = [(fsio.url_of(f_fs, f), run) for f_fs, f, run in parquet_files([path], storage_options)]
     if not files:
         raise NoCorpusError(f"{path} holds no committed full texts (no run of `uptake spark extract` finished)")
+    return files
+
+
+def latest_rows(spark: Any, files: Sequence[tuple[str, str]], storage_options: Mapping[str, Any] | None = None,
+                ) -> Any:
+    """One row per paper id (the newest run's), rejected input lines left out, of ``files``
+    (:func:`committed_inputs`)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
     listing = spark.sparkContext.parallelize(files, numSlices=len(files)).toDF("file string, run string")
     df = listing.mapInArrow(read_batches(storage_options), READ_SCHEMA)
     df = df.where(F.col("status") != REJECTED)
@@ -140,8 +147,9 @@ def spark_trend(query: str | Query, input_path: str | Path, *, scope: Scope | No
     sc = (scope or Scope.build(text="full")).with_(text="full")
     parsed = query if isinstance(query, Query) else parse_query(query)
     q = prepare_fulltext_query(parsed, sc)
+    files = committed_inputs(input_path, storage_options)
     spark = spark or session(master, app="uptake trend")
-    rows = latest_rows(spark, input_path, storage_options).cache()
+    rows = latest_rows(spark, files, storage_options).cache()
     try:
         head = rows.select(
             F.min(F.when(F.col("status") != "failed", F.col("month"))).alias("first"),
