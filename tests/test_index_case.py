@@ -106,3 +106,28 @@ def test_case_sensitive_phrases_are_answered_by_the_index(tmp_path: Path, monkey
     listed = corpus.papers('="LoRA adapters" | ="GRPO training"', limit=50)
     assert {r.id for r in listed.papers} == {p.id for p in papers if "LoRA adapters" in p.abstract
                                           or "GRPO training" in p.abstract}
+
+
+def test_an_index_of_the_previous_format_is_not_used_and_the_user_is_told(tmp_path: Path) -> None:
+    """After an upgrade the old index cannot answer (its exact fields have positions and every token); the scan
+    answers the same counts, a warning says how to rebuild, and the next `uptake index` does."""
+    import json
+
+    from uptake.cli import main
+    from uptake.errors import IndexNotUsedWarning
+
+    papers = [make_paper(f"2501.{i:05d}", title="LoRA adapters" if i % 2 else "lora", categories=["cs.CL"],
+                         published="2025-01-10") for i in range(6)]
+    path = tmp_path / "s.duckdb"
+    corpus = store_with(path, papers)
+    with Store.open(path, write=True) as store:
+        ix.rebuild(store)
+    root = ix.index_dir(path)
+    state_file = root / (root / "CURRENT").read_text().strip() / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "format": "2"}))  # what the previous release wrote
+    with pytest.warns(IndexNotUsedWarning, match="another uptake version.*uptake index"):
+        assert observed(corpus, '=LoRA, ="LoRA adapters", lora') == brute_trend(papers, '=LoRA, ="LoRA adapters", lora')
+    assert main(["index", "--db", str(path)]) == 0
+    with Store.open(path) as store:
+        assert ix.open_fresh(store) is not None

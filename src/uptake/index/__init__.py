@@ -513,6 +513,12 @@ def open_index(store_path: str | Path) -> TermIndex | None:
     found = _read_current(root)
     if found is None:
         return None
+    if found[1].get("format") != INDEX_FORMAT:  # written by another uptake version: tantivy could not open it
+        warnings.warn(f"the term index {root} was built by another uptake version (index format "
+                      f"{found[1].get('format')}, this one reads {INDEX_FORMAT}): answers come from the exact scan "
+                      f"(same counts, slower) until `uptake index` rebuilds it (any import does too)",
+                      IndexNotUsedWarning, stacklevel=2)
+        return None
     try:
         return TermIndex(root, found[0], found[1])
     except (ValueError, OSError) as exc:
