@@ -240,6 +240,31 @@ def test_reimport_changes_nothing(tmp_path: Path) -> None:
     assert (first.inserted, again.inserted, again.unchanged) == (10, 0, 10)
 
 
+def test_the_overview_is_the_span_and_the_month_totals(tmp_path: Path) -> None:
+    """One read gives what the two reads give, with failed texts, a paper the metadata re-dates, and a text no
+    date or id can place in a month (its date still counts as the last known)."""
+    from dataclasses import replace
+
+    from uptake.ingest import upsert
+    from uptake.records import Paper
+
+    texts, _ = make_texts(7, n=12)
+    texts[1] = replace(texts[1], status="failed", paragraphs=(), problems=("no text",), published=date(2026, 9, 1))
+    texts[2] = replace(texts[2], id="weird-id", published=None)
+    texts[3] = replace(texts[3], id="odd-id", published=date(2027, 1, 2))
+    path = tmp_path / "s.duckdb"
+    build(path, texts)
+    with Store.open(path, write=True) as store:
+        store.begin()
+        upsert(store, [Paper(id=texts[0].id, title="t", abstract="x", categories=("hep-th",),
+                             published=date(2024, 3, 5), updated=date(2024, 3, 5))])
+        store.commit()
+    with Store.open(path) as store:
+        span, totals = store.fulltext_overview()
+        assert span == store.fulltext_span() and totals == store.fulltext_month_totals()
+        assert span[2] == date(2027, 1, 2) and 2024 * 12 + 2 in totals
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/fulltext (the real full-text samples)")
 def test_real_samples_import_and_answer(tmp_path: Path) -> None:
     from uptake.cli import main

@@ -429,11 +429,10 @@ class Corpus:
         with self._read() as store:
             _fulltext.require_fulltext(store)
             self._check_categories(store, sc.categories, query.parsed, fulltext=True)
-            first_m, last_m, last_date = store.fulltext_span()
+            (first_m, last_m, last_date), every_month = store.fulltext_overview()
             lo, hi = sc.resolve(first_m, last_m)
             idx = _fulltext.engine(store)
             counts, totals = _fulltext.counts(store, idx, query.plans, categories=sc.categories, lo=lo, hi=hi)
-            every_month = store.fulltext_month_totals()
             n = sum(every_month.values())
             with_text = ({m: k for m, k in every_month.items() if lo <= m <= hi} if not sc.categories
                          else store.fulltext_month_totals(sc.categories, lo, hi))  # one read fewer without filters

@@ -262,6 +262,15 @@ class FullTexts:
         rows = self._ft_rows(f"SELECT DISTINCT unnest(string_split(trim(cat_str), ' ')) FROM ({_EFFECTIVE})")
         return sorted(str(r[0]) for r in rows if r[0])
 
+    def fulltext_overview(self) -> tuple[tuple[int | None, int | None, date | None], dict[int, int]]:
+        """(:meth:`fulltext_span`, :meth:`fulltext_month_totals` without filters) in one read of the full texts."""
+        rows = self._ft_rows(f"SELECT month, count(*), max(published) FROM ({_EFFECTIVE}) WHERE status <> 'failed' "
+                             f"GROUP BY month")
+        months = [int(m) for m, _, _ in rows if m is not None]
+        dates = [d for _, _, d in rows if d is not None]
+        span = (min(months) if months else None, max(months) if months else None, max(dates) if dates else None)
+        return span, {int(m): int(n) for m, n, _ in sorted(rows, key=lambda r: (r[0] is None, r[0])) if m is not None}
+
     def fulltext_span(self) -> tuple[int | None, int | None, date | None]:
         """(first month, last month, last v1 date known) of the usable full texts."""
         row = self._ft_rows(f"SELECT min(month), max(month), max(published) FROM ({_EFFECTIVE}) "
