@@ -136,3 +136,32 @@ def test_index_fields_hold_the_tokens_the_scan_reads(title: str, paras: list) ->
         assert fields.get(f"f_{role}", "").split() == breaks_as_in_index, role
         plain = " ".join(t for t in exact.split() if t != ftindex.PARAGRAPH_BREAK)
         assert fields.get(f"c_{role}", "") == ftindex.case_terms(plain), role
+
+
+def test_a_rebuild_caps_duckdbs_cache_only_while_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build reads every paragraph with DuckDB's cache capped (it kept 1.5 GB of read blocks at 200,000
+    papers); the store's own setting is back afterwards, also when the build fails part way."""
+    path = tmp_path / "ft.duckdb"
+    with Store.open(path, write=True) as store:
+        store_fulltexts(store, _texts(3))
+        before = store._rows("SELECT current_setting('memory_limit')")[0][0]
+        seen: list[str] = []
+        real = ftindex.index_fields
+
+        def spy(title, paragraphs):  # type: ignore[no-untyped-def]
+            seen.append(store._rows("SELECT current_setting('memory_limit')")[0][0])
+            return real(title, paragraphs)
+
+        monkeypatch.setattr(ftindex, "index_fields", spy)
+        ftindex.rebuild(store)
+        assert len(set(seen)) == 1 and seen[0] != before and seen[0].endswith(" MiB")  # DuckDB says 488.2 MiB
+        assert float(seen[0].split()[0]) <= 512
+        assert store._rows("SELECT current_setting('memory_limit')")[0][0] == before
+
+        def fail(title, paragraphs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("interrupted")
+
+        monkeypatch.setattr(ftindex, "index_fields", fail)
+        with pytest.raises(RuntimeError):
+            ftindex.rebuild(store)
+        assert store._rows("SELECT current_setting('memory_limit')")[0][0] == before

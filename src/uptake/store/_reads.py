@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -282,6 +283,16 @@ class Reads:
             params=[after_doc],  # one row per id: order is irrelevant
         ).to_arrow_reader(chunk)
         return self._memory_reset_after(translated(self.path, reader))
+
+    @contextmanager
+    def scan_memory_capped(self) -> Iterator[None]:
+        """DuckDB's cache held to :data:`INDEX_SCAN_MEMORY` meanwhile: for reading the whole store once (an index
+        build), which would otherwise leave every block it read cached, up to 80 % of RAM."""
+        self._con.execute(f"SET memory_limit = '{INDEX_SCAN_MEMORY}'")
+        try:
+            yield
+        finally:
+            self._con.execute("RESET memory_limit")
 
     def _memory_reset_after(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         try:
