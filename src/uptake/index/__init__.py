@@ -65,7 +65,7 @@ from ..plans import (
 )
 from ..serialise import AsDict
 from ..text import SEMANTICS_VERSION, phrase_key
-from ._case import CASED_MARK, case_terms, exact_term_query
+from ._case import CASED_MARK, case_terms, exact_phrase_candidates, exact_term_query
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -294,20 +294,14 @@ class TermIndex:
             return self._exact[node]
         if self.store is None:
             raise RuntimeError("a case-sensitive phrase needs the store beside the index: use with_store()")
-        folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
-        parts = [tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, _TEXT_FIELDS[(f, False)], folded))]
-            + [(tantivy.Occur.Must, exact_term_query(self.schema, _TEXT_FIELDS[(f, False)], _TEXT_FIELDS[(f, True)], t))
-               for t in set(node.tokens)])
-            for f in node.fields]
-        candidates = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, p) for p in parts])
+        candidates = exact_phrase_candidates(
+            self.schema, [(_TEXT_FIELDS[(f, False)], _TEXT_FIELDS[(f, True)]) for f in node.fields], node.tokens)
         docs = [d for _, d in self.docs(candidates, self.count(candidates))]
         key = phrase_key(list(node.tokens))
         columns = [f"{f}_tok_cs" for f in node.fields]
         found = [str(row[0]) for row in self.store.token_rows(EVERYTHING, columns=["id", *columns], docs=docs)
                  if any(key in text for text in row[1:])] if docs else []
-        query = tantivy.Query.term_set_query(self.schema, "id", found) if found else self.node_query(AnyOf(()))
+        query = tantivy.Query.term_set_query(self.schema, "id", found) if found else tantivy.Query.empty_query()
         self._exact[node] = query
         return query
 

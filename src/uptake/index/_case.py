@@ -12,6 +12,7 @@ confirmed on the stored text by the index that asks.
 from __future__ import annotations
 
 from itertools import filterfalse
+from collections.abc import Sequence
 from typing import Any
 
 import tantivy
@@ -48,3 +49,15 @@ def exact_term_query(schema: Any, folded_field: str, exact_field: str, token: st
         (tantivy.Occur.Must, tantivy.Query.term_query(schema, folded_field, token)),
         (tantivy.Occur.MustNot, tantivy.Query.term_query(schema, exact_field, CASED_MARK + token))])
     return tantivy.Query.boolean_query([(tantivy.Occur.Should, held), (tantivy.Occur.Should, only_this_case)])
+
+
+def exact_phrase_candidates(schema: Any, fields: Sequence[tuple[str, str]], tokens: Sequence[str]) -> tantivy.Query:
+    """The papers that may hold the case-sensitive phrase ``tokens`` in one of ``fields`` ((folded, exact) field
+    pairs): the folded phrase and every exact token in the same field. Where, the exact fields do not say: the
+    index that asks confirms each candidate on its stored text."""
+    folded: list[str | tuple[int, str]] = [t.casefold() for t in tokens]
+    parts = [tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, tantivy.Query.phrase_query(schema, f, folded))]
+        + [(tantivy.Occur.Must, exact_term_query(schema, f, c, t)) for t in set(tokens)])
+        for f, c in fields]
+    return parts[0] if len(parts) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])

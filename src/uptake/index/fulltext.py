@@ -36,7 +36,7 @@ from ..errors import UsageError
 from ..plans import EVERYTHING, AllOf, AnyOf, InCategory, Negate, Node, Phrase, SeriesPlan, any_series, categories_node
 from ..records import QUERY_ROLES, USE_ROLES
 from ..text import SEMANTICS_VERSION, exact_token_joins, exact_token_runs, phrase_key, token_strings
-from ._case import case_terms, exact_term_query
+from ._case import case_terms, exact_phrase_candidates, exact_term_query
 from . import (IndexInfo, _atomic_write, _cleanup, _dir_size, _read_current, _store_uuid, _threads, check_files,
                ensure_store_identity, write_manifest)
 
@@ -251,13 +251,7 @@ class FullTextIndex:
             return self._exact[node]
         if self.store is None:
             raise UsageError("case-sensitive phrases over full text need the store open beside the index")
-        folded: list[str | tuple[int, str]] = [t.casefold() for t in node.tokens]
-        parts = [tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, tantivy.Query.phrase_query(self.schema, f"f_{role}", folded))]
-            + [(tantivy.Occur.Must, self._exact_term(role, t)) for t in set(node.tokens)])
-            for role in roles]
-        candidates = parts[0] if len(parts) == 1 else tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, p) for p in parts])
+        candidates = exact_phrase_candidates(self.schema, [(f"f_{r}", f"c_{r}") for r in roles], node.tokens)
         n = int(self.searcher.search(candidates, 1, count=True).count)  # type: ignore[attr-defined]  # missing in tantivy.pyi
         found: list[str] = []
         if n:

@@ -37,6 +37,7 @@ from ..periods import month_label
 from ..records import BibEntry, FullText, Paragraph, Rejection
 from . import fsio
 from .eprint import fulltext_month
+from .tabular import damaged_parquet, parquet_rows
 
 REJECTED = "rejected"
 
@@ -266,11 +267,8 @@ def read_parquet_fulltexts(paths: Sequence[str | Path], storage_options: Mapping
                 if missing:
                     raise UsageError(f"{f} is not a full-text table written by `uptake spark extract` "
                                      f"(no {', '.join(missing)})")
-                for group in range(pf.num_row_groups):  # damage in one row group keeps the rows before it
-                    for batch in pf.iter_batches(batch_size=256, row_groups=[group]):
-                        for row in batch.to_pylist():
-                            read += 1
-                            yield from_row(row)
+                for row in parquet_rows(pf, 256):
+                    read += 1
+                    yield from_row(row)
             except (pa.ArrowException, OSError) as exc:  # cut short or damaged: one rejection, the batch goes on
-                kept = "the rows before it were kept" if read else "nothing in it was imported"
-                yield Rejection(str(f), read + 1, f"not a readable Parquet file: cut short or damaged ({exc}); {kept}")
+                yield Rejection(str(f), read + 1, damaged_parquet(exc, read))

@@ -14,6 +14,20 @@ from .fields import BadRecord, paper_from_mapping
 _LIST_COLUMNS = ("categories", "authors")
 
 
+def parquet_rows(pf: Any, batch_size: int) -> Iterator[dict[str, Any]]:
+    """The rows of the ``pyarrow.parquet.ParquetFile`` ``pf``, a row group at a time: damage in one row group
+    raises only after the rows before it."""
+    for group in range(pf.num_row_groups):
+        for batch in pf.iter_batches(batch_size=batch_size, row_groups=[group]):
+            yield from batch.to_pylist()
+
+
+def damaged_parquet(exc: BaseException, rows_read: int) -> str:
+    """Why a Parquet file stopped being read, for its rejection."""
+    kept = "the rows before it were kept" if rows_read else "nothing in it was imported"
+    return f"not a readable Parquet file: cut short or damaged ({exc}); {kept}"
+
+
 def iter_parquet(path: Path, name: str, raw: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """Rows of a Parquet file as papers or rejections; a damaged file (cut short, not Parquet) is one rejection
     saying so, after the rows read before the damage, never an exception."""
@@ -22,18 +36,14 @@ def iter_parquet(path: Path, name: str, raw: IO[bytes]) -> Iterator[tuple[int, A
 
     row = 0
     try:
-        pf = pq.ParquetFile(raw)
-        for group in range(pf.num_row_groups):  # a row group at a time: damage in one keeps the rows before it
-            for batch in pf.iter_batches(batch_size=8192, row_groups=[group]):
-                for rec in batch.to_pylist():
-                    row += 1
-                    try:
-                        yield row, paper_from_mapping(rec, kaggle="versions" in rec or "update_date" in rec)
-                    except BadRecord as exc:
-                        yield row, Rejection(name, row, str(exc))
+        for rec in parquet_rows(pq.ParquetFile(raw), 8192):
+            row += 1
+            try:
+                yield row, paper_from_mapping(rec, kaggle="versions" in rec or "update_date" in rec)
+            except BadRecord as exc:
+                yield row, Rejection(name, row, str(exc))
     except (pa.ArrowException, OSError) as exc:
-        what = "rows before it were kept" if row else "nothing in it was imported"
-        yield row + 1, Rejection(name, row + 1, f"not a readable Parquet file: cut short or damaged ({exc}); {what}")
+        yield row + 1, Rejection(name, row + 1, damaged_parquet(exc, row))
 
 
 def iter_csv(text: IO[str], name: str) -> Iterator[tuple[int, Any]]:

@@ -272,31 +272,24 @@ class Reads:
                              "WHERE table_name = 'papers' AND column_name = 'has_code'")[0][0]
         has_str = ("concat_ws(' ', " + ", ".join(f"CASE WHEN coalesce({c}, false) THEN '{k}' END"
                                                  for k, c in HAS_COLUMNS.items()) + ")") if present else "''"
-        # DuckDB keeps every block it reads cached, up to 80 % of RAM: reading a 2.8 M-paper store for the index
-        # left 1.2 GB of it resident beside tantivy's writer. A plain scan needs little, so cap it meanwhile.
-        self._con.execute(f"SET memory_limit = '{INDEX_SCAN_MEMORY}'")
-        cur = self._con.cursor()  # its own result stream, independent of the store's connection
-        reader = cur.sql(
-            "SELECT doc, id, month, published, cat_str, "
-            + "".join(f"{TOKEN_SQL[c]} AS {c}, " for c in ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs"))
-            + f"{has_str} AS has_str FROM papers WHERE NOT deleted AND doc > ?",
-            params=[after_doc],  # one row per id: order is irrelevant
-        ).to_arrow_reader(chunk)
-        return self._memory_reset_after(translated(self.path, reader))
+        sql = ("SELECT doc, id, month, published, cat_str, "
+               + "".join(f"{TOKEN_SQL[c]} AS {c}, " for c in ("title_tok", "abstract_tok", "title_tok_cs", "abstract_tok_cs"))
+               + f"{has_str} AS has_str FROM papers WHERE NOT deleted AND doc > ?")  # one row per id: any order
+        return self._capped_batches(sql, [after_doc], chunk)
+
+    def _capped_batches(self, sql: str, params: list[Any], chunk: int) -> Iterator[pa.RecordBatch]:
+        with self.scan_memory_capped():
+            cur = self._con.cursor()  # its own result stream, independent of the store's connection
+            yield from translated(self.path, cur.sql(sql, params=params).to_arrow_reader(chunk))
 
     @contextmanager
     def scan_memory_capped(self) -> Iterator[None]:
-        """DuckDB's cache held to :data:`INDEX_SCAN_MEMORY` meanwhile: for reading the whole store once (an index
-        build), which would otherwise leave every block it read cached, up to 80 % of RAM."""
+        """DuckDB's cache held to :data:`INDEX_SCAN_MEMORY` meanwhile, for reading the whole store once (an index
+        build): it would otherwise keep every block it read, up to 80 % of RAM (1.2 GB beside tantivy's writer
+        when the term index read a 2.8 M-paper store)."""
         self._con.execute(f"SET memory_limit = '{INDEX_SCAN_MEMORY}'")
         try:
             yield
-        finally:
-            self._con.execute("RESET memory_limit")
-
-    def _memory_reset_after(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        try:
-            yield from batches
         finally:
             self._con.execute("RESET memory_limit")
 
