@@ -319,11 +319,16 @@ def test_a_wrong_spark_input_is_refused_before_java_starts(tmp_path: Path, monke
     def no_session(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a Spark session was started for an input that cannot be read")
 
-    monkeypatch.setattr(counts, "session", no_session)
-    monkeypatch.setattr(trend, "session", no_session)
+    import uptake.spark
+
+    for module in (counts, trend, uptake.spark):
+        monkeypatch.setattr(module, "session", no_session)
     (tmp_path / "empty").mkdir()
     for given, error in ((tmp_path / "nope", SourceNotFoundError), (tmp_path / "empty", NoCorpusError)):
         with pytest.raises(error):
             counts.run_counts(given, tmp_path / f"out-{given.name}")
         with pytest.raises(error):
             trend.spark_trend("GRPO", given)
+        # the commands too: their sessions are started by these functions, after the checks
+        assert main(["spark", "counts", "--input", str(given), "--output", str(tmp_path / "o2")]) == 2
+        assert main(["spark", "trend", "GRPO", "--input", str(given)]) == 2

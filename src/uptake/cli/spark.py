@@ -153,7 +153,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
     args.text = "full"
     trend = spark_trend(args.query, args.input, scope=scope_for(args), measure=args.measure, smooth=args.smooth,
-                        spark=_session(args, "uptake trend"), storage_options=_storage(args))
+                        master=args.master, conf=_conf(args), storage_options=_storage(args))  # input checked first
     return show_trend(trend, args)
 
 
@@ -161,7 +161,7 @@ def cmd_counts(args: argparse.Namespace) -> int:
     from ..spark.counts import run_counts
 
     write_json(run_counts(args.input, args.output, max_n=args.max_n, min_papers=args.min_papers,
-                          spark=_session(args, "uptake counts"), storage_options=_storage(args)))
+                          master=args.master, conf=_conf(args), storage_options=_storage(args)))  # input checked first
     return 0
 
 

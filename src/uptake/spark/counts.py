@@ -173,9 +173,11 @@ def _listed(fs: Any, root: str) -> set[str]:
 
 
 def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, min_papers: int = 1,
-               master: str | None = None, spark: Any = None,
+               master: str | None = None, spark: Any = None, conf: dict[str, str] | None = None,
                storage_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Count n-grams of the extracted full texts at ``input_path`` into ``output`` (a new folder or URL)."""
+    """Count n-grams of the extracted full texts at ``input_path`` into ``output`` (a new folder or URL).
+
+    Without ``spark``, a session on ``master`` with ``conf`` is started once the input and output are checked."""
     import pyarrow as pa
     from pyspark.sql import functions as F
 
@@ -189,7 +191,7 @@ def run_counts(input_path: str | Path, output: str | Path, *, max_n: int = 3, mi
     in_fs, in_root = fsio.filesystem(input_path, opts, what="--input")
     files = committed_inputs(input_path, opts)  # a wrong --input is refused before Java starts
     t0 = time.perf_counter()
-    spark = spark or session(master, app="uptake counts")
+    spark = spark or session(master, app="uptake counts", conf=conf)
     rows = latest_rows(spark, files, opts)
     usable = rows.where((F.col("status") != "failed") & F.col("month").isNotNull()).select(
         "month", "categories", "title", "paragraphs")

@@ -140,15 +140,16 @@ def latest_rows(spark: Any, files: Sequence[tuple[str, str]], storage_options: M
 
 def spark_trend(query: str | Query, input_path: str | Path, *, scope: Scope | None = None,
                 measure: Measure = "share", smooth: int = 1, master: str | None = None, spark: Any = None,
-                storage_options: Mapping[str, Any] | None = None) -> Trend:
-    """The full-text trend of ``query`` over extracted Parquet, counted on Spark."""
+                conf: dict[str, str] | None = None, storage_options: Mapping[str, Any] | None = None) -> Trend:
+    """The full-text trend of ``query`` over extracted Parquet, counted on Spark (without ``spark``, a session on
+    ``master`` with ``conf``, started once the query and the input are checked)."""
     from pyspark.sql import functions as F
 
     sc = (scope or Scope.build(text="full")).with_(text="full")
     parsed = query if isinstance(query, Query) else parse_query(query)
     q = prepare_fulltext_query(parsed, sc)
     files = committed_inputs(input_path, storage_options)
-    spark = spark or session(master, app="uptake trend")
+    spark = spark or session(master, app="uptake trend", conf=conf)
     rows = latest_rows(spark, files, storage_options).cache()
     try:
         head = rows.select(
