@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from ..errors import PeriodError, UsageError
 from ..periods import clamped_month_of, month_label, parse_month
+from ..plans import Phrase
 from ..serialise import fields_dict
 from ..text import phrase_key, tokens
 from .senses import acronym_letter_sets, initials_match
@@ -423,6 +424,50 @@ def tally(rows: Sequence[tuple[int, str, list[str], int]], groups: Sequence[tupl
     return monthly, co, by_cat
 
 
+def tally_docs(cands: Sequence[str], found: Sequence[Sequence[int]], docs: npt.ArrayLike, months: npt.ArrayLike,
+               categories: Sequence[str], recent_lo: int,
+               ) -> tuple[dict[str, dict[int, int]], dict[tuple[str, str], int], dict[str, dict[tuple[str, bool], int]]]:
+    """:func:`tally` from each candidate's matching papers instead of per-paper match sets.
+
+    ``found[i]`` holds the docs of the papers containing ``cands[i]``; ``docs`` (ascending), ``months`` and
+    ``categories`` (primary category) describe every paper of the recount's months, so each found doc is one
+    of ``docs``. Co-occurrence is counted in the recent window only, for every pair of candidates, as
+    :func:`tally` does."""
+    from scipy.sparse import csr_matrix
+
+    doc_arr = np.asarray(docs, dtype=np.int64)
+    month_arr = np.asarray(months, dtype=np.int64)
+    cat_names, cat_codes = np.unique(np.asarray(categories, dtype=object).astype(str), return_inverse=True)
+    monthly: dict[str, dict[int, int]] = {}
+    by_cat: dict[str, dict[tuple[str, bool], int]] = {}
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for i, (g, hits) in enumerate(zip(cands, found)):
+        at = np.searchsorted(doc_arr, np.asarray(hits, dtype=np.int64))
+        if len(at) and (at.max() >= len(doc_arr) or not np.array_equal(doc_arr[at], np.asarray(hits))):
+            raise ValueError(f"papers containing {g!r} are missing from the papers of the recount's months")
+        m = month_arr[at]
+        ms, mc = np.unique(m, return_counts=True)
+        monthly[g] = {int(k): int(n) for k, n in zip(ms, mc)}
+        rec = m >= recent_lo
+        key = cat_codes[at] * 2 + rec
+        ks, kc = np.unique(key, return_counts=True)
+        by_cat[g] = {(str(cat_names[k // 2]), bool(k % 2)): int(n) for k, n in zip(ks, kc)}
+        rows.append(np.full(int(rec.sum()), i))
+        cols.append(at[rec])
+    co: dict[tuple[str, str], int] = {}
+    if cands:
+        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        mat = csr_matrix((np.ones(len(r), dtype=np.int64), (r, c)), shape=(len(cands), max(len(doc_arr), 1)))
+        both = (mat @ mat.T).tocoo()
+        for x, y, n in zip(both.row, both.col, both.data):
+            if x < y and n > 0:
+                a, b = cands[int(x)], cands[int(y)]
+                co[(a, b) if a < b else (b, a)] = int(n)
+    return monthly, co, by_cat
+
+
 #: A primary category with fewer baseline papers than this gives no baseline share: its recent papers count
 #: as coming from a category entering the corpus.
 MIN_BASELINE_CATEGORY = 30
@@ -534,6 +579,13 @@ def _key(gram: str) -> tuple[str, bool]:
     if " " not in gram and is_acronym(gram):
         return phrase_key(tokens(gram, case_sensitive=True)), True
     return phrase_key(tokens(gram)), False
+
+
+def candidate_phrase(gram: str) -> Phrase:
+    """The query-engine phrase a candidate counts as (title or abstract): acronyms exactly, the rest
+    casefolded; the plan the term index answers a recount with."""
+    key, cs = _key(gram)
+    return Phrase(tokens=tuple(key.split()), case_sensitive=cs, fields=("title", "abstract"))
 
 
 def _disjoint_groups(grams: Sequence[str]) -> list[list[str]]:

@@ -15,21 +15,27 @@ from ..analytics.emerging import (
     EDGE_WORDS,
     EmergingReport,
     check_options,
+    candidate_phrase,
     rank,
     recount_groups,
     sample_rates,
     screen,
     tally,
+    tally_docs,
     windows,
 )
 from ..analytics.coverage import estimate as estimate_coverage
 from ..errors import PeriodError
+from ..index import IndexReadError, node_docs, open_fresh, report_failure
 from ..periods import month_label
 from ..query import Query
 from ..scope import as_categories
 
 if TYPE_CHECKING:
+    from ..store import Store
     from . import Corpus
+
+Tallies = tuple[dict[str, dict[int, int]], dict[tuple[str, str], int], dict[str, dict[tuple[str, bool], int]]]
 
 
 def emerging(
@@ -86,8 +92,11 @@ def emerging(
         if not cands and not screened:
             notes.append("no candidate has enough papers in the recent window; lower --min-support")
         t0 = time.perf_counter()
-        groups, back = recount_groups(cands)
-        rows = store.gram_recount(groups, lo=b_lo, hi=r_hi, categories=cats) if cands else []
+        counted = _recount_from_index(store, cands, cats, b_lo, r_hi, r_lo) if cands else None
+        if counted is None:
+            groups, back = recount_groups(cands)
+            rows = store.gram_recount(groups, lo=b_lo, hi=r_hi, categories=cats) if cands else []
+            counted = tally(rows, groups, back, cands, r_lo)
         stages["recount"] = time.perf_counter() - t0
         cat_month = store.primary_month_totals(cats, b_lo, r_hi)
         coverage = estimate_coverage(store.primary_month_totals())
@@ -96,7 +105,7 @@ def emerging(
         if b_lo <= m <= b_hi or r_lo <= m <= r_hi:
             key = (c, m >= r_lo)
             cat_totals[key] = cat_totals.get(key, 0) + n
-    monthly, co, by_cat = tally(rows, groups, back, cands, r_lo)
+    monthly, co, by_cat = counted
     baseline_months = range(b_lo, b_hi + 1)
     covered = {c for c, span in coverage.spans.items()  # covered in at least half the baseline's months
                if sum(span.covers(m) for m in baseline_months) * 2 >= len(baseline_months)}
@@ -121,3 +130,22 @@ def emerging(
         alpha=alpha, seconds=time.perf_counter() - t_start, terms=tuple(terms[:top]), notes=tuple(notes),
         stages=stages if screened else {}, coverage_shifts=shifts, overdispersed=tuple(overdispersed),
     )
+
+
+def _recount_from_index(store: Store, cands: Sequence[str], cats: Sequence[str], lo: int, hi: int, recent_lo: int,
+                        ) -> Tallies | None:
+    """The exact recount answered by the store's term index (each candidate's papers from its postings, tallied
+    by the papers' months and primary categories), or None when the store has no fresh index: then the store
+    scans. Both find the papers the query engine finds for the candidate."""
+    phrases = [candidate_phrase(g) for g in cands]
+    idx = open_fresh(store) if all(p.tokens for p in phrases) else None
+    if idx is None:
+        return None
+    try:
+        found = node_docs(idx, phrases, categories=cats, lo=lo, hi=hi)
+    except IndexReadError as exc:
+        report_failure(idx, exc)
+        return None
+    papers = store.paper_months(lo=lo, hi=hi, categories=cats)
+    return tally_docs(cands, found, papers["doc"].to_numpy(), papers["month"].to_numpy(),
+                      papers["pc"].to_pylist(), recent_lo)

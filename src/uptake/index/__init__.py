@@ -816,6 +816,18 @@ def trend_counts(idx: TermIndex, plans: Sequence[SeriesPlan], *, categories: Seq
     return counts, totals
 
 
+def node_docs(idx: TermIndex, nodes: Sequence[Node], *, categories: Sequence[str], lo: int, hi: int,
+              ) -> list[list[int]]:
+    """For each plan node, the store docs of every paper matching it in months lo..hi (and ``categories``):
+    what the emerging-terms recount tallies by month, primary category and co-occurrence."""
+    base = [idx.any_category(categories), idx.month_range(lo, hi)]
+    out = []
+    for node in nodes:
+        query = idx.all_of([idx.node_query(node), *base])
+        out.append([d for _, d in idx.docs(query, idx.count(query))])
+    return out
+
+
 def matching_docs(idx: TermIndex, plans: Sequence[SeriesPlan], *, categories: Sequence[str], lo: int, hi: int,
                   want: int) -> tuple[int, list[int]]:
     """(papers matching any series in months lo..hi, store docs holding the newest ``want`` of them).

@@ -357,6 +357,15 @@ class Reads:
         )
         return [(int(m), str(c), [h.replace("  ", " ") for h in sig], int(n)) for m, c, sig, n in rows]
 
+    def paper_months(self, *, lo: int, hi: int, categories: Sequence[str]) -> pa.Table:
+        """``doc``, ``month`` and primary category ``pc`` (``'(none)'`` when missing) of every live paper in months
+        lo..hi (and ``categories``), by ascending doc: what a recount from the term index tallies its matches by."""
+        glob = categories_sql(categories)
+        return self._con.cursor().sql(
+            f"SELECT doc, month, coalesce(primary_category, '(none)') AS pc FROM papers "
+            f"WHERE NOT deleted AND month BETWEEN ? AND ? AND {glob.text} ORDER BY doc",
+            params=[lo, hi, *glob.params]).to_arrow_table()
+
 
 def _edge_regex(words: Sequence[str]) -> str:
     """One RE2 pattern for tokens that may not start or end a candidate."""
