@@ -17,6 +17,7 @@ from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
 from ._damage import translated
+from ._grams import count_grams
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TOKEN_SQL, TRUE, Sql, categories_sql, filtered, node_sql
 
 if TYPE_CHECKING:
@@ -310,24 +311,14 @@ class Reads:
         sample = ("((month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?) OR "
                   "(month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?))")
         s_params = [r_lo, r_hi, int(rates[0] * 1_000_000), b_lo, b_hi, int(rates[1] * 1_000_000)]
-        edge = _edge_regex(edge_words)
-        sql = (
-            f"WITH d0 AS (SELECT CASE WHEN month >= ? THEN 1 ELSE 0 END AS rec, "
-            f"string_split(trim({TOKEN_SQL['title_tok_cs']} || {TOKEN_SQL['abstract_tok_cs']}), ' ') AS u, "
-            f"string_split(trim({TOKEN_SQL['title_tok']}), ' ') AS t, "
-            f"string_split(trim({TOKEN_SQL['abstract_tok']}), ' ') AS a "
-            f"FROM papers WHERE NOT deleted AND {sample} AND {glob.text}), "
-            f"d AS (SELECT rec, u, t, a, {_edge_flags_sql(edge)} FROM d0), "
-            f"g AS (SELECT rec, unnest(list_distinct({_grams_sql(max_words, edge)})) AS gram FROM d) "
-            f"SELECT gram, count(*) FILTER (WHERE rec = 1) AS r, count(*) FILTER (WHERE rec = 0) AS b "
-            f"FROM g WHERE length(gram) > 1 GROUP BY gram HAVING count(*) FILTER (WHERE rec = 1) >= ?"
-        )
-        rows = [(str(g), int(r), int(b)) for g, r, b in
-                self._rows(sql, [r_lo, *s_params, *glob.params, min_recent])]
-        sn = self._rows(
-            f"SELECT count(*) FILTER (WHERE month >= ?), count(*) FILTER (WHERE month < ?) FROM papers "
-            f"WHERE NOT deleted AND {sample} AND {glob.text}", [r_lo, r_lo, *s_params, *glob.params])[0]
-        return rows, (int(sn[0]), int(sn[1]))
+        sample_table = self._con.cursor().sql(
+            f"SELECT (month >= ?)::TINYINT AS rec, {TOKEN_SQL['title_tok_cs']} AS t, {TOKEN_SQL['abstract_tok_cs']} AS a "
+            f"FROM papers WHERE NOT deleted AND {sample} AND {glob.text}", params=[r_lo, *s_params, *glob.params],
+        ).to_arrow_table()
+        rec = sample_table["rec"].to_numpy(zero_copy_only=False)
+        rows = count_grams(self._con.cursor(), sample_table, edge=_edge_regex(edge_words), max_words=max_words,
+                           min_recent=min_recent)
+        return rows, (int((rec == 1).sum()), int((rec == 0).sum()))
 
     def gram_recount(self, groups: Sequence[tuple[bool, Sequence[str]]], *, lo: int, hi: int,
                      categories: Sequence[str]) -> list[tuple[int, str, list[str], int]]:
@@ -373,25 +364,6 @@ def _edge_regex(words: Sequence[str]) -> str:
     if not all(w.isalpha() and w.isascii() for w in ws):
         raise ValueError("edge words must be plain ASCII words")
     return "(" + "|".join(ws) + r"|[0-9]+|.)"
-
-
-def _grams_sql(max_words: int, edge: str) -> str:
-    """SQL for one paper's candidate list: case-ruled unigrams, then 2..max_words-grams inside each field."""
-    uni = ("list_transform(list_filter(u, lambda x: NOT regexp_full_match(lower(x), '" + edge + "')), "
-           "lambda x: CASE WHEN length(regexp_replace(x, '[^A-Z]', '', 'g')) >= 2 THEN x ELSE lower(x) END)")
-    parts = [uni]
-    for n in range(2, max_words + 1):
-        for col in ("t", "a"):
-            ok = f"{col}ok"
-            joined = " || ' ' || ".join(f"{col}[i + {k}]" for k in range(n))
-            parts.append(f"list_filter(list_transform(range(1, len({col}) - {n - 2}), lambda i: CASE WHEN "
-                         f"{ok}[i] AND {ok}[i + {n - 1}] THEN {joined} END), lambda g: g IS NOT NULL)")
-    return "list_concat(" + ", ".join(parts) + ")"
-
-
-def _edge_flags_sql(edge: str) -> str:
-    return (f"list_transform(t, lambda x: NOT regexp_full_match(x, '{edge}')) AS tok, "
-            f"list_transform(a, lambda x: NOT regexp_full_match(x, '{edge}')) AS aok")
 
 
 __all__ = ["EXPORT_CARRIED", "EXPORT_COLUMNS", "HAS_COLUMNS", "Reads", "Sql"]

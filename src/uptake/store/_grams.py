@@ -1,0 +1,121 @@
+"""Counting candidate terms in a sample of papers, over token numbers instead of strings (``Reads.gram_screen``).
+
+A sample's exact token strings are split once (DuckDB), every distinct token gets a number (Arrow's
+dictionary encoding), and what the candidate rules ask of a token (its unigram form, its folded form, whether
+it may start or end a candidate) is worked out once per *distinct* token. Grams are then runs of numbers:
+a paper's unigrams and its 2..3-grams inside each field are integer keys, counted once per paper by DuckDB.
+Only the grams kept are turned back into text.
+
+The folded token of an exact one is its ``casefold`` (what :func:`uptake.text.token_strings` stores; for ASCII
+text that is ``lower``), so the exact strings alone give both; the rules applied to the distinct tokens are the
+same SQL expressions as before (:func:`unigram_sql`, the edge pattern), so the counts are those of the
+per-paper SQL this replaced (``tests/test_emerging_screen.py`` checks them against a brute-force count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+
+def unigram_sql(x: str) -> str:
+    """A token as a unigram candidate: kept as written with two or more capitals A-Z (an acronym), else lower-cased."""
+    return f"CASE WHEN length(regexp_replace({x}, '[^A-Z]', '', 'g')) >= 2 THEN {x} ELSE lower({x}) END"
+
+
+def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, max_words: int, min_recent: int,
+                ) -> list[tuple[str, int, int]]:
+    """``(gram, recent papers, baseline papers)`` of the papers in ``sample`` (columns ``rec`` 1/0, ``t`` and ``a``:
+    the exact token strings of title and abstract), for grams with at least ``min_recent`` recent papers, by gram.
+
+    Grams: a paper's tokens as unigrams (:func:`unigram_sql`) unless their lower-cased form fully matches
+    ``edge``; and its folded 2..``max_words``-grams inside one field whose first and last tokens do not fully
+    match ``edge``. Grams of one character are dropped.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = sample.num_rows
+    rec = np.asarray(sample["rec"].to_numpy(zero_copy_only=False), dtype=np.int8)
+    docs = pa.table({"i": np.arange(n, dtype=np.int64), "t": sample["t"], "a": sample["a"]})  # noqa: F841 (read by SQL)
+    flat = cur.sql(
+        "SELECT i, f, unnest(l) AS x, generate_subscripts(l, 1) AS p FROM ("
+        "SELECT i, 0 AS f, string_split(trim(t), ' ') AS l FROM docs UNION ALL "
+        "SELECT i, 1 AS f, string_split(trim(a), ' ') AS l FROM docs)").to_arrow_table()
+    # Put the tokens in paper, field, position order whatever order they came in: slot = field start + position.
+    lane = flat["i"].to_numpy() * 2 + flat["f"].to_numpy()
+    lengths = np.bincount(lane, minlength=2 * n)
+    starts = np.cumsum(lengths) - lengths
+    slot = starts[lane] + flat["p"].to_numpy() - 1
+    enc = flat["x"].combine_chunks().dictionary_encode()
+    ids = np.empty(len(slot), dtype=np.int64)
+    ids[slot] = enc.indices.to_numpy()
+    lane_of = np.repeat(np.arange(2 * n, dtype=np.int64), lengths)  # the (paper, field) of each slot
+    owner = lane_of // 2  # the paper of each slot
+    words = enc.dictionary
+    if len(words) == 0:
+        return []
+
+    # What each distinct exact token is: its unigram form and number, its folded number, its edge flags.
+    vocab = pa.table({"x": words})  # noqa: F841 (read by SQL)
+    rules = cur.sql(f"SELECT {unigram_sql('x')} AS g, regexp_full_match(lower(x), $edge) AS uni_edge "
+                    f"FROM vocab", params={"edge": edge}).to_arrow_table()
+    uni = rules["g"].combine_chunks().dictionary_encode()
+    uni_id = uni.indices.to_numpy().astype(np.int64)
+    uni_ok = ~rules["uni_edge"].to_numpy(zero_copy_only=False) & (pc.utf8_length(uni.dictionary).to_numpy() > 1)[uni_id]
+    folded = pa.array([w.casefold() for w in words.to_pylist()], type=pa.string()).dictionary_encode()
+    fold_id = folded.indices.to_numpy().astype(np.int64)
+    fwords = folded.dictionary
+    fwords_table = pa.table({"x": fwords})  # noqa: F841 (read by SQL)
+    fold_ok = ~cur.sql("SELECT regexp_full_match(x, $edge) AS e FROM fwords_table",
+                       params={"edge": edge}).to_arrow_table()["e"].to_numpy(zero_copy_only=False)
+    v = len(fwords)
+
+    rows: list[tuple[str, int, int]] = []
+    keep = uni_ok[ids]
+    uni_words = uni.dictionary.to_pylist()
+    for gram, r, b in _count(cur, owner[keep], uni_id[ids[keep]], np.zeros(int(keep.sum()), np.int64), rec,
+                             min_recent):
+        rows.append((uni_words[gram[0]], r, b))
+    fold_words = fwords.to_pylist()
+
+    fid = fold_id[ids]
+    edge_ok = fold_ok[fid]
+    same_next = np.zeros(len(fid), dtype=bool)  # the next slot is the next token of the same field
+    same_next[:-1] = lane_of[1:] == lane_of[:-1]
+    for width in range(2, max_words + 1):
+        last = width - 1
+        inside = same_next.copy()
+        for k in range(1, last):
+            inside[:-k] &= same_next[k:]
+            inside[len(inside) - k:] = False
+        start = np.flatnonzero(inside & edge_ok & np.concatenate([edge_ok[last:], np.zeros(last, dtype=bool)]))
+        k1 = fid[start] * v + fid[start + 1]
+        k2 = fid[start + 2] if width == 3 else np.zeros(len(start), np.int64)
+        for (a, b), r, bn in _count(cur, owner[start], k1, k2, rec, min_recent):
+            parts = [a // v, a % v] + ([b] if width == 3 else [])
+            rows.append((" ".join(fold_words[p] for p in parts), r, bn))
+    rows.sort()
+    return rows
+
+
+def _count(cur: duckdb.DuckDBPyConnection, paper: np.ndarray, k1: np.ndarray, k2: np.ndarray, rec: np.ndarray,
+           min_recent: int) -> list[tuple[tuple[int, int], int, int]]:
+    """Papers (recent, baseline) holding each key ``(k1, k2)``, each paper counted once, for keys with at least
+    ``min_recent`` recent papers."""
+    import pyarrow as pa
+
+    keys = pa.table({"d": paper, "k1": k1, "k2": k2, "r": rec[paper]})  # noqa: F841 (read by SQL)
+    got = cur.sql("SELECT k1, k2, count(*) FILTER (WHERE r = 1) AS rn, count(*) FILTER (WHERE r = 0) AS bn "
+                  "FROM (SELECT DISTINCT d, k1, k2, r FROM keys) GROUP BY k1, k2 "
+                  "HAVING count(*) FILTER (WHERE r = 1) >= $min", params={"min": min_recent}).fetchnumpy()
+    return [((int(a), int(b)), int(r), int(bn)) for a, b, r, bn in zip(got["k1"], got["k2"], got["rn"], got["bn"])]
+
+
+__all__: Sequence[str] = ("count_grams", "unigram_sql")
