@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_paper, store_with
-from uptake.analytics.emerging import EDGE_WORDS
+from uptake.analytics.emerging import EDGE_WORDS, keep_candidate, keep_candidates
 from uptake.periods import month_of, parse_month
 from uptake.records import Paper
 from uptake.store import Store
@@ -61,8 +61,9 @@ def brute_force(papers: list[Paper], max_words: int, min_recent: int) -> list[tu
 
 def screen(path: Path, max_words: int = 3, min_recent: int = 1) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
     with Store.open(path) as store:
-        return store.gram_screen(recent=RECENT, baseline=BASELINE, rates=(1.0, 1.0), categories=(),
-                                 max_words=max_words, min_recent=min_recent, edge_words=EDGE_WORDS)
+        table, sizes = store.gram_screen(recent=RECENT, baseline=BASELINE, rates=(1.0, 1.0), categories=(),
+                                         max_words=max_words, min_recent=min_recent, edge_words=EDGE_WORDS)
+    return list(zip(table["gram"].to_pylist(), table["recent"].to_pylist(), table["baseline"].to_pylist())), sizes
 
 
 def test_hand_picked_papers(tmp_path: Path) -> None:
@@ -105,3 +106,14 @@ def test_generated_papers(tmp_path: Path, docs: list[tuple[list[str], list[str],
 
 
 _n = itertools.count()
+
+
+PIECES = ["the", "The", "of", "paper", "Paper", "model", "GRPO", "x", "Ⅻ", "12", "²", "٣", "ß", "straße", "Σ",
+          "σοφος", "ǅemal", "naïve", "a1", "In", "this", "in", "東京", "_", "kv", "KV"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.sampled_from(PIECES), st.text(min_size=0, max_size=4)), min_size=1, max_size=3)
+                .map(" ".join), max_size=30))
+def test_keep_candidates_is_keep_candidate_of_each(grams: list[str]) -> None:
+    assert keep_candidates(grams).tolist() == [keep_candidate(g) for g in grams]

@@ -30,6 +30,7 @@ an acronym survivor: "group relative policy" -> GRPO) is folded into it as an al
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -218,8 +219,7 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
 
     r = np.asarray(r, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    ratio = ((r + 0.5) / (nr + 0.5)) / ((b + 0.5) / (nb + 0.5))
-    var = 1.0 / (r + 0.5) + 1.0 / (b + 0.5)
+    ratio, var = _ratio_variance(r, b, nr, nb)
     pi = nr / (nr + nb)
     if dispersion is None:
         low = np.log(ratio) - Z95 * np.sqrt(var)
@@ -229,6 +229,11 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
     # P(X >= r) for X ~ Binomial(r + b, pi) is I_pi(r, b + 1); with the counts divided by phi.
     p = np.where(r > 0, betainc(np.maximum(r / phi, 1e-300), b / phi + 1.0, pi), 1.0)
     return ratio, low, p
+
+
+def _ratio_variance(r: np.ndarray, b: np.ndarray, nr: float, nb: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ratio of shares (half a paper added to each count) and the binomial variance of its log."""
+    return ((r + 0.5) / (nr + 0.5)) / ((b + 0.5) / (nb + 0.5)), 1.0 / (r + 0.5) + 1.0 / (b + 0.5)
 
 
 #: Fewest complete months with papers that estimate a term's overdispersion; with fewer it is taken as 1.
@@ -327,14 +332,44 @@ def is_acronym(token: str) -> bool:
 
 def keep_candidate(gram: str) -> bool:
     """Stop words, numbers, one-letter tokens and boilerplate never start or end a candidate."""
-    parts = gram.split(" ")
     if gram.casefold() in BOILERPLATE_PHRASES:
         return False
-    for edge in (parts[0], parts[-1]):
-        low = edge.casefold()
-        if len(edge) < 2 or low in STOP_WORDS or low in BOILERPLATE or edge.isdigit():
-            return False
+    parts = gram.split(" ")
+    if _bad_edge(parts[0]) or _bad_edge(parts[-1]):
+        return False
     return not any(p.isdigit() for p in parts)
+
+
+def keep_candidates(grams: Sequence[str]) -> np.ndarray:
+    """:func:`keep_candidate` of every gram, as a boolean array: ASCII grams in columns (where casefold is
+    ``lower`` and digits are ``0-9``), the others one by one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(grams, type=pa.string())
+    if len(arr) == 0:
+        return np.zeros(0, dtype=bool)
+    low = pc.ascii_lower(arr)
+    edges = pa.array(sorted(STOP_WORDS | BOILERPLATE))
+    first = pc.struct_field(pc.extract_regex(low, r"^(?P<w>[^ ]*)"), [0])
+    last = pc.struct_field(pc.extract_regex(low, r"(?P<w>[^ ]*)$"), [0])
+
+    def bad(word: pa.Array) -> np.ndarray:
+        return np.asarray(pc.or_(pc.or_(pc.less(pc.utf8_length(word), 2), pc.is_in(word, value_set=edges)),
+                                 pc.ascii_is_decimal(word)), dtype=bool)
+
+    digit_part = np.asarray(pc.match_substring_regex(arr, r"(^| )[0-9]+( |$)"), dtype=bool)
+    phrase = np.asarray(pc.is_in(low, value_set=pa.array(sorted(BOILERPLATE_PHRASES))), dtype=bool)
+    keep: np.ndarray = ~(phrase | bad(first) | bad(last) | digit_part)
+    for i in np.flatnonzero(~np.asarray(pc.string_is_ascii(arr), dtype=bool)):
+        keep[i] = keep_candidate(grams[int(i)])
+    return keep
+
+
+@lru_cache(maxsize=1 << 18)
+def _bad_edge(token: str) -> bool:
+    low = token.casefold()
+    return len(token) < 2 or low in STOP_WORDS or low in BOILERPLATE or token.isdigit()
 
 
 # ----------------------------------------------------------------------------- the corpus-facing function
@@ -373,19 +408,23 @@ def sample_rates(n_recent: int, n_base: int, sample_docs: int) -> tuple[float, f
     return min(1.0, sample_docs / n_recent), min(1.0, sample_docs / n_base)
 
 
-def screen(sample_rows: Sequence[tuple[str, int, int]], sizes: tuple[int, int], limit: int) -> tuple[list[str], int]:
-    """(the ``limit`` most clearly rising candidates of the sample, how many candidates were screened)."""
+def screen(grams: Sequence[str], recent: npt.ArrayLike, baseline: npt.ArrayLike, sizes: tuple[int, int], limit: int,
+           ) -> tuple[list[str], int]:
+    """(the ``limit`` most clearly rising candidates of the sample, how many candidates were screened).
+
+    ``grams`` with their sample papers in the recent and baseline windows; ties keep the order of ``grams``."""
     ns_r, ns_b = max(sizes[0], 1), max(sizes[1], 1)
-    kept = [(g, r, b) for g, r, b in sample_rows if keep_candidate(g)]
-    if not kept:
+    kept = keep_candidates(grams)
+    if not kept.any():
         return [], 0
-    g_arr = [g for g, _, _ in kept]
-    rs = np.array([r for _, r, _ in kept], dtype=np.float64)
-    bs = np.array([b for _, _, b in kept], dtype=np.float64)
-    ratio_s, low_s, _ = rise_statistics(rs, bs, ns_r, ns_b)
+    idx = np.flatnonzero(kept)
+    rs = np.asarray(recent, dtype=np.float64)[idx]
+    bs = np.asarray(baseline, dtype=np.float64)[idx]
+    ratio_s, var_s = _ratio_variance(rs, bs, ns_r, ns_b)  # rise_statistics' ratio and bound; no p-values needed
+    low_s = np.log(ratio_s) - Z95 * np.sqrt(var_s)
     rising = np.flatnonzero(ratio_s > 1.0)
     order = rising[np.argsort(-low_s[rising], kind="stable")][:limit]
-    return [g_arr[i] for i in order], len(kept)
+    return [grams[int(idx[i])] for i in order], len(idx)
 
 
 def recount_groups(cands: Sequence[str]) -> tuple[list[tuple[bool, list[str]]], dict[tuple[bool, str], str]]:

@@ -84,11 +84,12 @@ def emerging(
                          f"its last month is partial")
         rates = sample_rates(n_recent, n_base, sample_docs)
         t0 = time.perf_counter()
-        sample_rows, sizes = store.gram_screen(
+        sample, sizes = store.gram_screen(
             recent=w.recent, baseline=w.baseline, rates=rates, categories=cats, max_words=max_words,
             min_recent=max(2, int(min_support * rates[0] * 0.5)), edge_words=EDGE_WORDS)
         stages["screen"] = time.perf_counter() - t0
-        cands, screened = screen(sample_rows, sizes, recount_n)
+        cands, screened = screen(sample["gram"].to_pylist(), sample["recent"].to_numpy(),
+                                 sample["baseline"].to_numpy(), sizes, recount_n)
         if not cands and not screened:
             notes.append("no candidate has enough papers in the recent window; lower --min-support")
         t0 = time.perf_counter()

@@ -29,10 +29,12 @@ def unigram_sql(x: str) -> str:
     return f"CASE WHEN length(regexp_replace({x}, '[^A-Z]', '', 'g')) >= 2 THEN {x} ELSE lower({x}) END"
 
 
-def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, max_words: int, min_recent: int,
-                ) -> list[tuple[str, int, int]]:
-    """``(gram, recent papers, baseline papers)`` of the papers in ``sample`` (columns ``rec`` 1/0, ``t`` and ``a``:
-    the exact token strings of title and abstract), for grams with at least ``min_recent`` recent papers, by gram.
+def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarray, flat: pa.Table, *, edge: str,
+                max_words: int, min_recent: int) -> pa.Table:
+    """Columns ``gram``, ``recent`` and ``baseline`` (papers) of the sampled papers ``docs`` (ascending; ``rec`` 1
+    for a recent one, 0 for a baseline one), for grams with at least ``min_recent`` recent papers, by gram.
+    ``flat`` holds their exact tokens, one row each: ``doc``, ``f`` (0 title, 1 abstract), ``x`` (the token) and
+    ``p`` (its position in the field, from 1), in any order.
 
     Grams: a paper's tokens as unigrams (:func:`unigram_sql`) unless their lower-cased form fully matches
     ``edge``; and its folded 2..``max_words``-grams inside one field whose first and last tokens do not fully
@@ -41,15 +43,11 @@ def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = sample.num_rows
-    rec = np.asarray(sample["rec"].to_numpy(zero_copy_only=False), dtype=np.int8)
-    docs = pa.table({"i": np.arange(n, dtype=np.int64), "t": sample["t"], "a": sample["a"]})  # noqa: F841 (read by SQL)
-    flat = cur.sql(
-        "SELECT i, f, unnest(l) AS x, generate_subscripts(l, 1) AS p FROM ("
-        "SELECT i, 0 AS f, string_split(trim(t), ' ') AS l FROM docs UNION ALL "
-        "SELECT i, 1 AS f, string_split(trim(a), ' ') AS l FROM docs)").to_arrow_table()
-    # Put the tokens in paper, field, position order whatever order they came in: slot = field start + position.
-    lane = flat["i"].to_numpy() * 2 + flat["f"].to_numpy()
+    n = len(docs)
+    rec = np.asarray(rec, dtype=np.int8)
+    row_of = np.zeros(int(docs[-1]) + 1 if n else 1, dtype=np.int64)  # doc -> its row in docs
+    row_of[docs] = np.arange(n)
+    lane = row_of[flat["doc"].to_numpy()] * 2 + flat["f"].to_numpy()
     lengths = np.bincount(lane, minlength=2 * n)
     starts = np.cumsum(lengths) - lengths
     slot = starts[lane] + flat["p"].to_numpy() - 1
@@ -60,7 +58,8 @@ def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, 
     owner = lane_of // 2  # the paper of each slot
     words = enc.dictionary
     if len(words) == 0:
-        return []
+        return pa.table({"gram": pa.array([], pa.string()), "recent": pa.array([], pa.int64()),
+                         "baseline": pa.array([], pa.int64())})
 
     # What each distinct exact token is: its unigram form and number, its folded number, its edge flags.
     vocab = pa.table({"x": words})  # noqa: F841 (read by SQL)
@@ -77,13 +76,9 @@ def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, 
                        params={"edge": edge}).to_arrow_table()["e"].to_numpy(zero_copy_only=False)
     v = len(fwords)
 
-    rows: list[tuple[str, int, int]] = []
     keep = uni_ok[ids]
-    uni_words = uni.dictionary.to_pylist()
-    for gram, r, b in _count(cur, owner[keep], uni_id[ids[keep]], np.zeros(int(keep.sum()), np.int64), rec,
-                             min_recent):
-        rows.append((uni_words[gram[0]], r, b))
-    fold_words = fwords.to_pylist()
+    k1, _, rn, bn = _count(cur, owner[keep], uni_id[ids[keep]], np.zeros(int(keep.sum()), np.int64), rec, min_recent)
+    parts = [pa.table({"gram": uni.dictionary.take(pa.array(k1)), "recent": rn, "baseline": bn})]
 
     fid = fold_id[ids]
     edge_ok = fold_ok[fid]
@@ -96,26 +91,28 @@ def count_grams(cur: duckdb.DuckDBPyConnection, sample: pa.Table, *, edge: str, 
             inside[:-k] &= same_next[k:]
             inside[len(inside) - k:] = False
         start = np.flatnonzero(inside & edge_ok & np.concatenate([edge_ok[last:], np.zeros(last, dtype=bool)]))
-        k1 = fid[start] * v + fid[start + 1]
-        k2 = fid[start + 2] if width == 3 else np.zeros(len(start), np.int64)
-        for (a, b), r, bn in _count(cur, owner[start], k1, k2, rec, min_recent):
-            parts = [a // v, a % v] + ([b] if width == 3 else [])
-            rows.append((" ".join(fold_words[p] for p in parts), r, bn))
-    rows.sort()
-    return rows
+        k1, k2, rn, bn = _count(cur, owner[start], fid[start] * v + fid[start + 1],
+                                fid[start + 2] if width == 3 else np.zeros(len(start), np.int64), rec, min_recent)
+        words_of = [fwords.take(pa.array(k1 // v)), fwords.take(pa.array(k1 % v))]
+        if width == 3:
+            words_of.append(fwords.take(pa.array(k2)))
+        parts.append(pa.table({"gram": pc.binary_join_element_wise(*words_of, " "), "recent": rn, "baseline": bn}))
+    out = pa.concat_tables(parts)
+    return out.take(pc.sort_indices(out, sort_keys=[("gram", "ascending")]))
 
 
 def _count(cur: duckdb.DuckDBPyConnection, paper: np.ndarray, k1: np.ndarray, k2: np.ndarray, rec: np.ndarray,
-           min_recent: int) -> list[tuple[tuple[int, int], int, int]]:
-    """Papers (recent, baseline) holding each key ``(k1, k2)``, each paper counted once, for keys with at least
-    ``min_recent`` recent papers."""
+           min_recent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(k1, k2, recent papers, baseline papers)`` of each key ``(k1, k2)`` held by at least ``min_recent`` recent
+    papers, each paper counted once."""
     import pyarrow as pa
 
     keys = pa.table({"d": paper, "k1": k1, "k2": k2, "r": rec[paper]})  # noqa: F841 (read by SQL)
     got = cur.sql("SELECT k1, k2, count(*) FILTER (WHERE r = 1) AS rn, count(*) FILTER (WHERE r = 0) AS bn "
                   "FROM (SELECT DISTINCT d, k1, k2, r FROM keys) GROUP BY k1, k2 "
                   "HAVING count(*) FILTER (WHERE r = 1) >= $min", params={"min": min_recent}).fetchnumpy()
-    return [((int(a), int(b)), int(r), int(bn)) for a, b, r, bn in zip(got["k1"], got["k2"], got["rn"], got["bn"])]
+    return (got["k1"].astype(np.int64), got["k2"].astype(np.int64), got["rn"].astype(np.int64),
+            got["bn"].astype(np.int64))
 
 
 __all__: Sequence[str] = ("count_grams", "unigram_sql")

@@ -297,9 +297,10 @@ class Reads:
         # -- emerging terms ----------------------------------------------------------------
     def gram_screen(self, *, recent: tuple[int, int], baseline: tuple[int, int], rates: tuple[float, float],
                     categories: Sequence[str], max_words: int, min_recent: int, edge_words: Sequence[str],
-                    ) -> tuple[list[tuple[str, int, int]], tuple[int, int]]:
-        """Candidate terms of a deterministic sample of papers: ``(gram, recent papers, baseline papers)`` rows
-        with at least ``min_recent`` recent papers, and the (recent, baseline) sample sizes.
+                    ) -> tuple[pa.Table, tuple[int, int]]:
+        """Candidate terms of a deterministic sample of papers: columns ``gram``, ``recent`` and ``baseline``
+        (papers), by gram, for grams with at least ``min_recent`` recent papers; and the (recent, baseline)
+        sample sizes.
 
         The sample keeps papers whose ``hash(doc)`` falls under each window's rate. Grams are case-ruled
         unigrams of title+abstract and 2..``max_words``-grams inside each field, never starting or ending
@@ -308,17 +309,25 @@ class Reads:
         r_lo, r_hi = recent
         b_lo, b_hi = baseline
         glob = categories_sql(categories)
-        sample = ("((month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?) OR "
-                  "(month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?))")
-        s_params = [r_lo, r_hi, int(rates[0] * 1_000_000), b_lo, b_hi, int(rates[1] * 1_000_000)]
-        sample_table = self._con.cursor().sql(
-            f"SELECT (month >= ?)::TINYINT AS rec, {TOKEN_SQL['title_tok_cs']} AS t, {TOKEN_SQL['abstract_tok_cs']} AS a "
-            f"FROM papers WHERE NOT deleted AND {sample} AND {glob.text}", params=[r_lo, *s_params, *glob.params],
-        ).to_arrow_table()
-        rec = sample_table["rec"].to_numpy(zero_copy_only=False)
-        rows = count_grams(self._con.cursor(), sample_table, edge=_edge_regex(edge_words), max_words=max_words,
-                           min_recent=min_recent)
-        return rows, (int((rec == 1).sum()), int((rec == 0).sum()))
+        # The outer month range is what DuckDB can push into the scan, so only the windows' rows are read: with
+        # the OR alone it read every paper's text (2.5 s instead of 0.3 s at 2.8 M papers).
+        sample = ("(month BETWEEN ? AND ? AND ((month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?) OR "
+                  "(month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?)))")
+        s_params = [min(b_lo, r_lo), max(b_hi, r_hi), r_lo, r_hi, int(rates[0] * 1_000_000), b_lo, b_hi,
+                    int(rates[1] * 1_000_000)]
+        where = f"NOT deleted AND {sample} AND {glob.text}"
+        params = [*s_params, *glob.params]
+        picked = self._con.cursor().sql(f"SELECT doc, (month >= ?)::TINYINT AS rec FROM papers WHERE {where} "
+                                        f"ORDER BY doc", params=[r_lo, *params]).fetchnumpy()
+        flat = self._con.cursor().sql(
+            "SELECT doc, f, unnest(l) AS x, generate_subscripts(l, 1) AS p FROM ("
+            f"SELECT doc, 0 AS f, string_split(trim({TOKEN_SQL['title_tok_cs']}), ' ') AS l FROM papers WHERE {where} "
+            f"UNION ALL SELECT doc, 1 AS f, string_split(trim({TOKEN_SQL['abstract_tok_cs']}), ' ') AS l FROM papers "
+            f"WHERE {where})", params=[*params, *params]).to_arrow_table()
+        rec = picked["rec"].astype("int8")
+        grams = count_grams(self._con.cursor(), picked["doc"].astype("int64"), rec, flat, edge=_edge_regex(edge_words),
+                            max_words=max_words, min_recent=min_recent)
+        return grams, (int((rec == 1).sum()), int((rec == 0).sum()))
 
     def gram_recount(self, groups: Sequence[tuple[bool, Sequence[str]]], *, lo: int, hi: int,
                      categories: Sequence[str]) -> list[tuple[int, str, list[str], int]]:
