@@ -45,16 +45,19 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
 
     n = len(docs)
     rec = np.asarray(rec, dtype=np.int8)
-    row_of = np.zeros(int(docs[-1]) + 1 if n else 1, dtype=np.int64)  # doc -> its row in docs
-    row_of[docs] = np.arange(n)
-    lane = row_of[flat["doc"].to_numpy()] * 2 + flat["f"].to_numpy()
+    row_of = np.zeros(int(docs[-1]) + 1 if n else 1, dtype=np.int32)  # doc -> its row in docs
+    row_of[docs] = np.arange(n, dtype=np.int32)
+    lane = row_of[flat["doc"].to_numpy()] * 2 + flat["f"].to_numpy().astype(np.int32)
+    del row_of
     lengths = np.bincount(lane, minlength=2 * n)
-    starts = np.cumsum(lengths) - lengths
-    slot = starts[lane] + flat["p"].to_numpy() - 1
+    slot = (np.cumsum(lengths) - lengths)[lane] + flat["p"].to_numpy() - 1
+    del lane
     enc = flat["x"].combine_chunks().dictionary_encode()
-    ids = np.empty(len(slot), dtype=np.int64)
+    del flat
+    ids = np.empty(len(slot), dtype=np.int32)
     ids[slot] = enc.indices.to_numpy()
-    lane_of = np.repeat(np.arange(2 * n, dtype=np.int64), lengths)  # the (paper, field) of each slot
+    del slot
+    lane_of = np.repeat(np.arange(2 * n, dtype=np.int32), lengths)  # the (paper, field) of each slot
     owner = lane_of // 2  # the paper of each slot
     words = enc.dictionary
     if len(words) == 0:
@@ -78,12 +81,15 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
 
     keep = uni_ok[ids]
     k1, _, rn, bn = _count(cur, owner[keep], uni_id[ids[keep]], np.zeros(int(keep.sum()), np.int64), rec, min_recent)
+    del keep
     parts = [pa.table({"gram": uni.dictionary.take(pa.array(k1)), "recent": rn, "baseline": bn})]
 
     fid = fold_id[ids]
+    del ids
     edge_ok = fold_ok[fid]
     same_next = np.zeros(len(fid), dtype=bool)  # the next slot is the next token of the same field
     same_next[:-1] = lane_of[1:] == lane_of[:-1]
+    del lane_of
     for width in range(2, max_words + 1):
         last = width - 1
         inside = same_next.copy()
