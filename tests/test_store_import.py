@@ -256,3 +256,37 @@ def test_ctrl_c_during_a_parallel_import_is_clean_and_a_rerun_completes(tmp_path
     assert summary["inserted"] + summary["unchanged"] == n and summary["unchanged"] >= 5000
     with Store.open(db) as s:
         assert s._rows("SELECT count(*), count(DISTINCT id) FROM papers") == [(n, n)]
+
+
+def test_papers_without_categories_are_kept_and_counted(tmp_path):
+    import json
+
+    from uptake.corpus import Corpus
+    from uptake.outputs.report import export_corpus
+
+    data = tmp_path / "uncategorised.jsonl"
+    records = [{"id": f"2505.{i:05d}", "title": f"Paper {i}", "abstract": "Text.", "categories": cats,
+                "published": "2025-05-02", "authors": ["A"]}
+               for i, cats in enumerate([["cs.LG"], [], ["cs.CL", "cs.LG"], []])]
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with Store.open(tmp_path / "a.duckdb", write=True) as s:
+        summary = import_files(s, [data])
+    assert (summary.inserted, summary.rejected, summary.uncategorised) == (4, 0, 2)
+    assert summary.as_dict()["without_categories"] == 2
+    # The same papers through the columnar path (re-importing an export) are counted the same way.
+    export_corpus(Corpus(tmp_path / "a.duckdb"), tmp_path / "snap")
+    with Store.open(tmp_path / "b.duckdb", write=True) as s:
+        again = import_files(s, sorted((tmp_path / "snap").glob("*.parquet")))
+    assert (again.inserted, again.uncategorised) == (4, 2)
+
+
+def test_cli_says_how_many_papers_have_no_category(tmp_path, capsys):
+    import json
+
+    from uptake.cli import main
+
+    data = tmp_path / "uncategorised.jsonl"
+    data.write_text(json.dumps({"id": "2505.00001", "title": "T", "abstract": "A.", "categories": [],
+                                "published": "2025-05-02", "authors": []}) + "\n")
+    assert main(["import", str(data), "--db", str(tmp_path / "s.duckdb")]) == 0
+    assert "1 paper(s) have no category" in capsys.readouterr().out

@@ -239,6 +239,7 @@ class _ColumnWriter:
         else:
             counts = store.upsert_table(stage)
         self.summary.read += stage.num_rows
+        self.summary.uncategorised += stage.column("primary_category").null_count
         self.summary.inserted += counts.inserted
         self.summary.updated += counts.updated
         self.summary.unchanged += counts.unchanged
@@ -463,6 +464,7 @@ def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_tran
     summary.inserted += counts.inserted
     summary.updated += counts.updated
     summary.unchanged += counts.unchanged
+    summary.uncategorised += sum(1 for p in batch if not p.categories)
 
 
 def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:

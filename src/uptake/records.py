@@ -75,7 +75,8 @@ class Rejection:
 
 @dataclass(slots=True)
 class ImportSummary:
-    """What an import did. ``rejections`` keeps the first few; ``rejected`` counts all."""
+    """What an import did. ``rejections`` keeps the first few; ``rejected`` counts all. ``uncategorised``
+    counts the papers stored without any category: they count in every total but in no category."""
 
     read: int = 0
     inserted: int = 0
@@ -84,6 +85,7 @@ class ImportSummary:
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    uncategorised: int = 0
 
     KEEP_REJECTIONS = 20
 
@@ -97,6 +99,7 @@ class ImportSummary:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.uncategorised += other.uncategorised
         self.files.extend(other.files)
         for r in other.rejections:
             if len(self.rejections) < self.KEEP_REJECTIONS:
@@ -112,6 +115,7 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "rejections": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejections],
+            "without_categories": self.uncategorised,
         }
 
 

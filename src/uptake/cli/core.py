@@ -117,6 +117,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"  read {summary.read:,} · inserted {summary.inserted:,} · updated {summary.updated:,} · "
         f"unchanged {summary.unchanged:,} · rejected {summary.rejected:,}"
     )
+    if summary.uncategorised:
+        out.print(f"[yellow]{summary.uncategorised:,} paper(s) have no category[/]: they count in every total but "
+                  f"in no category (cat: filters, per-category coverage)")
     if summary.rejected:
         out.print(f"[yellow]{summary.rejected:,} line(s) rejected[/]" +
                   (f" (the first {len(summary.rejections)} listed)" if summary.rejected > len(summary.rejections) else "") + ":")
