@@ -54,6 +54,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Corpus, Corpus]:
     return _indexed(root / "indexed.duckdb"), Corpus(root / "plain.duckdb")
 
 
+@pytest.mark.parametrize("small_node", [ix.SMALL_NODE, 0])  # 0: every candidate through the month-range query
 @pytest.mark.parametrize("options", [
     {"recent": RECENT, "baseline": BASELINE, "top": 15},
     {"recent": RECENT, "baseline": BASELINE, "top": 40, "min_support": 3, "include_coverage_shifts": True},
@@ -61,8 +62,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Corpus, Corpus]:
     {},
 ])
 def test_the_index_gives_the_scans_report_without_scanning(stores: tuple[Corpus, Corpus], options: dict[str, Any],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                                           small_node: int, monkeypatch: pytest.MonkeyPatch) -> None:
     indexed, plain = stores
+    monkeypatch.setattr(ix, "SMALL_NODE", small_node)
     expected = _report(plain, **options)
     assert expected["recounted"] > 0
 
