@@ -13,8 +13,9 @@ Method (two stages, so it stays fast on a full arXiv):
    each window, keep those with enough support, and rank them by the lower 95% bound of the
    log ratio of shares.
 2. **Recount exactly** the best ``recount`` candidates over every paper of both windows,
-   month by month, in one scan (RE2 alternations over token strings with doubled spaces, which
-   finds exactly what the query engine's substring test finds), and compute:
+   month by month: from the term index's postings when the store has a fresh index (:func:`tally_docs`),
+   else in one scan (RE2 alternations over token strings with doubled spaces, :func:`tally`); both find
+   exactly what the query engine finds for the candidate as a phrase. Then compute:
    recent and baseline counts and shares, the ratio of shares (so the growth of the whole
    corpus cancels), a one-sided conditional binomial test (given the candidate's papers
    in both windows, is the recent window's part larger than its share of all papers?),
