@@ -104,3 +104,22 @@ def test_tally_from_paper_lists_equals_tally_from_match_sets(papers: list[tuple[
     expected = tally(rows, groups, back, cands, recent_lo)
     got = tally_docs(cands, found, docs, [m for m, _, _ in papers], [c for _, c, _ in papers], recent_lo)
     assert got == expected
+
+
+def test_an_index_naming_papers_the_store_lacks_is_reported_and_the_scan_answers(
+        stores: tuple[Corpus, Corpus], monkeypatch: pytest.MonkeyPatch) -> None:
+    import uptake.corpus._emerging as orchestration
+    from uptake.errors import IndexDamagedWarning
+
+    indexed, plain = stores
+    options = {"recent": RECENT, "baseline": BASELINE, "top": 10}
+    expected = _report(plain, **options)
+    real = orchestration.node_docs
+
+    def with_a_stranger(*args: Any, **kwargs: Any) -> list[list[int]]:
+        found = real(*args, **kwargs)
+        return [docs + [10**9] for docs in found]  # a doc number the store never gave out
+
+    monkeypatch.setattr(orchestration, "node_docs", with_a_stranger)
+    with pytest.warns(IndexDamagedWarning):
+        assert _report(indexed, **options) == expected

@@ -148,5 +148,9 @@ def _recount_from_index(store: Store, cands: Sequence[str], cats: Sequence[str],
         report_failure(idx, exc)
         return None
     papers = store.paper_months(lo=lo, hi=hi, categories=cats)
-    return tally_docs(cands, found, papers["doc"].to_numpy(), papers["month"].to_numpy(),
-                      papers["pc"].to_pylist(), recent_lo)
+    try:
+        return tally_docs(cands, found, papers["doc"].to_numpy(), papers["month"].to_numpy(),
+                          papers["pc"].to_pylist(), recent_lo)
+    except ValueError as exc:  # the index named a paper the store does not hold there: it is not to be trusted
+        report_failure(idx, exc)
+        return None
