@@ -17,7 +17,6 @@ from ..periods import month_label
 from ..plans import EVERYTHING, Node, SeriesPlan
 from ..records import Fingerprint
 from ._damage import translated
-from ._grams import count_grams
 from ._scan import HAS_COLUMNS, OPENNESS_COLUMNS, TOKEN_SQL, TRUE, Sql, categories_sql, filtered, node_sql
 
 if TYPE_CHECKING:
@@ -315,6 +314,8 @@ class Reads:
                   "(month BETWEEN ? AND ? AND hash(doc) % 1000000 < ?)))")
         s_params = [min(b_lo, r_lo), max(b_hi, r_hi), r_lo, r_hi, int(rates[0] * 1_000_000), b_lo, b_hi,
                     int(rates[1] * 1_000_000)]
+        from ._grams import count_grams  # numpy: not loaded before a server's first chart
+
         where = f"NOT deleted AND {sample} AND {glob.text}"
         params = [*s_params, *glob.params]
         picked = self._con.cursor().sql(f"SELECT doc, (month >= ?)::TINYINT AS rec FROM papers WHERE {where} "
