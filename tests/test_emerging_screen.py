@@ -8,6 +8,9 @@ import itertools
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +18,7 @@ from conftest import make_paper, store_with
 from uptake.analytics.emerging import EDGE_WORDS, keep_candidate, keep_candidates
 from uptake.periods import month_of, parse_month
 from uptake.records import Paper
-from uptake.store import Store
+from uptake.store import Store, _grams
 from uptake.text import tokens
 
 EDGES = frozenset(EDGE_WORDS)
@@ -106,6 +109,41 @@ def test_generated_papers(tmp_path: Path, docs: list[tuple[list[str], list[str],
 
 
 _n = itertools.count()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from(WORDS[:8]), max_size=5), st.lists(st.sampled_from(WORDS), max_size=12),
+                          st.sampled_from(["2025-02-03", "2026-01-01", "2026-03-31"])), min_size=1, max_size=30),
+       st.integers(2, 4))
+def test_hash_collisions_never_drop_a_kept_gram(tmp_path: Path, docs: list[tuple[list[str], list[str], str]],
+                                                min_recent: int) -> None:
+    """With two buckets nearly every key shares its bucket, so the pre-count is at its loosest: still exact."""
+    papers = [make_paper(f"2501.{i:05d}", " ".join(t), " ".join(a), published=d) for i, (t, a, d) in enumerate(docs)]
+    path = tmp_path / f"c{next(_n)}.duckdb"
+    store_with(path, papers)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_grams, "PRECOUNT_BITS", 1)
+        rows, _ = screen(path, 3, min_recent)
+    assert rows == brute_force(papers, 3, min_recent)
+
+
+TOKEN_TEXT = st.lists(st.sampled_from([" ", "  ", "a", "Z", "ß", "東", "🙂", "e\u0301", "_", "9", "\u00a0"]),
+                      max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), TOKEN_TEXT), max_size=12), st.integers(0, 3), st.booleans())
+def test_split_tokens_is_splitting_on_spaces(strings: list[str | None], cut: int, large: bool) -> None:
+    """Every string's tokens, in order, are its pieces between spaces (nulls and blank strings hold none); also
+    for an array that is a slice of a longer one (a non-zero offset) and for both string types."""
+    arr = pa.array(["x y", *strings, "tail"], type=pa.large_string() if large else pa.string())[1:1 + len(strings)]
+    ids, words, per_row = _grams.split_tokens(arr)
+    expected = [[t for t in (s or "").split(" ") if t] for s in strings]
+    assert per_row.tolist() == [len(e) for e in expected]
+    vocab = words.to_pylist()
+    assert len(set(vocab)) == len(vocab)
+    assert [vocab[i] for i in ids] == [t for e in expected for t in e]
+    assert ids.dtype == np.int32
 
 
 PIECES = ["the", "The", "of", "paper", "Paper", "model", "GRPO", "x", "Ⅻ", "12", "²", "٣", "ß", "straße", "Σ",

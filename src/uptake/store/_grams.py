@@ -1,10 +1,11 @@
 """Counting candidate terms in a sample of papers, over token numbers instead of strings (``Reads.gram_screen``).
 
-A sample's exact token strings are split once (DuckDB), every distinct token gets a number (Arrow's
-dictionary encoding), and what the candidate rules ask of a token (its unigram form, its folded form, whether
-it may start or end a candidate) is worked out once per *distinct* token. Grams are then runs of numbers:
-a paper's unigrams and its 2..3-grams inside each field are integer keys, counted once per paper by DuckDB.
-Only the grams kept are turned back into text.
+The sample's exact token strings are read as they are stored and split where their bytes hold spaces
+(:func:`split_tokens`), so every token is numbered by one dictionary encoding, and what the candidate rules
+ask of a token (its unigram form, its folded form, whether it may start or end a candidate) is worked out once
+per *distinct* token. Grams are then runs of numbers: a paper's unigrams and its 2..3-grams inside each field
+are integer keys. A hashed count drops the keys too rare to be kept, and DuckDB counts each remaining key once
+per paper. Only the grams kept are turned back into text.
 
 The folded token of an exact one is its ``casefold`` (what :func:`uptake.text.token_strings` stores; for ASCII
 text that is ``lower``), so the exact strings alone give both; the rules applied to the distinct tokens are the
@@ -29,12 +30,11 @@ def unigram_sql(x: str) -> str:
     return f"CASE WHEN length(regexp_replace({x}, '[^A-Z]', '', 'g')) >= 2 THEN {x} ELSE lower({x}) END"
 
 
-def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarray, flat: pa.Table, *, edge: str,
+def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array, abstract: pa.Array, *, edge: str,
                 max_words: int, min_recent: int) -> pa.Table:
-    """Columns ``gram``, ``recent`` and ``baseline`` (papers) of the sampled papers ``docs`` (ascending; ``rec`` 1
-    for a recent one, 0 for a baseline one), for grams with at least ``min_recent`` recent papers, by gram.
-    ``flat`` holds their exact tokens, one row each: ``doc``, ``f`` (0 title, 1 abstract), ``x`` (the token) and
-    ``p`` (its position in the field, from 1), in any order.
+    """Columns ``gram``, ``recent`` and ``baseline`` (papers) of the sampled papers, for grams with at least
+    ``min_recent`` recent papers, by gram. Paper ``i`` has the exact token strings ``title[i]`` and
+    ``abstract[i]`` (tokens joined by spaces, as the store keeps them) and is recent when ``rec[i]`` is 1.
 
     Grams: a paper's tokens as unigrams (:func:`unigram_sql`) unless their lower-cased form fully matches
     ``edge``; and its folded 2..``max_words``-grams inside one field whose first and last tokens do not fully
@@ -43,23 +43,13 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = len(docs)
+    n = len(rec)
     rec = np.asarray(rec, dtype=np.int8)
-    row_of = np.zeros(int(docs[-1]) + 1 if n else 1, dtype=np.int32)  # doc -> its row in docs
-    row_of[docs] = np.arange(n, dtype=np.int32)
-    lane = row_of[flat["doc"].to_numpy()] * 2 + flat["f"].to_numpy().astype(np.int32)
-    del row_of
-    lengths = np.bincount(lane, minlength=2 * n)
-    slot = (np.cumsum(lengths) - lengths)[lane] + flat["p"].to_numpy() - 1
-    del lane
-    enc = flat["x"].combine_chunks().dictionary_encode()
-    del flat
-    ids = np.empty(len(slot), dtype=np.int32)
-    ids[slot] = enc.indices.to_numpy()
-    del slot
-    lane_of = np.repeat(np.arange(2 * n, dtype=np.int32), lengths)  # the (paper, field) of each slot
-    owner = lane_of // 2  # the paper of each slot
-    words = enc.dictionary
+    ids, words, per_field = split_tokens(pa.concat_arrays([_large(title), _large(abstract)]))
+    paper_of_field = np.arange(2 * n, dtype=np.int32) % max(n, 1)  # fields are the titles, then the abstracts
+    owner = np.repeat(paper_of_field, per_field)  # the paper of each token
+    same_next = np.ones(len(ids), dtype=bool)  # the next token is in the same field
+    same_next[np.cumsum(per_field)[per_field > 0] - 1] = False
     if len(words) == 0:
         return pa.table({"gram": pa.array([], pa.string()), "recent": pa.array([], pa.int64()),
                          "baseline": pa.array([], pa.int64())})
@@ -69,10 +59,10 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
     rules = cur.sql(f"SELECT {unigram_sql('x')} AS g, regexp_full_match(lower(x), $edge) AS uni_edge "
                     f"FROM vocab", params={"edge": edge}).to_arrow_table()
     uni = rules["g"].combine_chunks().dictionary_encode()
-    uni_id = uni.indices.to_numpy().astype(np.int64)
+    uni_id = uni.indices.to_numpy()
     uni_ok = ~rules["uni_edge"].to_numpy(zero_copy_only=False) & (pc.utf8_length(uni.dictionary).to_numpy() > 1)[uni_id]
     folded = pa.array([w.casefold() for w in words.to_pylist()], type=pa.string()).dictionary_encode()
-    fold_id = folded.indices.to_numpy().astype(np.int64)
+    fold_id = folded.indices.to_numpy()
     fwords = folded.dictionary
     fwords_table = pa.table({"x": fwords})  # noqa: F841 (read by SQL)
     fold_ok = ~cur.sql("SELECT regexp_full_match(x, $edge) AS e FROM fwords_table",
@@ -80,16 +70,13 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
     v = len(fwords)
 
     keep = uni_ok[ids]
-    k1, _, rn, bn = _count(cur, owner[keep], uni_id[ids[keep]], np.zeros(int(keep.sum()), np.int64), rec, min_recent)
+    kept, rn, bn = _count(owner[keep], uni_id[ids[keep]], rec, min_recent, size=len(uni.dictionary))
     del keep
-    parts = [pa.table({"gram": uni.dictionary.take(pa.array(k1)), "recent": rn, "baseline": bn})]
+    parts = [pa.table({"gram": uni.dictionary.take(pa.array(kept)), "recent": rn, "baseline": bn})]
 
     fid = fold_id[ids]
     del ids
     edge_ok = fold_ok[fid]
-    same_next = np.zeros(len(fid), dtype=bool)  # the next slot is the next token of the same field
-    same_next[:-1] = lane_of[1:] == lane_of[:-1]
-    del lane_of
     for width in range(2, max_words + 1):
         last = width - 1
         inside = same_next.copy()
@@ -97,28 +84,104 @@ def count_grams(cur: duckdb.DuckDBPyConnection, docs: np.ndarray, rec: np.ndarra
             inside[:-k] &= same_next[k:]
             inside[len(inside) - k:] = False
         start = np.flatnonzero(inside & edge_ok & np.concatenate([edge_ok[last:], np.zeros(last, dtype=bool)]))
-        k1, k2, rn, bn = _count(cur, owner[start], fid[start] * v + fid[start + 1],
-                                fid[start + 2] if width == 3 else np.zeros(len(start), np.int64), rec, min_recent)
-        words_of = [fwords.take(pa.array(k1 // v)), fwords.take(pa.array(k1 % v))]
-        if width == 3:
-            words_of.append(fwords.take(pa.array(k2)))
-        parts.append(pa.table({"gram": pc.binary_join_element_wise(*words_of, " "), "recent": rn, "baseline": bn}))
+        pair = fid[start].astype(np.int64) * v + fid[start + 1]
+        if width == 2:
+            kept, rn, bn = _count(owner[start], pair, rec, min_recent)
+            words_of = [kept // v, kept % v]
+        else:  # a trigram is (its first two words' number among the pairs, its third word): one int64 key
+            pairs = pa.array(pair).dictionary_encode()
+            firsts = pairs.dictionary.to_numpy()
+            kept, rn, bn = _count(owner[start], pairs.indices.to_numpy().astype(np.int64) * v + fid[start + 2], rec,
+                                  min_recent)
+            words_of = [firsts[kept // v] // v, firsts[kept // v] % v, kept % v]
+        parts.append(pa.table({"gram": pc.binary_join_element_wise(*(fwords.take(pa.array(w)) for w in words_of), " "),
+                               "recent": rn, "baseline": bn}))
     out = pa.concat_tables(parts)
     return out.take(pc.sort_indices(out, sort_keys=[("gram", "ascending")]))
 
 
-def _count(cur: duckdb.DuckDBPyConnection, paper: np.ndarray, k1: np.ndarray, k2: np.ndarray, rec: np.ndarray,
-           min_recent: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(k1, k2, recent papers, baseline papers)`` of each key ``(k1, k2)`` held by at least ``min_recent`` recent
-    papers, each paper counted once."""
+def split_tokens(strings: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """``(ids, words, per_row)`` of token strings (tokens separated by spaces; nulls count as empty): every
+    token in order as its number in ``words`` (the distinct tokens), and how many tokens each string holds.
+
+    The same tokens as splitting each string on spaces and dropping empty pieces, found from the positions of
+    spaces in the strings' bytes: each token runs to the next token's start (its trailing spaces included), so
+    the tokens are one string array over the same bytes, dictionary-encoded once; the few distinct tokens are
+    then trimmed and numbered again."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _large(strings).fill_null("")
+    _, offsets, values = arr.buffers()
+    off = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, dtype=np.uint8)
+    data = data[int(off[0]):int(off[-1])] if len(off) else data[:0]
+    rel = off - (off[0] if len(off) else 0)
+    solid = data != 32
+    first = solid.copy()  # a token starts after a space, or where a string starts
+    first[1:] &= ~solid[:-1]
+    row_start = rel[:-1][rel[:-1] < len(data)]
+    first[row_start] = solid[row_start]
+    starts = np.flatnonzero(first)
+    del solid, first
+    per_row = np.diff(np.searchsorted(starts, rel))
+    bounds = np.append(starts, len(data))
+    kind, width = (pa.string(), np.int32) if len(data) < 2**31 else (pa.large_string(), np.int64)
+    pieces = pa.Array.from_buffers(kind, len(starts), [None, pa.py_buffer(bounds.astype(width)),
+                                                        pa.py_buffer(np.ascontiguousarray(data))])
+    enc = pieces.dictionary_encode()
+    words = pc.utf8_rtrim(enc.dictionary, characters=" ").cast(pa.string()).dictionary_encode()
+    ids = words.indices.to_numpy()[enc.indices.to_numpy()].astype(np.int32)
+    return ids, words.dictionary, per_row
+
+
+def _large(strings: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One large_string array (64-bit offsets) of ``strings``."""
     import pyarrow as pa
 
-    keys = pa.table({"d": paper, "k1": k1, "k2": k2, "r": rec[paper]})  # noqa: F841 (read by SQL)
-    got = cur.sql("SELECT k1, k2, count(*) FILTER (WHERE r = 1) AS rn, count(*) FILTER (WHERE r = 0) AS bn "
-                  "FROM (SELECT DISTINCT d, k1, k2, r FROM keys) GROUP BY k1, k2 "
-                  "HAVING count(*) FILTER (WHERE r = 1) >= $min", params={"min": min_recent}).fetchnumpy()
-    return (got["k1"].astype(np.int64), got["k2"].astype(np.int64), got["rn"].astype(np.int64),
-            got["bn"].astype(np.int64))
+    arr = strings.cast(pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-__all__: Sequence[str] = ("count_grams", "unigram_sql")
+#: Buckets of the hashed pre-count that drops keys too rare to be kept (2**PRECOUNT_BITS).
+PRECOUNT_BITS = 22
+
+
+def _may_keep(paper: np.ndarray, key: np.ndarray, rec: np.ndarray, min_recent: int) -> np.ndarray:
+    """Rows whose key may be held by ``min_recent`` recent papers. A key's recent rows, counted with every other
+    key hashed into its bucket, are at least its recent papers; a row in a bucket with fewer recent rows than
+    ``min_recent`` cannot have its key kept, so dropping it changes no count that is kept."""
+    bucket = ((key.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - PRECOUNT_BITS)).astype(np.int64)
+    rows: np.ndarray = np.bincount(bucket[rec[paper] == 1], minlength=1 << PRECOUNT_BITS)[bucket] >= min_recent
+    return rows
+
+
+def _count(paper: np.ndarray, key: np.ndarray, rec: np.ndarray, min_recent: int, *, size: int | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(keys, recent papers, baseline papers)`` of each ``key`` (non-negative int64, one per row) held by at
+    least ``min_recent`` recent papers, each paper counted once; ``paper`` is each row's index into ``rec``.
+    Keys below a known ``size`` are used as they are, others are numbered first (Arrow's hash table).
+
+    Each paper is counted once per key by a sparse papers × keys matrix, whose construction merges a paper's
+    repeated keys (scipy sorts each paper's few keys; a global sort of the rows is several times slower)."""
+    import pyarrow as pa
+    from scipy.sparse import csr_matrix
+
+    values = None
+    if size is None:
+        if min_recent > 1:  # (with a known size the keys are few and common: the pre-count would drop little)
+            ok = _may_keep(paper, key, rec, min_recent)
+            paper, key = paper[ok], key[ok]
+        enc = pa.array(key, type=pa.int64()).dictionary_encode()
+        key, values = enc.indices.to_numpy(), enc.dictionary.to_numpy()
+        size = len(values)
+    mat = csr_matrix((np.ones(len(key), dtype=np.int8), (paper, key)), shape=(len(rec), max(size, 1)))
+    mat.sum_duplicates()  # one entry per (paper, key); the summed values are never read
+    recent = np.repeat(rec == 1, np.diff(mat.indptr))
+    rn = np.bincount(mat.indices[recent], minlength=size)
+    bn = np.bincount(mat.indices, minlength=size) - rn
+    kept = np.flatnonzero(rn >= min_recent)
+    return (kept if values is None else values[kept]).astype(np.int64), rn[kept], bn[kept]
+
+
+__all__: Sequence[str] = ("count_grams", "split_tokens", "unigram_sql")

@@ -318,15 +318,11 @@ class Reads:
 
         where = f"NOT deleted AND {sample} AND {glob.text}"
         params = [*s_params, *glob.params]
-        picked = self._con.cursor().sql(f"SELECT doc, (month >= ?)::TINYINT AS rec FROM papers WHERE {where} "
-                                        f"ORDER BY doc", params=[r_lo, *params]).fetchnumpy()
-        flat = self._con.cursor().sql(
-            "SELECT doc, f, unnest(l) AS x, generate_subscripts(l, 1) AS p FROM ("
-            f"SELECT doc, 0 AS f, string_split(trim({TOKEN_SQL['title_tok_cs']}), ' ') AS l FROM papers WHERE {where} "
-            f"UNION ALL SELECT doc, 1 AS f, string_split(trim({TOKEN_SQL['abstract_tok_cs']}), ' ') AS l FROM papers "
-            f"WHERE {where})", params=[*params, *params]).to_arrow_table()
-        rec = picked["rec"].astype("int8")
-        grams = count_grams(self._con.cursor(), picked["doc"].astype("int64"), rec, flat, edge=_edge_regex(edge_words),
+        picked = self._con.cursor().sql(
+            f"SELECT (month >= ?)::TINYINT AS rec, {TOKEN_SQL['title_tok_cs']} AS t, {TOKEN_SQL['abstract_tok_cs']} AS a "
+            f"FROM papers WHERE {where}", params=[r_lo, *params]).to_arrow_table()
+        rec = picked["rec"].to_numpy().astype("int8")
+        grams = count_grams(self._con.cursor(), rec, picked["t"], picked["a"], edge=_edge_regex(edge_words),
                             max_words=max_words, min_recent=min_recent)
         return grams, (int((rec == 1).sum()), int((rec == 0).sum()))
 
