@@ -130,10 +130,11 @@ def estimate(counts: Mapping[tuple[str, int], int], *,
             cells = {m: (series.get(m, 0) / level) if level else 0.0 for m in all_months}
         if official is None:
             import numpy as np
-            from scipy.stats import poisson
+
+            from ._distributions import poisson_cdf
 
             # One vectorised call per category (a scalar call per month took seconds over arXiv's ~150 categories).
-            surprise = poisson.cdf(np.array([series.get(m, 0) for m in all_months], dtype=np.float64), level)
+            surprise = poisson_cdf(np.array([series.get(m, 0) for m in all_months], dtype=np.float64), level)
             ok = [cells[m] >= THIN or bool(p >= SURPRISE) for m, p in zip(all_months, surprise, strict=True)]
         else:
             ok = [cells[m] >= THIN for m in all_months]

@@ -45,6 +45,7 @@ from ..periods import clamped_month_of, month_label, parse_month
 from ..plans import Phrase
 from ..serialise import fields_dict
 from ..text import phrase_key, tokens
+from ._distributions import binom_sf, bh_adjust, chi2_ppf
 from .senses import acronym_letter_sets, initials_match
 from .trends import Z95
 
@@ -193,15 +194,13 @@ def sparkline(values: Sequence[float | None]) -> str:
 
 def benjamini_hochberg(p_values: npt.ArrayLike, m: int | None = None) -> np.ndarray:
     """BH q-values for ``p_values`` out of ``m`` hypotheses in all (the others counted as p = 1)."""
-    from scipy.stats import false_discovery_control
-
     p = np.asarray(p_values, dtype=np.float64)
     n = len(p)
     m = n if m is None else max(m, n)
     if n == 0:
         return p
     untested = np.ones(m - n)
-    q: np.ndarray = false_discovery_control(np.concatenate([p, untested]), method="bh")[:n]
+    q: np.ndarray = bh_adjust(np.concatenate([p, untested]))[:n]
     return q
 
 
@@ -216,7 +215,6 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
     incomplete beta function so that it equals the exact binomial test when the factor is 1.
     """
     from scipy.special import betainc
-    from scipy.stats import binom
 
     r = np.asarray(r, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -224,7 +222,7 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
     pi = nr / (nr + nb)
     if dispersion is None:
         low = np.log(ratio) - Z95 * np.sqrt(var)
-        return ratio, low, binom.sf(r - 1, r + b, pi)
+        return ratio, low, binom_sf(r - 1, r + b, pi)
     phi = np.maximum(np.asarray(dispersion, dtype=np.float64), 1.0)
     low = np.log(ratio) - Z95 * np.sqrt(var * phi)
     # P(X >= r) for X ~ Binomial(r + b, pi) is I_pi(r, b + 1); with the counts divided by phi.
@@ -525,8 +523,6 @@ def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str,
     the term's recent papers in those categories. The bound is the exact Poisson lower limit on the observed
     count, divided by the expected (half a paper added to it, as in the unstandardised ratio); with an
     overdispersion factor ``phi`` > 1 the limit is taken on observed / phi and scaled back."""
-    from scipy.stats import chi2
-
     cats = sorted({c for c, _ in cat_totals})  # a fixed order: float sums must not depend on set order
     old = [c for c in cats if cat_totals.get((c, False), 0) >= MIN_BASELINE_CATEGORY
            and (covered is None or c in covered)]
@@ -537,7 +533,7 @@ def standardise(by_cat: dict[tuple[str, bool], int], cat_totals: dict[tuple[str,
     if not old:
         return None, 0.0, new_share
     phi = max(phi, 1.0)
-    low = float(chi2.ppf(0.025, 2 * observed / phi) / 2 * phi) if observed else 0.0
+    low = chi2_ppf(0.025, 2 * observed / phi) / 2 * phi if observed else 0.0
     return observed / (expected + 0.5), low / (expected + 0.5), new_share
 
 
