@@ -45,7 +45,7 @@ def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array
 
     n = len(rec)
     rec = np.asarray(rec, dtype=np.int8)
-    ids, words, per_field = split_tokens(pa.concat_arrays([_large(title), _large(abstract)]))
+    ids, words, per_field = split_tokens(_joined([title, abstract]))
     paper_of_field = np.arange(2 * n, dtype=np.int32) % max(n, 1)  # fields are the titles, then the abstracts
     owner = np.repeat(paper_of_field, per_field)  # the paper of each token
     same_next = np.ones(len(ids), dtype=bool)  # the next token is in the same field
@@ -61,7 +61,7 @@ def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array
     uni = rules["g"].combine_chunks().dictionary_encode()
     uni_id = uni.indices.to_numpy()
     uni_ok = ~rules["uni_edge"].to_numpy(zero_copy_only=False) & (pc.utf8_length(uni.dictionary).to_numpy() > 1)[uni_id]
-    folded = pa.array([w.casefold() for w in words.to_pylist()], type=pa.string()).dictionary_encode()
+    folded = _casefold(words).dictionary_encode()
     fold_id = folded.indices.to_numpy()
     fwords = folded.dictionary
     fwords_table = pa.table({"x": fwords})  # noqa: F841 (read by SQL)
@@ -111,9 +111,10 @@ def split_tokens(strings: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _large(strings).fill_null("")
+    arr = strings.fill_null("") if strings.null_count else strings
+    large = pa.types.is_large_string(arr.type)
     _, offsets, values = arr.buffers()
-    off = np.frombuffer(offsets, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    off = np.frombuffer(offsets, dtype=np.int64 if large else np.int32)[arr.offset:arr.offset + len(arr) + 1]
     data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, dtype=np.uint8)
     data = data[int(off[0]):int(off[-1])] if len(off) else data[:0]
     rel = off - (off[0] if len(off) else 0)
@@ -125,22 +126,39 @@ def split_tokens(strings: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     starts = np.flatnonzero(first)
     del solid, first
     per_row = np.diff(np.searchsorted(starts, rel))
-    bounds = np.append(starts, len(data))
     kind, width = (pa.string(), np.int32) if len(data) < 2**31 else (pa.large_string(), np.int64)
-    pieces = pa.Array.from_buffers(kind, len(starts), [None, pa.py_buffer(bounds.astype(width)),
-                                                        pa.py_buffer(np.ascontiguousarray(data))])
+    bounds = np.empty(len(starts) + 1, dtype=width)
+    bounds[:-1] = starts
+    bounds[-1] = len(data)
+    pieces = pa.Array.from_buffers(kind, len(starts), [None, pa.py_buffer(bounds), pa.py_buffer(np.ascontiguousarray(data))])
     enc = pieces.dictionary_encode()
     words = pc.utf8_rtrim(enc.dictionary, characters=" ").cast(pa.string()).dictionary_encode()
     ids = words.indices.to_numpy()[enc.indices.to_numpy()].astype(np.int32)
     return ids, words.dictionary, per_row
 
 
-def _large(strings: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One large_string array (64-bit offsets) of ``strings``."""
+def _casefold(words: pa.Array) -> pa.Array:
+    """``str.casefold`` of each word: Arrow's ASCII lower case (the same for ASCII words), Python for the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = pc.string_is_ascii(words)
+    lowered = pc.ascii_lower(words)
+    if pc.all(plain).as_py() is not False:
+        return lowered
+    other = pc.invert(plain)
+    return pc.replace_with_mask(lowered, other, pa.array([w.casefold() for w in words.filter(other).to_pylist()],
+                                                         type=pa.string()))
+
+
+def _joined(columns: Sequence[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The string columns one after another as one array (64-bit offsets only when the bytes need them)."""
     import pyarrow as pa
 
-    arr = strings.cast(pa.large_string())
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arrays = [a for c in columns for a in (c.chunks if isinstance(c, pa.ChunkedArray) else [c])]
+    if sum(a.nbytes for a in arrays) >= 2**31 - 1 or any(pa.types.is_large_string(a.type) for a in arrays):
+        arrays = [a.cast(pa.large_string()) for a in arrays]
+    return pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
 
 
 #: Buckets of the hashed pre-count that drops keys too rare to be kept (2**PRECOUNT_BITS).
