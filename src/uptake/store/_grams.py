@@ -114,10 +114,10 @@ def split_tokens(strings: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     arr = strings.fill_null("") if strings.null_count else strings
     large = pa.types.is_large_string(arr.type)
     _, offsets, values = arr.buffers()
-    off = np.frombuffer(offsets, dtype=np.int64 if large else np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    off: np.ndarray = np.frombuffer(offsets, dtype=np.int64 if large else np.int32)[arr.offset:arr.offset + len(arr) + 1]
     data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, dtype=np.uint8)
     data = data[int(off[0]):int(off[-1])] if len(off) else data[:0]
-    rel = off - (off[0] if len(off) else 0)
+    rel = off.astype(np.int64) - (int(off[0]) if len(off) else 0)
     solid = data != 32
     first = solid.copy()  # a token starts after a space, or where a string starts
     first[1:] &= ~solid[:-1]
