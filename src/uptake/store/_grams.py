@@ -16,6 +16,7 @@ per-paper SQL this replaced (``tests/test_emerging_screen.py`` checks them again
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,15 +68,31 @@ def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array
     fwords_table = pa.table({"x": fwords})  # noqa: F841 (read by SQL)
     fold_ok = ~cur.sql("SELECT regexp_full_match(x, $edge) AS e FROM fwords_table",
                        params={"edge": edge}).to_arrow_table()["e"].to_numpy(zero_copy_only=False)
+
+    def unigrams() -> pa.Table:
+        keep = uni_ok[ids]
+        kept, rn, bn = _count(owner[keep], uni_id[ids[keep]], rec, min_recent, size=len(uni.dictionary))
+        return pa.table({"gram": uni.dictionary.take(pa.array(kept)), "recent": rn, "baseline": bn})
+
+    # The unigrams are counted on a second thread while this one counts the longer grams: numpy, scipy and Arrow
+    # release the GIL for their loops, so the two share the machine's cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(unigrams)
+        parts = _longer_grams(ids, fold_id, fold_ok, fwords, same_next, owner, rec, min_recent, max_words)
+        parts.insert(0, first.result())
+    out = pa.concat_tables(parts)
+    return out.take(pc.sort_indices(out, sort_keys=[("gram", "ascending")]))
+
+
+def _longer_grams(ids: np.ndarray, fold_id: np.ndarray, fold_ok: np.ndarray, fwords: pa.Array, same_next: np.ndarray,
+                  owner: np.ndarray, rec: np.ndarray, min_recent: int, max_words: int) -> list[pa.Table]:
+    """The 2..``max_words``-gram tables of :func:`count_grams`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     v = len(fwords)
-
-    keep = uni_ok[ids]
-    kept, rn, bn = _count(owner[keep], uni_id[ids[keep]], rec, min_recent, size=len(uni.dictionary))
-    del keep
-    parts = [pa.table({"gram": uni.dictionary.take(pa.array(kept)), "recent": rn, "baseline": bn})]
-
+    parts = []
     fid = fold_id[ids]
-    del ids
     edge_ok = fold_ok[fid]
     for width in range(2, max_words + 1):
         last = width - 1
@@ -96,8 +113,7 @@ def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array
             words_of = [firsts[kept // v] // v, firsts[kept // v] % v, kept % v]
         parts.append(pa.table({"gram": pc.binary_join_element_wise(*(fwords.take(pa.array(w)) for w in words_of), " "),
                                "recent": rn, "baseline": bn}))
-    out = pa.concat_tables(parts)
-    return out.take(pc.sort_indices(out, sort_keys=[("gram", "ascending")]))
+    return parts
 
 
 def split_tokens(strings: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
