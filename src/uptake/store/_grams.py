@@ -44,6 +44,8 @@ def count_grams(cur: duckdb.DuckDBPyConnection, rec: np.ndarray, title: pa.Array
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not 1 <= max_words <= 3:
+        raise ValueError(f"grams are 1 to 3 words long, not up to {max_words}")
     n = len(rec)
     rec = np.asarray(rec, dtype=np.int8)
     ids, words, per_field = split_tokens(_joined([title, abstract]))
@@ -105,7 +107,7 @@ def _longer_grams(ids: np.ndarray, fold_id: np.ndarray, fold_ok: np.ndarray, fwo
         if width == 2:
             kept, rn, bn = _count(owner[start], pair, rec, min_recent)
             words_of = [kept // v, kept % v]
-        else:  # a trigram is (its first two words' number among the pairs, its third word): one int64 key
+        else:  # width 3: a trigram is (its first two words' number among the pairs, its third word), one int64 key
             pairs = pa.array(pair).dictionary_encode()
             firsts = pairs.dictionary.to_numpy()
             kept, rn, bn = _count(owner[start], pairs.indices.to_numpy().astype(np.int64) * v + fid[start + 2], rec,
