@@ -218,21 +218,24 @@ def rise_statistics(r: np.ndarray, b: np.ndarray, nr: float, nb: float, *, dispe
 
     r = np.asarray(r, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    ratio, var = _ratio_variance(r, b, nr, nb)
     pi = nr / (nr + nb)
     if dispersion is None:
-        low = np.log(ratio) - Z95 * np.sqrt(var)
+        ratio, low = _ratio_bound(r, b, nr, nb)
         return ratio, low, binom_sf(r - 1, r + b, pi)
     phi = np.maximum(np.asarray(dispersion, dtype=np.float64), 1.0)
-    low = np.log(ratio) - Z95 * np.sqrt(var * phi)
+    ratio, low = _ratio_bound(r, b, nr, nb, phi)
     # P(X >= r) for X ~ Binomial(r + b, pi) is I_pi(r, b + 1); with the counts divided by phi.
     p = np.where(r > 0, betainc(np.maximum(r / phi, 1e-300), b / phi + 1.0, pi), 1.0)
     return ratio, low, p
 
 
-def _ratio_variance(r: np.ndarray, b: np.ndarray, nr: float, nb: float) -> tuple[np.ndarray, np.ndarray]:
-    """The ratio of shares (half a paper added to each count) and the binomial variance of its log."""
-    return ((r + 0.5) / (nr + 0.5)) / ((b + 0.5) / (nb + 0.5)), 1.0 / (r + 0.5) + 1.0 / (b + 0.5)
+def _ratio_bound(r: np.ndarray, b: np.ndarray, nr: float, nb: float, phi: np.ndarray | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The ratio of shares (half a paper added to each count) and the lower 95% bound of its log, from the
+    binomial variance of the log (times ``phi``, an overdispersion factor, when given)."""
+    ratio = ((r + 0.5) / (nr + 0.5)) / ((b + 0.5) / (nb + 0.5))
+    var = 1.0 / (r + 0.5) + 1.0 / (b + 0.5)
+    return ratio, np.log(ratio) - Z95 * np.sqrt(var if phi is None else var * phi)
 
 
 #: Fewest complete months with papers that estimate a term's overdispersion; with fewer it is taken as 1.
@@ -419,8 +422,7 @@ def screen(grams: Sequence[str], recent: npt.ArrayLike, baseline: npt.ArrayLike,
     idx = np.flatnonzero(kept)
     rs = np.asarray(recent, dtype=np.float64)[idx]
     bs = np.asarray(baseline, dtype=np.float64)[idx]
-    ratio_s, var_s = _ratio_variance(rs, bs, ns_r, ns_b)  # rise_statistics' ratio and bound; no p-values needed
-    low_s = np.log(ratio_s) - Z95 * np.sqrt(var_s)
+    ratio_s, low_s = _ratio_bound(rs, bs, ns_r, ns_b)  # rise_statistics' ratio and bound; no p-values needed
     rising = np.flatnonzero(ratio_s > 1.0)
     order = rising[np.argsort(-low_s[rising], kind="stable")][:limit]
     return [grams[int(idx[i])] for i in order], len(idx)
