@@ -155,6 +155,108 @@ def test_parallel_tokenising_gives_the_same_store(tmp_path):
     assert stores[0] == stores[1]
 
 
+def _messy_json_lines(tmp_path, *, gzipped=False, cut=False):
+    """Synthetic papers with what changes batches: blank lines, bad JSON, records that cannot be papers, and the
+    same ids again, older and newer, in the same batch and in later ones; gzip'd and cut short if asked."""
+    import gzip
+    import random
+
+    import orjson
+
+    from uptake.synthetic import SyntheticCorpus
+
+    rng = random.Random(5)
+    lines = []
+    for paper in SyntheticCorpus(n_papers=900, start="2024-01", end="2025-06", seed=8, vocabulary_size=2000,
+                                 sentence_pool=300).papers():
+        record = {"id": paper.id, "title": paper.title, "abstract": paper.abstract,
+                  "categories": list(paper.categories), "published": paper.published.isoformat()}
+        lines.append(orjson.dumps(record))
+        roll = rng.random()
+        if roll < 0.05:
+            lines.append(b"   ")
+        elif roll < 0.09:
+            lines.append(b'{"id": "2401.9999", "title": ')
+        elif roll < 0.12:
+            lines.append(orjson.dumps({**record, "title": ""}))
+        elif roll < 0.2:  # the same id later: sometimes newer, sometimes the same date with other text
+            later = {**record, "abstract": record["abstract"] + " Revised.",
+                     "updated": "2025-12-01" if rng.random() < 0.5 else record["published"]}
+            lines.insert(rng.randrange(max(0, len(lines) - 300), len(lines) + 1), orjson.dumps(later))
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / ("messy.jsonl.gz" if gzipped else "messy.jsonl")
+    if gzipped:
+        data = gzip.compress(data, compresslevel=1)
+        if cut:
+            data = data[: len(data) * 2 // 3]
+    path.write_bytes(data)
+    return path
+
+
+def _reference_import(db, path, batch_size):
+    """What an import of JSON Lines does, from the record iterator and the one-by-one reference derivation: a
+    batch is every ``batch_size`` non-blank lines, rejected ones included, each committed on its own."""
+    from uptake.ingest import derive_one_by_one
+    from uptake.records import Rejection
+    from uptake.sources import read_records
+
+    summary = ImportSummary(files=[str(path)])
+    batch, lines = [], 0
+    with Store.open(db, write=True) as s:
+        def flush():
+            s.begin()
+            c = s.upsert(batch, derive_one_by_one(batch))
+            s.commit()
+            summary.inserted += c.inserted
+            summary.updated += c.updated
+            summary.unchanged += c.unchanged
+            summary.uncategorised += sum(1 for p in batch if not p.categories)
+            batch.clear()
+
+        for _, item in read_records(path):
+            summary.read += 1
+            if isinstance(item, Rejection):
+                summary.reject(item)
+                if "ends early" in item.reason:
+                    continue
+            else:
+                batch.append(item)
+            lines += 1
+            if lines % batch_size == 0 and batch:
+                flush()
+        if batch:
+            flush()
+    return summary
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("shape", ["plain", "gzip", "gzip cut short"])
+def test_json_lines_import_equals_the_record_by_record_reference(tmp_path, workers, shape):
+    """The import parses JSON Lines in chunks (in worker processes when there are workers): the store, every
+    paper's doc number and the summary are what the record iterator and the reference derivation give."""
+    data = _messy_json_lines(tmp_path, gzipped=shape != "plain", cut=shape == "gzip cut short")
+    expected = _reference_import(tmp_path / "ref.duckdb", data, 97)
+    with Store.open(tmp_path / "s.duckdb", write=True) as s:
+        got = import_files(s, [data], batch_size=97, workers=workers)
+    assert got.as_dict() == expected.as_dict()
+    assert expected.rejected >= 30 and expected.updated + expected.unchanged >= 30
+    if shape == "gzip cut short":  # the file's end is reported once, after every line before it
+        assert got.read == lines_before_the_cut(data) + 1 and got.read < 1000
+    assert rows_with_doc(tmp_path / "s.duckdb") == rows_with_doc(tmp_path / "ref.duckdb")
+
+
+def lines_before_the_cut(path):
+    import zlib
+
+    data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(path.read_bytes())
+    return sum(1 for line in data.split(b"\n")[:-1] if line.strip())  # the last piece is cut mid-line or empty
+
+
+def rows_with_doc(path):
+    with Store.open(path) as s:
+        return s._rows("SELECT * FROM papers ORDER BY doc")
+
+
 def rows_all(path):
     with Store.open(path) as s:
         return s._rows("SELECT * EXCLUDE (doc) FROM papers ORDER BY id")

@@ -6,15 +6,17 @@ import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import StrictImportError
 from .records import ImportSummary, Paper, Rejection
 from .sources import SourceFormat, read_records
+from .sources.detect import LineChunk, RecordFile, json_line_chunks, parse_json_line
 from .sources.export import ExportColumns, read_export_columns
 from .analytics.openness import OPENNESS_VERSION, detect, may_find
-from .store import OPENNESS_COLUMNS, Store, UpsertCounts, stage_schema
+from .store import OPENNESS_COLUMNS, Store, UpsertCounts, stage_papers, stage_schema
 from .text import exact_token_strings, folded_token_strings, folds_by_lower, token_string, token_strings
 
 #: Called now and then with (file name, bytes read, file size, records read so far in that file).
@@ -127,42 +129,14 @@ def import_files(
         raise UsageError(f"--workers must be 1 or more, not {workers}")
     summary = ImportSummary()
     refresh_openness(store)  # a store made by an older uptake gets its openness flags (re)computed once
-    writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers)
+    writer = _BatchWriter(store, summary, own_transaction=not strict, workers=workers, strict=strict)
     column_writer = _ColumnWriter(store, summary, own_transaction=not strict, progress=progress)
     if strict:
         store.begin()
     try:
-        for source in sources:
-            name = str(source.path)
-            summary.files.append(name)
-            if source.format == "parquet":
-                columns = read_export_columns(source.path)
-                if columns is not None:  # uptake's own export: no Paper per record (see _ColumnWriter)
-                    writer.finish()  # earlier files' batches first: counts follow the order of the files
-                    column_writer.add(columns, name, source.total_bytes)
-                    continue
-            column_writer.flush()
-            batch: list[Paper] = []
-            read_in_file = 0
-            for _location, item in source:
-                if isinstance(item, Rejection):
-                    if strict:
-                        raise StrictImportError(
-                            f"{item} (--strict: nothing was imported; fix the line or import without --strict "
-                            f"to skip bad lines and list them)"
-                        )
-                    summary.read += 1
-                    summary.reject(item)
-                    continue
-                summary.read += 1
-                read_in_file += 1
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    writer.write(batch, _report(progress, name, source.bytes_done(), source.total_bytes, read_in_file))
-                    batch = []
-            writer.write(batch, _report(progress, name, source.total_bytes, source.total_bytes, read_in_file))
-        writer.finish()
-        column_writer.flush()
+        with store.bulk_writes():
+            _import_sources(sources, writer, column_writer, summary, strict=strict, progress=progress,
+                            batch_size=batch_size)
         if strict:
             store.commit()
     except BaseException as exc:
@@ -175,6 +149,44 @@ def import_files(
     writer.close()
     sync_index(store)
     return summary
+
+
+def _import_sources(sources: Sequence[RecordFile], writer: _BatchWriter, column_writer: _ColumnWriter,
+                    summary: ImportSummary, *, strict: bool, progress: ProgressFn | None, batch_size: int) -> None:
+    """Every file of ``sources`` through the writer its format takes, in order."""
+    for source in sources:
+        name = str(source.path)
+        summary.files.append(name)
+        if source.format == "parquet":
+            columns = read_export_columns(source.path)
+            if columns is not None:  # uptake's own export: no Paper per record (see _ColumnWriter)
+                writer.finish()  # earlier files' batches first: counts follow the order of the files
+                column_writer.add(columns, name, source.total_bytes)
+                continue
+        column_writer.flush()
+        if source.format in ("kaggle", "jsonl"):  # parsed in the workers too: see _BatchWriter.write_lines
+            counted = _PapersSoFar(progress, name, source.total_bytes)
+            for chunk in json_line_chunks(source, batch_size):
+                writer.write_lines(name, source.format == "kaggle", chunk, counted.after(chunk.bytes_done))
+            continue
+        batch: list[Paper] = []
+        read_in_file = 0
+        for _location, item in source:
+            if isinstance(item, Rejection):
+                if strict:
+                    raise _strict_error(item)
+                summary.read += 1
+                summary.reject(item)
+                continue
+            summary.read += 1
+            read_in_file += 1
+            batch.append(item)
+            if len(batch) >= batch_size:
+                writer.write(batch, _report(progress, name, source.bytes_done(), source.total_bytes, read_in_file))
+                batch = []
+        writer.write(batch, _report(progress, name, source.total_bytes, source.total_bytes, read_in_file))
+    writer.finish()
+    column_writer.flush()
 
 
 class _ColumnWriter:
@@ -306,6 +318,20 @@ def _openness_columns(columns: ExportColumns, part: Any, hashes: list[str], star
     return {c: pa.array(values[c], pa.list_(pa.string()) if c == "links" else pa.bool_()) for c in OPENNESS_COLUMNS}
 
 
+class _PapersSoFar:
+    """Progress of one JSON Lines file whose chunks are parsed elsewhere: papers are counted as chunks land."""
+
+    def __init__(self, progress: ProgressFn | None, name: str, total_bytes: int) -> None:
+        self.progress, self.name, self.total_bytes, self.papers = progress, name, total_bytes, 0
+
+    def after(self, bytes_done: int) -> Callable[[int], None]:
+        def landed(papers: int) -> None:
+            self.papers += papers
+            if self.progress is not None:
+                self.progress(self.name, bytes_done, self.total_bytes, self.papers)
+        return landed
+
+
 def _report(progress: ProgressFn | None, *args: Any) -> Callable[[], None] | None:
     """A progress call with the position at the time the batch was read, made once it is written."""
     if progress is None:
@@ -313,20 +339,54 @@ def _report(progress: ProgressFn | None, *args: Any) -> Callable[[], None] | Non
     return lambda: progress(*args)  # type: ignore[arg-type]
 
 
+def _strict_error(rejection: Rejection) -> StrictImportError:
+    return StrictImportError(f"{rejection} (--strict: nothing was imported; fix the line or import without --strict "
+                             f"to skip bad lines and list them)")
+
+
+@dataclass(slots=True)
+class _ParsedLines:
+    """A chunk of JSON lines, parsed and staged (:func:`parse_and_stage`)."""
+
+    rejections: list[Rejection]
+    papers: int
+    uncategorised: int
+    stage: Any  # pa.Table, or None when no line was a paper
+    duplicates: int
+
+
+def parse_and_stage(name: str, kaggle: bool, lines: Sequence[bytes], line_numbers: Sequence[int]) -> _ParsedLines:
+    """Parse JSON lines (:func:`~uptake.sources.detect.parse_json_line`), derive and stage their papers
+    (:func:`derive`, :func:`~uptake.store.stage_papers`): everything a batch needs before the store, as a plain
+    function of the lines, so that large imports run it in worker processes."""
+    papers: list[Paper] = []
+    rejections: list[Rejection] = []
+    for raw, line_no in zip(lines, line_numbers, strict=True):
+        item = parse_json_line(raw, name, line_no, kaggle=kaggle)
+        if isinstance(item, Rejection):
+            rejections.append(item)
+        elif item is not None:
+            papers.append(item)
+    stage, duplicates = stage_papers(papers, derive(papers)) if papers else (None, 0)
+    return _ParsedLines(rejections, len(papers), sum(1 for p in papers if not p.categories), stage, duplicates)
+
+
 class _BatchWriter:
     """Writes batches in the order they were read.
 
-    With ``workers`` > 1 each batch's text columns (:func:`derive`) are
-    computed in a process pool, at most ``workers`` batches ahead of the writes, so
+    With ``workers`` > 1 each batch's text columns (:func:`derive`) are computed in a process pool (for JSON
+    Lines, the parsing and staging too: :meth:`write_lines`), at most ``workers`` batches ahead of the writes, so
     memory stays bounded and results land exactly as a one-process import's would.
     """
 
-    def __init__(self, store: Store, summary: ImportSummary, *, own_transaction: bool, workers: int) -> None:
+    def __init__(self, store: Store, summary: ImportSummary, *, own_transaction: bool, workers: int,
+                 strict: bool = False) -> None:
         self.store = store
         self.summary = summary
         self.own_transaction = own_transaction
+        self.strict = strict
         self.workers = workers
-        self.pending: deque[tuple[list[Paper], Future[Any], Callable[[], None] | None]] = deque()
+        self.pending: deque[tuple[Future[Any], Callable[[Any], None]]] = deque()
         self.pool = None
         if workers > 1:
             import multiprocessing
@@ -343,23 +403,71 @@ class _BatchWriter:
             if after:
                 after()
             return
-        if self.pool is None:
-            _flush(self.store, batch, self.summary, own_transaction=self.own_transaction)
+
+        def land(derived: Sequence[tuple[Any, ...]] | None) -> None:
+            _flush(self.store, batch, self.summary, own_transaction=self.own_transaction, derived=derived)
             if after:
                 after()
+
+        if self.pool is None:
+            land(None)
             return
+        self._submit(land, derive, batch)
+
+    def write_lines(self, name: str, kaggle: bool, chunk: LineChunk, after: Callable[[int], None]) -> None:
+        """Parse, stage and write a chunk of JSON lines (in a worker when there are workers); ``after`` gets the
+        number of papers among them once they are written. A file that ends inside the chunk is reported after it."""
+
+        def land(parsed: _ParsedLines) -> None:
+            self._land_lines(parsed)
+            if chunk.ends_early is not None:
+                self._reject(chunk.ends_early)
+            after(parsed.papers)
+
+        if self.pool is None:
+            land(parse_and_stage(name, kaggle, chunk.lines, chunk.line_numbers))
+            return
+        self._submit(land, parse_and_stage, name, kaggle, chunk.lines, chunk.line_numbers)
+
+    def _submit(self, land: Callable[[Any], None], fn: Callable[..., Any], *args: Any) -> None:
         with _sigint_blocked():  # a worker started here inherits the mask: no Ctrl-C during its startup
-            future = self.pool.submit(derive, batch)
-        self.pending.append((batch, future, after))
+            future = self.pool.submit(fn, *args)  # type: ignore[union-attr]  # only called with a pool
+        self.pending.append((future, land))
         _test_pause("workers-starting")
         while len(self.pending) > self.workers:
             self._write_oldest()
 
+    def _reject(self, rejection: Rejection) -> None:
+        if self.strict:
+            raise _strict_error(rejection)
+        self.summary.read += 1
+        self.summary.reject(rejection)
+
+    def _land_lines(self, parsed: _ParsedLines) -> None:
+        for rejection in parsed.rejections:
+            self._reject(rejection)
+        summary, store = self.summary, self.store
+        summary.read += parsed.papers
+        if parsed.stage is None:
+            return
+        if self.own_transaction:
+            store.begin()
+            try:
+                counts = store.upsert_staged(parsed.stage, parsed.duplicates)
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
+        else:
+            counts = store.upsert_staged(parsed.stage, parsed.duplicates)
+        summary.inserted += counts.inserted
+        summary.updated += counts.updated
+        summary.unchanged += counts.unchanged
+        summary.uncategorised += parsed.uncategorised
+
     def _write_oldest(self) -> None:
-        batch, future, after = self.pending.popleft()
-        _flush(self.store, batch, self.summary, own_transaction=self.own_transaction, derived=future.result())
-        if after:
-            after()
+        future, land = self.pending.popleft()
+        land(future.result())
         _test_pause("batch-committed")
 
     def finish(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, get_args
 
@@ -144,16 +145,68 @@ def _iter_json_lines(stream: IO[bytes], name: str, *, kaggle: bool) -> Iterator[
     try:
         for raw in stream:
             line_no += 1
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                yield line_no, Rejection(name, line_no, f"not valid JSON ({str(exc).split(':')[0]})")
-                continue
-            try:
-                yield line_no, paper_from_mapping(obj, kaggle=kaggle if kaggle else None)
-            except BadRecord as exc:
-                yield line_no, Rejection(name, line_no, str(exc))
+            item = parse_json_line(raw, name, line_no, kaggle=kaggle)
+            if item is not None:
+                yield line_no, item
     except (EOFError, OSError, gzip.BadGzipFile) as exc:
-        yield line_no + 1, Rejection(name, line_no + 1, f"file ends early or is corrupt ({exc}); records before it were kept")
+        yield line_no + 1, _ends_early(name, line_no + 1, exc)
+
+
+def _ends_early(name: str, line_no: int, exc: BaseException) -> Rejection:
+    return Rejection(name, line_no, f"file ends early or is corrupt ({exc}); records before it were kept")
+
+
+def parse_json_line(raw: bytes, name: str, line_no: int, *, kaggle: bool) -> Paper | Rejection | None:
+    """One line of a JSON Lines file as a Paper, or the Rejection saying why not; None for a blank line."""
+    if not raw.strip():
+        return None
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Rejection(name, line_no, f"not valid JSON ({str(exc).split(':')[0]})")
+    try:
+        return paper_from_mapping(obj, kaggle=kaggle if kaggle else None)
+    except BadRecord as exc:
+        return Rejection(name, line_no, str(exc))
+
+
+@dataclass(slots=True)
+class LineChunk:
+    """Up to ``n`` non-blank lines of a JSON Lines file, unparsed: the lines, their line numbers, and how far
+    into the file (on disk) reading had got. ``ends_early`` is the rejection of a file that ends inside it."""
+
+    lines: list[bytes]
+    line_numbers: list[int]
+    bytes_done: int
+    ends_early: Rejection | None = None
+
+
+def json_line_chunks(source: RecordFile, n: int) -> Iterator[LineChunk]:
+    """The non-blank lines of a JSON Lines ``source`` (format ``kaggle`` or ``jsonl``) in chunks of ``n``,
+    unparsed, so that :func:`parse_json_line` can run elsewhere (the import's worker processes) on exactly
+    the lines, and with the line numbers, that iterating ``source`` itself would parse."""
+    if source.format not in ("kaggle", "jsonl"):
+        raise ValueError(f"{source.path} is {source.format}, not JSON Lines")
+    name = str(source.path)
+    source._raw = raw_file = open(source.path, "rb")
+    try:
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw_file) if source.gzipped else raw_file  # type: ignore[assignment]  # as in RecordFile.__iter__
+        lines: list[bytes] = []
+        numbers: list[int] = []
+        line_no = 0
+        try:
+            for raw in stream:
+                line_no += 1
+                if not raw.strip():
+                    continue
+                lines.append(raw)
+                numbers.append(line_no)
+                if len(lines) >= n:
+                    yield LineChunk(lines, numbers, source.bytes_done())
+                    lines, numbers = [], []
+        except (EOFError, OSError, gzip.BadGzipFile) as exc:
+            yield LineChunk(lines, numbers, source.bytes_done(), _ends_early(name, line_no + 1, exc))
+            return
+        yield LineChunk(lines, numbers, source.total_bytes)
+    finally:
+        raw_file.close()
