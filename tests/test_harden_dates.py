@@ -117,3 +117,51 @@ def test_user_periods_parse_or_raise_period_error(year, month, by):
     except PeriodError:
         return
     period_end(m + 1, "month")
+
+
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Foo"]
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Abc"]
+
+
+@st.composite
+def rfc_dates(draw):
+    """arXiv's version dates (``Thu, 01 Aug 1991 12:00:00 GMT``) and near misses of every field."""
+    year = draw(st.sampled_from([0, 1, 1900, 1990, 1991, 2007, 2024, 2025, date.today().year, date.today().year + 1,
+                                 9999]) | st.integers(0, 9999))
+    fields = [draw(st.sampled_from(_WEEKDAYS)) + ",", f"{draw(st.integers(0, 39)):02d}",
+              draw(st.sampled_from(_MONTH_NAMES)), f"{year:04d}",
+              f"{draw(st.integers(0, 29)):02d}:{draw(st.integers(0, 69)):02d}:{draw(st.integers(0, 69)):02d}",
+              draw(st.sampled_from(["GMT", "UT", "+0000", "-0500", "gmt", "GMT ", "GMT x", "GMT+0100", "GMT 2025"]))]
+    text = " ".join(fields)
+    if draw(st.booleans()):  # a near miss: one character changed, dropped or added
+        i = draw(st.integers(0, len(text) - 1))
+        text = text[:i] + draw(st.sampled_from(["", "0", "9", " ", "x", "\u0663", ","])) + text[i + 1:]
+    return text
+
+
+@given(text=rfc_dates())
+@settings(max_examples=600, deadline=None)
+def test_the_fast_reading_of_version_dates_equals_the_general_reader(text):
+    """parse_date reads arXiv's own version-date form without email.utils: for every such text and near miss it
+    gives the general reader's date, or the same error."""
+    from uptake.sources.fields import _parse_date_text
+
+    def outcome(fn):
+        try:
+            return fn()
+        except BadRecord as exc:
+            return f"BadRecord: {exc}"
+
+    assert outcome(lambda: parse_date(f"  {text} ", what="first-version")) == \
+        outcome(lambda: _parse_date_text(text.strip(), "first-version"))
+
+
+def test_the_newest_date_accepted_is_today_plus_the_slack_however_often_it_is_asked():
+    """Dates are checked against a remembered limit that is asked of the clock again only for a later date."""
+    today = date.today()
+    for _ in range(3):
+        assert parse_date((today + timedelta(days=2)).isoformat(), what="published") == today + timedelta(days=2)
+        with pytest.raises(BadRecord, match="out of range"):
+            parse_date((today + timedelta(days=3)).isoformat(), what="published")
+        with pytest.raises(BadRecord, match="out of range"):
+            parse_date((today + timedelta(days=3)).strftime("%a, %d %b %Y 00:00:00 GMT"), what="published")

@@ -27,7 +27,7 @@ def normalise_id(raw: Any) -> str:
     if "/abs/" in ident:
         ident = ident.rsplit("/abs/", 1)[1]
     ident = _VERSION_SUFFIX.sub("", ident)
-    if not ident or any(c.isspace() for c in ident):
+    if not ident or len(ident.split()) != 1:  # holds whitespace (split and isspace share one definition)
         raise BadRecord(f"id {raw!r} is not an arXiv id")
     return ident
 
@@ -52,10 +52,20 @@ def _out_of_range(text: str, what: str) -> BadRecord:
     )
 
 
+#: The newest :func:`latest_date` seen: a date not after it is in range without asking the clock again (the
+#: limit only grows), which an import would otherwise do three times per record.
+_latest_seen = [date.min]
+
+
 def _checked(value: date, text: str, what: str) -> date:
-    if not EARLIEST_DATE <= value <= latest_date():
+    if value < EARLIEST_DATE or (value > _latest_seen[0] and value > _refresh_latest()):
         raise _out_of_range(text, what)
     return value
+
+
+def _refresh_latest() -> date:
+    _latest_seen[0] = latest = latest_date()
+    return latest
 
 
 def _utc_date(dt: datetime, text: str, what: str) -> date:
@@ -77,6 +87,27 @@ def parse_date(raw: Any, *, what: str) -> date:
     if not isinstance(raw, str) or not raw.strip():
         raise BadRecord(f"missing {what} date")
     text = raw.strip()
+    fast = _RFC_GMT.fullmatch(text)
+    if fast is not None:  # how arXiv writes every version date: read without email.utils, same result
+        day, month, year, hour, minute, second = fast.groups()
+        if int(hour) < 24 and int(minute) < 60 and int(second) < 60:
+            try:
+                value = date(int(year), _MONTHS[month], int(day))
+            except ValueError:
+                pass  # not a day of that month: the general reader says so
+            else:
+                return _checked(value, text, what)
+    return _parse_date_text(text, what)
+
+
+#: ``Thu, 01 Aug 1991 12:00:00 GMT``: the RFC 2822 dates of arXiv's ``versions``, in UTC.
+_RFC_GMT = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                      r"([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT")
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+
+def _parse_date_text(text: str, what: str) -> date:
+    """:func:`parse_date` of stripped, non-empty text, every form (the reference its fast path must equal)."""
     m = _ISO_DATE.match(text)
     if m:
         try:

@@ -142,26 +142,21 @@ def stage_papers(papers: Sequence[Paper], derived: Sequence[tuple[Any, ...]]) ->
             if (paper.updated, h) <= (held[0].updated, held[1]):
                 continue
         winners[paper.id] = (paper, h, position)
-    derived_of = dict(enumerate(derived))
-    cols: dict[str, list[Any]] = {c: [] for c in _STAGE_COLUMNS}
-    for paper, h, position in winners.values():
-        cols["id"].append(paper.id)
-        cols["title"].append(paper.title)
-        cols["abstract"].append(paper.abstract)
-        cols["categories"].append(list(paper.categories))
-        cols["primary_category"].append(paper.primary_category)
-        cols["cat_str"].append(" " + " ".join(paper.categories) + " ")
-        cols["published"].append(paper.published)
-        cols["month"].append(paper.month)
-        cols["updated"].append(paper.updated)
-        cols["authors"].append(list(paper.authors))
-        cols["comments"].append(paper.comments)
-        cols["journal_ref"].append(paper.journal_ref)
-        cols["doi"].append(paper.doi)
-        cols["source"].append(paper.source)
-        cols["content_hash"].append(h)
-        for col, value in zip(DERIVED_COLUMNS, derived_of[position], strict=True):
-            cols[col].append(value)
+    kept = list(winners.values())
+    ps = [paper for paper, _, _ in kept]
+    cols: dict[str, list[Any]] = {
+        "id": [p.id for p in ps], "title": [p.title for p in ps], "abstract": [p.abstract for p in ps],
+        "categories": [list(p.categories) for p in ps],
+        "primary_category": [p.categories[0] if p.categories else None for p in ps],
+        "cat_str": [" " + " ".join(p.categories) + " " for p in ps],
+        "published": [p.published for p in ps], "month": [p.month for p in ps], "updated": [p.updated for p in ps],
+        "authors": [list(p.authors) for p in ps], "comments": [p.comments for p in ps],
+        "journal_ref": [p.journal_ref for p in ps], "doi": [p.doi for p in ps], "source": [p.source for p in ps],
+        "content_hash": [h for _, h, _ in kept],
+    }
+    rows = [derived[position] for _, _, position in kept]
+    for i, col in enumerate(DERIVED_COLUMNS):
+        cols[col] = [row[i] for row in rows]
     return pa.Table.from_pydict(cols, schema=stage_schema()), duplicates_in_batch
 
 
