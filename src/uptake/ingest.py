@@ -134,9 +134,7 @@ def import_files(
     if strict:
         store.begin()
     try:
-        with store.bulk_writes():
-            _import_sources(sources, writer, column_writer, summary, strict=strict, progress=progress,
-                            batch_size=batch_size)
+        _import_sources(sources, writer, column_writer, summary, strict=strict, progress=progress, batch_size=batch_size)
         if strict:
             store.commit()
     except BaseException as exc:

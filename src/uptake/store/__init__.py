@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -104,9 +103,6 @@ HARVEST_COLUMNS = (
     "restarts", "updated_at",
 )
 
-
-#: DuckDB's checkpoint threshold while importing (:meth:`Store.bulk_writes`); its default is 16 MB.
-BULK_CHECKPOINT = "256MB"
 
 _STAGE_COLUMNS = (
     "id", "title", "abstract", "categories", "primary_category", "cat_str", "published", "month",
@@ -445,21 +441,6 @@ class Store(Reads, FullTexts):
         self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     # -- writing ---------------------------------------------------------------
-    @contextmanager
-    def bulk_writes(self) -> Iterator[None]:
-        """DuckDB writes its compressed blocks (a checkpoint) once :data:`BULK_CHECKPOINT` of committed
-        changes have gathered in its log, instead of every 16 MB, meanwhile: an import commits a batch at a time,
-        and with the default each checkpoint rewrote the table's last, partly filled row groups, which took half
-        the importing process's time. Commits stay as durable (the log is replayed if the process dies)."""
-        self._con.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
-        try:
-            yield
-        finally:
-            try:
-                self._con.execute("RESET checkpoint_threshold")
-            except duckdb.Error:
-                pass  # the connection failed (a full disk): the original error says why
-
     def begin(self) -> None:
         self._con.execute("BEGIN TRANSACTION")
 
