@@ -95,7 +95,7 @@ def _clear(db: Path) -> None:
 
 def read_json(file: Path, db: Path, nice: int) -> dict:
     _clear(db)
-    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1]); con.execute('SET enable_progress_bar = false'); "
             "con.execute(\"CREATE TABLE t AS SELECT * FROM read_json(?, format='newline_delimited')\", [sys.argv[2]]); "
             "print(con.execute('SELECT count(*) FROM t').fetchone()[0])")
     cmd = ["nice", "-n", str(nice), "/usr/bin/time", "-v", sys.executable, "-c", code, str(db), str(file)]

@@ -116,8 +116,10 @@ def import_files(
 
     ``workers`` > 1 tokenises batches in that many worker processes while this one
     reads the next batch and writes the previous one (same result, in the same
-    order). By default large imports (``PARALLEL_FROM_BYTES``) use 2 on a machine
-    with 2 or more cores.
+    order); JSON Lines go to the workers as raw lines, which they also parse and
+    stage (:func:`parse_and_stage`). A JSON Lines batch is ``batch_size`` non-blank
+    lines, rejected ones included. By default large imports (``PARALLEL_FROM_BYTES``)
+    use 2 on a machine with 2 or more cores.
     """
     sources = [read_records(p, fmt) for p in resolve_inputs(paths)]  # fail early on missing or unknown files
     if workers is None:

@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="skip detection and read every file as this format")
     p.add_argument("--strict", action="store_true", help="abort at the first bad line, writing nothing")
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processes that tokenise while one reads and writes (default: 2 for imports over 32 MB, else 1)")
+                   help="processes that parse and tokenise while one reads and writes (default: 2 for imports over 32 MB, "
+                        "else 1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=cmd_import)
