@@ -392,3 +392,39 @@ def test_cli_says_how_many_papers_have_no_category(tmp_path, capsys):
                                 "published": "2025-05-02", "authors": []}) + "\n")
     assert main(["import", str(data), "--db", str(tmp_path / "s.duckdb")]) == 0
     assert "1 paper(s) have no category" in capsys.readouterr().out
+
+
+def test_kill_9_during_a_parallel_json_lines_import_then_rerun_gives_the_same_store(tmp_path):
+    """SIGKILL (the importing process and its workers) once the first batch the workers parsed is committed; the
+    rerun completes the import and the store equals one imported without interruption."""
+    import signal
+    import time
+
+    data = _messy_json_lines(tmp_path)
+    db = tmp_path / "killed.duckdb"
+    marker = tmp_path / "committed"
+    code = (
+        "from uptake.ingest import import_files\n"
+        "from uptake.store import Store\n"
+        f"with Store.open({str(db)!r}, write=True) as s:\n"
+        f"    import_files(s, [{str(data)!r}], batch_size=97, workers=2)\n"
+    )
+    env = {**os.environ, "UPTAKE_TEST_PAUSE": f"batch-committed:{marker}", "UPTAKE_NO_INDEX": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    while not marker.exists():  # the import reaches the point for certain; no sleep decides anything
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    with Store.open(db) as s:
+        partial = s.paper_count()
+    expected = _reference_import(tmp_path / "ref.duckdb", data, 97)
+    papers = expected.inserted
+    assert 0 < partial < papers
+    with Store.open(db, write=True) as s:
+        rerun = import_files(s, [data], batch_size=97, workers=2)
+    assert rerun.inserted == papers - partial and rerun.rejected == expected.rejected
+    assert rows_all(db) == rows_all(tmp_path / "ref.duckdb")
+    with Store.open(db) as s:
+        assert s._rows("SELECT count(*), count(DISTINCT id), count(DISTINCT doc) FROM papers") == [(papers,) * 3]
