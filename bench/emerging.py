@@ -1,4 +1,5 @@
-"""``python -m bench.emerging STORE [--src OLD/src] [--runs 3] [--md]``: `uptake emerging` as a whole process.
+"""``python -m bench.emerging STORE [--src OLD/src] [--baseline-python PY] [--runs 3] [--md]``: `uptake emerging`
+as a whole process.
 
 Each run is a cold process: ``python -m uptake emerging --db STORE --format json`` with the default windows,
 timed from outside (wall time, and the peak RSS from ``/usr/bin/time``), with the report's own stages
@@ -7,7 +8,9 @@ cache and writes the tree's bytecode caches, which an installed package already 
 ``PYTHONDONTWRITEBYTECODE``, or every run would compile uptake's modules again). With ``--src`` pointing at
 another uptake ``src/`` (an older commit's), the two trees run alternately in the same session, so the ratio
 between them is measured under the same load; their reports are compared with the timings left out, and the
-script says whether they are identical.
+script says whether they are identical. ``--baseline-python`` runs the baseline with another interpreter (another
+environment's ``python``); without ``--src`` the baseline is then this tree too, so the two differ only in their
+environment (for example a plain ``pip install .`` without pandas, against a development environment with it).
 
 Prints a JSON object on the last line; ``--md`` also prints a Markdown table. Read the load average it
 records: the machine may be shared.
@@ -28,11 +31,11 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent / "src"
 
 
-def run_once(src: Path, store: Path, extra: list[str]) -> dict[str, Any]:
+def run_once(src: Path, store: Path, extra: list[str], python: str = sys.executable) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out, timing = Path(tmp) / "report.json", Path(tmp) / "time.txt"
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(src)}
-        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", str(timing), sys.executable, "-m", "uptake", "emerging",
+        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", str(timing), python, "-m", "uptake", "emerging",
                "--db", str(store), "--format", "json", *extra]
         with out.open("w") as f:
             subprocess.run(cmd, env=env, stdout=f, check=True)
@@ -46,18 +49,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("store", type=Path)
     ap.add_argument("--src", type=Path, default=None, help="another uptake src/ to run alternately (the baseline)")
+    ap.add_argument("--baseline-python", default=None,
+                    help="the interpreter the baseline runs with (default: this one); the baseline is this tree unless --src")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--md", action="store_true")
     ap.add_argument("extra", nargs="*", help="more `uptake emerging` options, after --")
     args = ap.parse_args()
-    trees = {"this": HERE} | ({"baseline": args.src.resolve()} if args.src else {})
+    baseline = args.src.resolve() if args.src else HERE if args.baseline_python else None
+    trees = {"this": HERE} | ({"baseline": baseline} if baseline is not None else {})
+    python = {"this": sys.executable, "baseline": args.baseline_python or sys.executable}
     load_before = os.getloadavg()
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in trees}
-    for src in trees.values():  # not timed: writes the trees' bytecode caches, as an installed package has them,
-        run_once(src, args.store, args.extra)  # and reads the store into the page cache
+    for name, src in trees.items():  # not timed: writes the trees' bytecode caches, as an installed package has
+        run_once(src, args.store, args.extra, python[name])  # them, and reads the store into the page cache
     for _ in range(args.runs):
         for name, src in trees.items():
-            runs[name].append(run_once(src, args.store, args.extra))
+            runs[name].append(run_once(src, args.store, args.extra, python[name]))
     load_after = os.getloadavg()
     result: dict[str, Any] = {"store": str(args.store), "load_before": load_before, "load_after": load_after}
     for name, rs in runs.items():
