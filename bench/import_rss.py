@@ -119,7 +119,7 @@ def _field(err: str, name: str) -> str:
 
 
 def _sizes(db: Path) -> dict:
-    """The store file, its free blocks and the term index, in MB (10^6 bytes)."""
+    """The store file, its free blocks and the term index, in bytes."""
     import duckdb
 
     out: dict = {"store_bytes": db.stat().st_size}
