@@ -239,22 +239,9 @@ class _ColumnWriter:
         import pyarrow as pa
 
         stage = pa.concat_tables(self.pending)
-        store = self.store
-        if self.own_transaction:
-            store.begin()
-            try:
-                counts = store.upsert_table(stage)
-                store.commit()
-            except BaseException:
-                store.rollback()
-                raise
-        else:
-            counts = store.upsert_table(stage)
+        _write(self.store, lambda: self.store.upsert_table(stage), self.summary, own_transaction=self.own_transaction)
         self.summary.read += stage.num_rows
         self.summary.uncategorised += stage.column("primary_category").null_count
-        self.summary.inserted += counts.inserted
-        self.summary.updated += counts.updated
-        self.summary.unchanged += counts.unchanged
         if self.progress is not None:
             for name, size, rows in self.done:
                 self.progress(name, size, size, rows)
@@ -446,24 +433,12 @@ class _BatchWriter:
     def _land_lines(self, parsed: _ParsedLines) -> None:
         for rejection in parsed.rejections:
             self._reject(rejection)
-        summary, store = self.summary, self.store
-        summary.read += parsed.papers
+        self.summary.read += parsed.papers
         if parsed.stage is None:
             return
-        if self.own_transaction:
-            store.begin()
-            try:
-                counts = store.upsert_staged(parsed.stage, parsed.duplicates)
-                store.commit()
-            except BaseException:
-                store.rollback()
-                raise
-        else:
-            counts = store.upsert_staged(parsed.stage, parsed.duplicates)
-        summary.inserted += counts.inserted
-        summary.updated += counts.updated
-        summary.unchanged += counts.unchanged
-        summary.uncategorised += parsed.uncategorised
+        _write(self.store, lambda: self.store.upsert_staged(parsed.stage, parsed.duplicates), self.summary,
+               own_transaction=self.own_transaction)
+        self.summary.uncategorised += parsed.uncategorised
 
     def _write_oldest(self) -> None:
         future, land = self.pending.popleft()
@@ -559,20 +534,26 @@ def _flush(store: Store, batch: list[Paper], summary: ImportSummary, *, own_tran
            derived: Sequence[tuple[Any, ...]] | None = None) -> None:
     if not batch:
         return
+    _write(store, lambda: store.upsert(batch, derived if derived is not None else derive(batch)), summary,
+           own_transaction=own_transaction)
+    summary.uncategorised += sum(1 for p in batch if not p.categories)
+
+
+def _write(store: Store, upsert: Callable[[], UpsertCounts], summary: ImportSummary, *, own_transaction: bool) -> None:
+    """Run ``upsert`` (in a transaction of its own unless the caller holds one) and count what it did."""
     if own_transaction:
         store.begin()
         try:
-            counts = store.upsert(batch, derived if derived is not None else derive(batch))
+            counts = upsert()
             store.commit()
         except BaseException:
             store.rollback()
             raise
     else:
-        counts = store.upsert(batch, derived if derived is not None else derive(batch))
+        counts = upsert()
     summary.inserted += counts.inserted
     summary.updated += counts.updated
     summary.unchanged += counts.unchanged
-    summary.uncategorised += sum(1 for p in batch if not p.categories)
 
 
 def openness_values(abstract: str | None, comments: str | None) -> tuple[Any, ...]:
